@@ -1,0 +1,43 @@
+// What an API operation receives: the services (as small interfaces) and the parsed request.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Store } from '../store/types.js';
+import type { CodeStore } from '../code/index.js';
+import type { Account } from '../core/names.js';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../core/logger.js';
+import type { Invoker } from '../invoke/types.js';
+import type { LogSink } from '../runtime/log-sink.js';
+
+export interface Services {
+  store: Store;
+  code: CodeStore;
+  account: Account;
+  config: Config;
+  log: Logger;
+  invoker: Invoker;
+  logs: LogSink;
+  /** Functions with a create or update under way (api/lifecycle.ts). */
+  updating: Set<string>;
+  /** Base URL the server is reachable at (for GetFunction's Code.Location). */
+  baseUrl(): string;
+}
+
+export interface ApiRequest {
+  method: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  requestId: string;
+}
+
+export interface ApiReply {
+  status: number;
+  /** A JSON body, serialised by the router. */
+  json?: unknown;
+  /** A raw body (Invoke payloads), sent as is. */
+  raw?: Buffer;
+  headers?: Record<string, string>;
+}
+
+export type Operation = (s: Services, req: ApiRequest) => Promise<ApiReply> | ApiReply;

@@ -1,0 +1,39 @@
+// Writing responses: JSON bodies, raw bodies, and every error rendered by one function.
+import type { ServerResponse } from 'node:http';
+import { ServiceError } from '../core/errors.js';
+import { H } from './headers.js';
+
+export function sendJson(res: ServerResponse, requestId: string, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    [H.requestId]: requestId,
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendEmpty(res: ServerResponse, requestId: string, status: number, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { [H.requestId]: requestId, 'Content-Length': 0, ...headers });
+  res.end();
+}
+
+export function sendRaw(res: ServerResponse, requestId: string, status: number, body: Buffer | string, headers: Record<string, string | number> = {}): void {
+  res.writeHead(status, {
+    [H.requestId]: requestId,
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
+  res.end(body);
+}
+
+/** The one error renderer: status, `x-amzn-ErrorType`, and the body in the exception's casing. */
+export function sendError(res: ServerResponse, requestId: string, e: ServiceError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, requestId, e.status, e.body(), { [H.errorType]: e.code, ...e.headers });
+}

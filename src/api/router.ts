@@ -1,0 +1,132 @@
+// The Lambda REST routes: method + AWS's dated path (both trailing-slash forms, percent-decoded segments) → operation.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { err, ServiceError } from '../core/errors.js';
+import { newRequestId } from '../core/ids.js';
+import { sendError, sendJson, sendEmpty, sendRaw } from './respond.js';
+import type { ApiReply, Operation, Services } from './context.js';
+import { createFunction } from './ops/create-function.js';
+import { getFunction, getFunctionConfiguration } from './ops/get-function.js';
+import { listFunctions, listVersionsByFunction } from './ops/list-functions.js';
+import { deleteFunction } from './ops/delete-function.js';
+import { updateFunctionCode, updateFunctionConfiguration } from './ops/update-function.js';
+import { publishVersion } from './ops/publish-version.js';
+import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './ops/aliases.js';
+import { getAccountSettings } from './ops/account-settings.js';
+import { invoke, invokeAsync, INVOKE_BODY_LIMIT, INVOKE_ASYNC_BODY_LIMIT } from './ops/invoke.js';
+import { getCodeZip } from './ops/code-zip.js';
+import { getLogs } from './ops/logs.js';
+
+interface Route {
+  method: string;
+  /** Path segments; `{name}` captures one (percent-decoded) segment. */
+  segments: string[];
+  name: string;
+  op: Operation;
+  /** Largest body accepted, in bytes; past it the request gets 413 without being read further. */
+  bodyLimit: number;
+  tooLarge?: (size: number) => ServiceError;
+}
+
+const MANAGEMENT_LIMIT = 70_167_211;
+const manageTooLarge = (name: string) => () => err('RequestEntityTooLargeException', `Request must be smaller than ${MANAGEMENT_LIMIT} bytes for the ${name} operation`);
+
+const table: [string, string, string, Operation, number?, ((n: number) => ServiceError)?][] = [
+  ['POST', '/2015-03-31/functions/{fn}/invocations', 'Invoke', invoke, INVOKE_BODY_LIMIT],
+  ['POST', '/2014-11-13/functions/{fn}/invoke-async', 'InvokeAsync', invokeAsync, INVOKE_ASYNC_BODY_LIMIT],
+  ['POST', '/2015-03-31/functions', 'CreateFunction', createFunction],
+  ['GET', '/2015-03-31/functions', 'ListFunctions', listFunctions],
+  ['GET', '/2015-03-31/functions/{fn}', 'GetFunction', getFunction],
+  ['DELETE', '/2015-03-31/functions/{fn}', 'DeleteFunction', deleteFunction],
+  ['GET', '/2015-03-31/functions/{fn}/configuration', 'GetFunctionConfiguration', getFunctionConfiguration],
+  ['PUT', '/2015-03-31/functions/{fn}/configuration', 'UpdateFunctionConfiguration', updateFunctionConfiguration],
+  ['PUT', '/2015-03-31/functions/{fn}/code', 'UpdateFunctionCode', updateFunctionCode],
+  ['POST', '/2015-03-31/functions/{fn}/versions', 'PublishVersion', publishVersion],
+  ['GET', '/2015-03-31/functions/{fn}/versions', 'ListVersionsByFunction', listVersionsByFunction],
+  ['POST', '/2015-03-31/functions/{fn}/aliases', 'CreateAlias', createAlias],
+  ['GET', '/2015-03-31/functions/{fn}/aliases', 'ListAliases', listAliases],
+  ['GET', '/2015-03-31/functions/{fn}/aliases/{alias}', 'GetAlias', getAlias],
+  ['PUT', '/2015-03-31/functions/{fn}/aliases/{alias}', 'UpdateAlias', updateAlias],
+  ['DELETE', '/2015-03-31/functions/{fn}/aliases/{alias}', 'DeleteAlias', deleteAlias],
+  ['GET', '/2016-08-19/account-settings', 'GetAccountSettings', getAccountSettings],
+  ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],
+  ['GET', '/_alonzo/functions/{fn}/logs', 'GetLogs', getLogs],
+];
+
+export const routes: Route[] = table.map(([method, path, name, op, bodyLimit, tooLarge]) => ({
+  method,
+  segments: path.split('/').slice(1),
+  name,
+  op,
+  bodyLimit: bodyLimit ?? MANAGEMENT_LIMIT,
+  tooLarge: tooLarge ?? (bodyLimit ? undefined : manageTooLarge(name)),
+}));
+
+function match(method: string, path: string): { route: Route; params: Record<string, string> } | { methodMismatch: true } | undefined {
+  let parts = path.split('/').slice(1);
+  // Clients differ on a trailing slash (CLI v2 sends `/2015-03-31/functions/`): accept both.
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts = parts.slice(0, -1);
+  let pathMatched = false;
+  for (const route of routes) {
+    if (route.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < parts.length && ok; i++) {
+      const seg = route.segments[i];
+      if (seg.startsWith('{')) {
+        try {
+          params[seg.slice(1, -1)] = decodeURIComponent(parts[i]);
+        } catch {
+          ok = false;
+        }
+      } else ok = seg === parts[i];
+    }
+    if (!ok) continue;
+    pathMatched = true;
+    if (route.method === method) return { route, params };
+  }
+  return pathMatched ? { methodMismatch: true } : undefined;
+}
+
+/** Reads the body up to `limit` bytes; resolves undefined once past it (the rest is drained, not kept). */
+function readBody(req: IncomingMessage, limit: number): Promise<{ body?: Buffer; size: number }> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? -1);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = declared > limit;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? { size: Math.max(size, declared) } : { body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), size }));
+    req.on('error', reject);
+  });
+}
+
+export function createHandler(s: Services) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = newRequestId();
+    try {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+      const m = match(req.method ?? 'GET', path);
+      if (!m || 'methodMismatch' in m) {
+        req.resume();
+        throw err('UnknownOperationException', '');
+      }
+      const { body, size } = await readBody(req, m.route.bodyLimit);
+      if (body === undefined) throw (m.route.tooLarge ?? manageTooLarge(m.route.name))(size);
+      const reply: ApiReply = await m.route.op(s, { method: req.method ?? 'GET', params: m.params, query, headers: req.headers, body, requestId });
+      if (reply.raw !== undefined) sendRaw(res, requestId, reply.status, reply.raw, reply.headers);
+      else if (reply.json !== undefined) sendJson(res, requestId, reply.status, reply.json, reply.headers);
+      else sendEmpty(res, requestId, reply.status, reply.headers);
+    } catch (e) {
+      if (e instanceof ServiceError) return sendError(res, requestId, e);
+      s.log.error('api:internal-error', { requestId, error: e instanceof Error ? e.stack : String(e) });
+      sendError(res, requestId, err('ServiceException', 'An internal error occurred. See the Alonzo server log for the request id.'));
+    }
+  };
+}

@@ -1,0 +1,149 @@
+// Validation of the function settings shared by CreateFunction and UpdateFunctionConfiguration, with AWS's messages.
+import { err, validation } from '../core/errors.js';
+import { obj, int, str } from './body.js';
+import type { VersionSettings } from '../store/types.js';
+
+/** AWS's runtime enum, in the order its message lists it. */
+export const RUNTIME_ENUM = ['nodejs20.x', 'python3.14', 'provided.al2023', 'python3.12', 'python3.13', 'nodejs24.x', 'nodejs22.x', 'java25', 'python3.10', 'python3.11', 'java21', 'ruby3.3', 'ruby3.4', 'ruby3.2', 'python3.8', 'python3.9', 'java17', 'nodejs16.x', 'dotnet10', 'dotnet8', 'java11', 'dotnet6', 'nodejs18.x', 'provided.al2', 'java8.al2'];
+const DEPRECATED = ['java8', 'go1.x', 'provided', 'ruby2.7', 'nodejs14.x', 'python3.7', 'dotnetcore3.1', 'nodejs12.x', 'nodejs10.x', 'nodejs8.10', 'python3.6', 'python2.7', 'dotnetcore2.1', 'ruby2.5', 'nodejs16.x', 'python3.8', 'dotnet6'];
+/** What Alonzo can run on this machine. */
+export const RUNNABLE = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14', 'provided.al2', 'provided.al2023'];
+
+const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+';
+const ROLE_RE = new RegExp(`^(?:${ROLE_PATTERN})$`);
+const HANDLER_PATTERN = '[^\\s]+';
+
+export function runtimeFamily(runtime: string | undefined): 'node' | 'python' | 'provided' | undefined {
+  if (!runtime) return undefined;
+  if (runtime.startsWith('nodejs')) return 'node';
+  if (runtime.startsWith('python')) return 'python';
+  if (runtime.startsWith('provided')) return 'provided';
+  return undefined;
+}
+
+function checkRuntime(rt: string): void {
+  if (DEPRECATED.includes(rt) && !RUNNABLE.includes(rt)) {
+    throw err('InvalidParameterValueException', `The runtime parameter of ${rt} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`);
+  }
+  if (!RUNTIME_ENUM.includes(rt)) {
+    throw err('InvalidParameterValueException', `Value ${rt} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${RUNTIME_ENUM.join(', ')}] or be a valid ARN`);
+  }
+  if (!RUNNABLE.includes(rt)) {
+    throw err('InvalidParameterValueException', `The runtime ${rt} cannot run on Alonzo. Supported runtimes: ${RUNNABLE.join(', ')}.`);
+  }
+}
+
+/**
+ * Reads and validates the settings present in a Create/UpdateFunctionConfiguration body, merged over `base`.
+ * Validation happens fully before anything is stored.
+ */
+export function readSettings(body: Record<string, unknown>, base: VersionSettings, functionName: string): VersionSettings {
+  const s: VersionSettings = structuredClone(base);
+  const role = str(body, 'Role');
+  if (role !== undefined) {
+    if (!ROLE_RE.test(role)) throw validation(role, 'role', `Member must satisfy regular expression pattern: ${ROLE_PATTERN}`);
+    s.Role = role;
+  }
+  const runtime = str(body, 'Runtime');
+  if (runtime !== undefined) {
+    checkRuntime(runtime);
+    s.Runtime = runtime;
+  }
+  const handler = str(body, 'Handler');
+  if (handler !== undefined) {
+    if (handler.length > 128) throw validation(handler, 'handler', 'Member must have length less than or equal to 128');
+    if (!/^[^\s]+$/.test(handler)) throw validation(handler, 'handler', `Member must satisfy regular expression pattern: ${HANDLER_PATTERN}`);
+    s.Handler = handler;
+  }
+  const description = str(body, 'Description');
+  if (description !== undefined) {
+    if (description.length > 256) throw validation(description, 'description', 'Member must have length less than or equal to 256');
+    s.Description = description;
+  }
+  const timeout = int(body, 'Timeout');
+  if (timeout !== undefined) {
+    if (timeout < 1) throw validation(timeout, 'timeout', 'Member must have value greater than or equal to 1');
+    if (timeout > 900) throw validation(timeout, 'timeout', 'Member must have value less than or equal to 900');
+    s.Timeout = timeout;
+  }
+  const memory = int(body, 'MemorySize');
+  if (memory !== undefined) {
+    if (memory < 128) throw validation(memory, 'memorySize', 'Member must have value greater than or equal to 128');
+    if (memory > 10240) throw validation(memory, 'memorySize', 'Member must have value less than or equal to 10240');
+    s.MemorySize = memory;
+  }
+  const env = obj(body, 'Environment');
+  if (env !== undefined) {
+    const vars = (env.Variables ?? {}) as Record<string, unknown>;
+    if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) throw err('InvalidRequestContentException', 'Could not parse request body into json: Environment.Variables must be a map');
+    for (const [k, v] of Object.entries(vars)) {
+      if (typeof v !== 'string') throw err('InvalidRequestContentException', `Could not parse request body into json: Environment variable ${k} must be a string`);
+      if (!/^[a-zA-Z]([a-zA-Z0-9_])+$/.test(k)) throw validation(k, 'environment.variables', 'Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]');
+    }
+    const measured = JSON.stringify(vars);
+    if (Buffer.byteLength(measured) > 4096) {
+      throw err('InvalidParameterValueException', `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${measured}`);
+    }
+    s.Environment = { Variables: vars as Record<string, string> };
+  }
+  const dlq = obj(body, 'DeadLetterConfig');
+  if (dlq !== undefined) {
+    const target = str(dlq, 'TargetArn');
+    if (target === undefined || target === '') delete s.DeadLetterConfig;
+    else {
+      if (!/^arn:(aws[a-zA-Z-]*)?:(sqs|sns):[a-z0-9-]+:\d{12}:.+$/.test(target)) {
+        throw err('InvalidParameterValueException', 'The provided target arn is invalid. It must be an SQS queue or SNS topic ARN.');
+      }
+      s.DeadLetterConfig = { TargetArn: target };
+    }
+  }
+  if (body.Architectures !== undefined && body.Architectures !== null) {
+    const arch = body.Architectures;
+    if (!Array.isArray(arch)) throw err('InvalidRequestContentException', 'Could not parse request body into json: Architectures must be a list');
+    if (arch.length > 1) throw validation(`[${arch.join(', ')}]`, 'architectures', 'Member must have length less than or equal to 1');
+    if (arch.length < 1) throw validation('[]', 'architectures', 'Member must have length greater than or equal to 1');
+    if (!['x86_64', 'arm64'].includes(arch[0])) {
+      throw validation(`[${arch.join(', ')}]`, 'architectures', 'Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]');
+    }
+    s.Architectures = [arch[0]];
+  }
+  const eph = obj(body, 'EphemeralStorage');
+  if (eph !== undefined) {
+    const size = int(eph, 'Size');
+    if (size === undefined || size < 512 || size > 10240) throw validation(size, 'ephemeralStorage.size', 'Member must have value between 512 and 10240');
+    s.EphemeralStorage = { Size: size };
+  }
+  const tracing = obj(body, 'TracingConfig');
+  if (tracing !== undefined) {
+    const mode = str(tracing, 'Mode') ?? 'PassThrough';
+    if (!['Active', 'PassThrough'].includes(mode)) throw validation(mode, 'tracingConfig.mode', 'Member must satisfy enum value set: [Active, PassThrough]');
+    s.TracingConfig = { Mode: mode };
+  }
+  const logging = obj(body, 'LoggingConfig');
+  if (logging !== undefined) {
+    s.LoggingConfig = { ...s.LoggingConfig };
+    const fmt = str(logging, 'LogFormat');
+    if (fmt !== undefined) {
+      if (!['Text', 'JSON'].includes(fmt)) throw validation(fmt, 'loggingConfig.logFormat', 'Member must satisfy enum value set: [JSON, Text]');
+      s.LoggingConfig.LogFormat = fmt;
+    }
+    const group = str(logging, 'LogGroup');
+    if (group !== undefined) s.LoggingConfig.LogGroup = group;
+  }
+  if (s.LoggingConfig.LogGroup === '') s.LoggingConfig.LogGroup = `/aws/lambda/${functionName}`;
+  return s;
+}
+
+export function defaultSettings(functionName: string): VersionSettings {
+  return {
+    Role: '',
+    Description: '',
+    Timeout: 3,
+    MemorySize: 128,
+    Architectures: ['x86_64'],
+    EphemeralStorage: { Size: 512 },
+    TracingConfig: { Mode: 'PassThrough' },
+    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${functionName}` },
+    PackageType: 'Zip',
+  };
+}

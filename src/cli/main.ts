@@ -1,0 +1,56 @@
+// The `alonzo` command: dispatches to a command, prints user errors as what happened + how to fix it, without a stack.
+import { parseArgs, UserError } from './args.js';
+import { ApiError } from './client.js';
+import { deploy, invoke, logs, serve, type Io } from './commands.js';
+
+const USAGE = `Usage: alonzo <command> [options]
+
+Commands:
+  serve [--host H] [--port P] [--data-dir D]   run the service (defaults 127.0.0.1:3001, ./.alonzo)
+  invoke --function-name F [--payload P] OUTFILE   invoke a function, as \`aws lambda invoke\`
+  deploy DIR --name N [--runtime R --handler H]    zip a folder and create or update a function
+  logs NAME                                       print a function's recent logs
+
+Every command but serve takes --endpoint-url (default http://127.0.0.1:3001).
+`;
+
+const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io) => Promise<number>> = { serve, invoke, deploy, logs };
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === 'help') {
+    io.out(USAGE);
+    return name ? 0 : 1;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`Unknown command '${name}'.\n\n${USAGE}`);
+    return 1;
+  }
+  try {
+    return await command(parseArgs(rest, ['json']), io);
+  } catch (e) {
+    if (e instanceof UserError) {
+      io.err(`✘ ${e.message}${e.fix ? `\n  ${e.fix}` : ''}\n`);
+      return 1;
+    }
+    if (e instanceof ApiError) {
+      io.err(`\nAn error occurred (${e.code}) when calling the ${e.operation} operation: ${e.message}\n`);
+      return 254;
+    }
+    throw e;
+  }
+}
+
+const isEntry = process.argv[1] && (process.argv[1].endsWith('/bin/alonzo.js') || process.argv[1].endsWith('/alonzo') || process.argv[1].endsWith('cli/main.js'));
+if (isEntry) {
+  main(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

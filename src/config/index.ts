@@ -1,0 +1,78 @@
+// Alonzo's settings: one defaults object, one precedence (flags > environment > defaults), validated once with every problem reported together.
+import { totalmem } from 'node:os';
+import type { LogLevel } from '../core/logger.js';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Where the SQLite store, unpacked code and logs live. */
+  dataDir: string;
+  region: string;
+  accountId: string;
+  logLevel: LogLevel;
+  /** An environment idle this long is reaped. */
+  idleTimeoutMs: number;
+  /** Account concurrency (AWS default 1,000). */
+  accountConcurrency: number;
+  /** The machine's own caps on live environments, by count and by the sum of their MemorySize. */
+  maxEnvironments: number;
+  maxEnvironmentMemoryMb: number;
+  /** How long a sync invoke waits for a free slot on a full machine before its 429. */
+  queueWaitMs: number;
+  /** Interpreters for the built-in runtimes (the real binaries: a pyenv shim costs ~100 ms a start). */
+  nodePath: string;
+  pythonPath: string;
+  /** Multiplies every delay of the async path (retries, backoff, event age); tests use 0.001. */
+  asyncTimeScale: number;
+}
+
+export const DEFAULTS: Config = {
+  host: '127.0.0.1',
+  port: 3001,
+  dataDir: '.alonzo',
+  region: 'us-east-1',
+  accountId: '000000000000',
+  logLevel: 'info',
+  idleTimeoutMs: 10 * 60_000,
+  accountConcurrency: 1000,
+  maxEnvironments: 256,
+  // Leave a quarter of the machine to the server, the OS and the load it serves.
+  maxEnvironmentMemoryMb: Math.floor((totalmem() / 1048576) * 0.75),
+  queueWaitMs: 2000,
+  nodePath: process.execPath,
+  pythonPath: '/usr/bin/python3',
+  asyncTimeScale: 1,
+};
+
+/** Environment variable for each setting: ALONZO_ + the key in SCREAMING_SNAKE_CASE. */
+export const envName = (key: string): string => `ALONZO_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
+export class ConfigError extends Error {}
+
+/** Merges defaults, environment and flags (flags win), converts types, and reports every problem at once. */
+export function resolveConfig(flags: Partial<Record<keyof Config, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  for (const key of Object.keys(flags)) if (!(key in DEFAULTS)) problems.push(`unknown setting '${key}'`);
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(DEFAULTS) as [keyof Config, unknown][]) {
+    const raw = flags[key] ?? env[envName(key)];
+    if (raw === undefined || raw === '') {
+      out[key] = def;
+      continue;
+    }
+    if (typeof def === 'number') {
+      const n = typeof raw === 'number' ? raw : Number(raw);
+      if (!Number.isFinite(n) || n < 0) problems.push(`${key} (${envName(key)}) must be a non-negative number, got '${raw}'`);
+      out[key] = n;
+    } else {
+      out[key] = String(raw);
+    }
+  }
+  const cfg = out as unknown as Config;
+  if (!Number.isInteger(cfg.port) || cfg.port > 65535) problems.push(`port must be an integer from 0 to 65535, got '${cfg.port}'`);
+  if (!['silent', 'error', 'warn', 'info', 'debug'].includes(cfg.logLevel)) problems.push(`logLevel must be one of silent, error, warn, info, debug`);
+  if (!/^\d{12}$/.test(cfg.accountId)) problems.push(`accountId must be 12 digits, got '${cfg.accountId}'`);
+  if (!/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(cfg.region)) problems.push(`region must look like us-east-1, got '${cfg.region}'`);
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return cfg;
+}

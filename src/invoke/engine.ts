@@ -1,0 +1,154 @@
+// The invocation engine: resolves the qualifier (alias routing included), applies concurrency, runs on an environment, shapes the result.
+import { err } from '../core/errors.js';
+import { functionArn, isVersionNumber, LATEST, type Account } from '../core/names.js';
+import { runtimeFamily } from '../api/settings.js';
+import type { Logger } from '../core/logger.js';
+import type { Store, VersionRecord } from '../store/types.js';
+import type { CodeStore } from '../code/index.js';
+import type { EnvironmentPool } from '../runtime/pool.js';
+import type { EnvironmentSpec, Outcome } from '../runtime/environment.js';
+import type { LogSink } from '../runtime/log-sink.js';
+import type { InvokeRequest, InvokeResult, Invoker } from './types.js';
+
+export interface EngineDeps {
+  store: Store;
+  code: CodeStore;
+  pool: EnvironmentPool;
+  logs: LogSink;
+  account: Account;
+  log: Logger;
+  accountConcurrency: number;
+  queueWaitMs: number;
+}
+
+interface Resolved {
+  version: VersionRecord;
+  /** The ARN the function sees as invoked (qualified when a qualifier was given). */
+  invokedArn: string;
+  reservedConcurrency: number | null;
+}
+
+const NULL = Buffer.from('null');
+
+export class InvokeEngine implements Invoker {
+  /** Invocations running per function, and in all. */
+  private running = new Map<string, number>();
+  private runningTotal = 0;
+  private background = new Set<Promise<unknown>>();
+
+  constructor(private readonly d: EngineDeps) {}
+
+  private async resolve(name: string, qualifier: string | undefined): Promise<Resolved> {
+    const notFound = () => err('ResourceNotFoundException', `Function not found: ${functionArn(this.d.account, name, qualifier ?? LATEST)}`);
+    const fn = await this.d.store.getFunction(name);
+    if (!fn) throw notFound();
+    let versionName = qualifier ?? LATEST;
+    if (qualifier !== undefined && qualifier !== LATEST && !isVersionNumber(qualifier)) {
+      const alias = await this.d.store.getAlias(name, qualifier);
+      if (!alias) throw notFound();
+      versionName = alias.functionVersion;
+      if (alias.routing) {
+        // Weighted routing: the additional version gets its weight of the traffic.
+        const [extra, weight] = Object.entries(alias.routing)[0];
+        if (Math.random() < weight) versionName = extra;
+      }
+    }
+    const version = await this.d.store.getVersion(name, versionName);
+    if (!version) throw notFound();
+    return { version, invokedArn: functionArn(this.d.account, name, qualifier), reservedConcurrency: fn.reservedConcurrency };
+  }
+
+  async invoke(req: InvokeRequest): Promise<InvokeResult> {
+    const target = await this.resolve(req.functionName, req.qualifier);
+    if (req.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0) };
+    if (req.invocationType === 'Event') {
+      // Until the durable queue lands (issue #4), an Event runs once in the background.
+      const run = this.run(target, { ...req, logTail: false, clientContext: undefined })
+        .catch((e) => this.d.log.warn('invoke:event-failed', { fn: req.functionName, requestId: req.requestId, error: String(e) }))
+        .finally(() => this.background.delete(run));
+      this.background.add(run);
+      return { status: 202, payload: Buffer.alloc(0) };
+    }
+    return this.run(target, req);
+  }
+
+  private throttle(reserved: number | null, fnRunning: number): void {
+    if (reserved !== null && fnRunning >= reserved) {
+      throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
+    }
+    if (this.runningTotal >= this.d.accountConcurrency) {
+      throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
+    }
+  }
+
+  private async run(target: Resolved, req: InvokeRequest): Promise<InvokeResult> {
+    const v = target.version;
+    const name = v.functionName;
+    this.throttle(target.reservedConcurrency, this.running.get(name) ?? 0);
+    this.running.set(name, (this.running.get(name) ?? 0) + 1);
+    this.runningTotal++;
+    try {
+      const spec = this.spec(v);
+      const key = `${name}\u0000${v.version}\u0000${v.codeSha256}\u0000${v.lastModified}`;
+      let env = this.d.pool.take(key, spec);
+      if (!env) {
+        // The machine is full: wait briefly for room, then a clean 429 rather than a crash or a swap storm.
+        if (await this.d.pool.waitForRoom(this.d.queueWaitMs)) env = this.d.pool.take(key, spec);
+        if (!env) throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
+      }
+      env.pendingInitRequestId = req.requestId;
+      let outcome: Outcome;
+      try {
+        outcome = await env.invoke({ requestId: req.requestId, payload: req.payload, invokedArn: target.invokedArn, clientContext: req.clientContext, traceId: req.traceId });
+      } finally {
+        this.d.pool.release(key, env);
+      }
+      const text = outcome.log.text();
+      this.d.logs.append(name, text);
+      const result: InvokeResult = {
+        status: 200,
+        payload: outcome.kind === 'result' ? (outcome.payload.length ? outcome.payload : NULL) : outcome.payload,
+        executedVersion: v.version,
+      };
+      if (outcome.kind === 'error') result.functionError = 'Unhandled';
+      if (req.logTail) result.logResult = outcome.log.tail();
+      return result;
+    } finally {
+      const n = (this.running.get(name) ?? 1) - 1;
+      if (n === 0) this.running.delete(name);
+      else this.running.set(name, n);
+      this.runningTotal--;
+    }
+  }
+
+  private spec(v: VersionRecord): EnvironmentSpec {
+    const s = v.settings;
+    const family = runtimeFamily(s.Runtime);
+    if (!family) throw err('InvalidParameterValueException', `The runtime ${s.Runtime} cannot run on Alonzo.`);
+    return {
+      functionName: v.functionName,
+      version: v.version,
+      family,
+      runtime: s.Runtime!,
+      handler: s.Handler ?? '',
+      codeDir: this.d.code.dirFor(Buffer.from(v.codeSha256, 'base64').toString('hex')),
+      memoryMb: s.MemorySize,
+      timeoutS: s.Timeout,
+      variables: s.Environment?.Variables ?? {},
+      logGroup: s.LoggingConfig.LogGroup,
+      region: this.d.account.region,
+      accountId: this.d.account.accountId,
+    };
+  }
+
+  evict(functionName: string, version?: string): void {
+    this.d.pool.evict(functionName, version);
+  }
+
+  async close(): Promise<void> {
+    await this.d.pool.close();
+    await Promise.allSettled([...this.background]);
+    await this.d.logs.flush();
+  }
+}
+

@@ -1,0 +1,415 @@
+// One execution environment: an OS process running a function version, one invocation at a time, as a state machine.
+//
+// States: starting → ready → busy → ready …, and stopping → stopped, or failed. Every transition goes through
+// `to()`, which refuses what the current state does not allow. The process speaks either the private fd-3 channel
+// (built-in Node and Python runtimes, ~24 µs a hand-off) or the Lambda Runtime API over HTTP (provided.*).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { encodeFrame, FrameDecoder } from './channel.js';
+import { InvocationLog } from './logs.js';
+import { RuntimeApiServer } from './runtime-api.js';
+import type { Logger } from '../core/logger.js';
+
+export type Family = 'node' | 'python' | 'provided';
+
+export interface EnvironmentSpec {
+  functionName: string;
+  version: string;
+  family: Family;
+  runtime: string;
+  handler: string;
+  codeDir: string;
+  memoryMb: number;
+  timeoutS: number;
+  variables: Record<string, string>;
+  logGroup: string;
+  region: string;
+  accountId: string;
+}
+
+export interface RuntimeHost {
+  nodePath: string;
+  pythonPath: string;
+  bootstrapDir: string;
+  /** Pass-through credentials and such from the server's own environment. */
+  inherited: Record<string, string>;
+}
+
+export interface Invocation {
+  requestId: string;
+  payload: Buffer;
+  invokedArn: string;
+  clientContext?: string;
+  traceId?: string;
+}
+
+export interface Outcome {
+  /** `result`: the function's answer; `error`: a function or runtime error payload (X-Amz-Function-Error: Unhandled). */
+  kind: 'result' | 'error';
+  payload: Buffer;
+  errorType?: string;
+  log: InvocationLog;
+  durationMs: number;
+  initDurationMs?: number;
+  maxMemoryUsedMb: number;
+  /** The environment cannot take another invocation (it crashed, timed out or failed init). */
+  environmentLost: boolean;
+}
+
+export type EnvState = 'starting' | 'ready' | 'busy' | 'stopping' | 'stopped' | 'failed';
+
+const ALLOWED: Record<EnvState, EnvState[]> = {
+  starting: ['ready', 'failed', 'stopping'],
+  ready: ['busy', 'stopping', 'failed'],
+  busy: ['ready', 'failed', 'stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+  failed: ['stopping', 'stopped'],
+};
+
+/** Limits on the private channel: a response above 6 MB is refused anyway, so bigger frames mean a broken runtime. */
+const MAX_RESPONSE = 6_291_456;
+const INIT_TIMEOUT_MS = 10_000;
+const MEMORY_POLL_MS = 50;
+
+let nextId = 0;
+
+interface Pending {
+  inv: Invocation;
+  log: InvocationLog;
+  started: number;
+  deadline: number;
+  timer: NodeJS.Timeout;
+  memTimer?: NodeJS.Timeout;
+  resolve: (o: Outcome) => void;
+}
+
+export class Environment {
+  readonly id = `env-${process.pid}-${++nextId}`;
+  state: EnvState = 'starting';
+  lastUsed = Date.now();
+  private proc?: ChildProcess;
+  private channel?: Socket;
+  private api?: RuntimeApiServer;
+  private decoder = new FrameDecoder();
+  private initOutput: Buffer[] = [];
+  private initStarted = 0;
+  /** Reported on the first invocation only (a cold start). */
+  private initDurationMs?: number;
+  private ready: Promise<Outcome | undefined>;
+  private settleReady!: (o: Outcome | undefined) => void;
+  private pending?: Pending;
+  private oomKilled = false;
+  private stderrTail = '';
+  private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
+  readonly tmpDir: string;
+  /** The request waiting on this environment's init, for the messages of an init that dies. */
+  pendingInitRequestId?: string;
+
+  constructor(
+    readonly spec: EnvironmentSpec,
+    private readonly host: RuntimeHost,
+    private readonly log: Logger,
+    sandboxDir: string,
+    private readonly onLost: (env: Environment) => void,
+  ) {
+    this.tmpDir = sandboxDir;
+    this.ready = new Promise((r) => (this.settleReady = r));
+  }
+
+  private to(next: EnvState): void {
+    if (!ALLOWED[this.state].includes(next)) throw new Error(`environment ${this.id}: ${this.state} → ${next} is not allowed`);
+    this.state = next;
+  }
+
+  private env(extra: Record<string, string>): Record<string, string> {
+    const s = this.spec;
+    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+    return {
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+      LANG: 'en_US.UTF-8',
+      TZ: ':UTC',
+      TMPDIR: this.tmpDir,
+      ...this.host.inherited,
+      AWS_LAMBDA_FUNCTION_NAME: s.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: s.version,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(s.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: s.logGroup,
+      AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${s.version}]${this.id.replace(/[^a-z0-9]/gi, '')}`,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_REGION: s.region,
+      AWS_DEFAULT_REGION: s.region,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${s.runtime}`,
+      LAMBDA_TASK_ROOT: s.codeDir,
+      LAMBDA_RUNTIME_DIR: join(this.host.bootstrapDir, s.family),
+      _HANDLER: s.handler,
+      ...extra,
+      ...s.variables,
+    };
+  }
+
+  /** Spawns the process; init completes when it reports ready (or fails). */
+  async start(): Promise<void> {
+    mkdirSync(this.tmpDir, { recursive: true });
+    this.initStarted = performance.now();
+    const s = this.spec;
+    let cmd: string;
+    let args: string[];
+    let extra: Record<string, string> = {};
+    const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
+    if (s.family === 'node') {
+      cmd = this.host.nodePath;
+      args = [`--max-old-space-size=${s.memoryMb}`, join(this.host.bootstrapDir, 'node', 'bootstrap.cjs')];
+      extra = { ALONZO_CHANNEL_FD: '3', NODE_PATH: `${s.codeDir}/node_modules:${s.codeDir}` };
+      stdio.push('pipe');
+    } else if (s.family === 'python') {
+      cmd = this.host.pythonPath;
+      args = ['-u', join(this.host.bootstrapDir, 'python', 'bootstrap.py')];
+      extra = { ALONZO_CHANNEL_FD: '3', PYTHONPATH: s.codeDir, PYTHONDONTWRITEBYTECODE: '1' };
+      stdio.push('pipe');
+    } else {
+      this.api = new RuntimeApiServer(this);
+      const addr = await this.api.listen();
+      cmd = join(s.codeDir, 'bootstrap');
+      args = [];
+      extra = { AWS_LAMBDA_RUNTIME_API: addr };
+    }
+    const wrapper = s.variables.AWS_LAMBDA_EXEC_WRAPPER;
+    if (wrapper) {
+      args = [cmd, ...args];
+      cmd = wrapper;
+    }
+    const proc = spawn(cmd, args, { cwd: s.codeDir, env: this.env(extra), stdio });
+    this.proc = proc;
+    proc.stdout!.on('data', (c: Buffer) => this.output(c));
+    proc.stderr!.on('data', (c: Buffer) => {
+      this.stderrTail = (this.stderrTail + c.toString('latin1')).slice(-2048);
+      this.output(c);
+    });
+    if (stdio.length === 4) {
+      const ch = proc.stdio[3] as Socket;
+      this.channel = ch;
+      ch.on('data', (chunk: Buffer) => {
+        for (const f of this.decoder.push(chunk)) this.frame(f.header, f.body);
+      });
+      ch.on('error', () => undefined);
+    }
+    proc.on('error', (e) => {
+      this.output(Buffer.from(`${e.message}\n`));
+      this.exited(127, null);
+    });
+    proc.on('exit', (code, signal) => this.exited(code, signal));
+    setTimeout(() => {
+      if (this.state === 'starting') this.initFailed('Sandbox.Timedout', `Init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`);
+    }, Math.max(INIT_TIMEOUT_MS, s.timeoutS * 1000)).unref();
+  }
+
+  /** Output of the process: belongs to the running invocation, or to init before the first one. */
+  output(c: Buffer): void {
+    if (this.pending) this.pending.log.add(c);
+    else if (this.state === 'starting' || this.initOutput.length < 256) this.initOutput.push(c);
+  }
+
+  // ---- messages from the runtime (channel frames or Runtime API calls) ----
+
+  frame(header: { t: string; id?: string; errorType?: string }, body: Buffer): void {
+    switch (header.t) {
+      case 'log':
+        return this.output(body);
+      case 'ready':
+        return this.initDone();
+      case 'init_error':
+        return this.initError(header.errorType ?? 'Runtime.Unknown', body);
+      case 'result':
+        this.finish(header.id, 'result', body);
+        return;
+      case 'error':
+        this.finish(header.id, 'error', body, header.errorType);
+        return;
+    }
+  }
+
+  initDone(): void {
+    if (this.state !== 'starting') return;
+    this.initDurationMs = performance.now() - this.initStarted;
+    this.to('ready');
+    this.settleReady(undefined);
+  }
+
+  initError(errorType: string, payload: Buffer): void {
+    if (this.state !== 'starting') return;
+    this.failInit(errorType, payload);
+  }
+
+  private initFailed(errorType: string, message: string): void {
+    this.failInit(errorType, Buffer.from(JSON.stringify({ errorType, errorMessage: message })));
+  }
+
+  private failInit(errorType: string, payload: Buffer): void {
+    this.to('failed');
+    const log = new InvocationLog('', this.spec.version);
+    this.settleReady({ kind: 'error', payload, errorType, log, durationMs: 0, maxMemoryUsedMb: this.maxMemoryMb(), environmentLost: true, initDurationMs: performance.now() - this.initStarted });
+    this.kill();
+  }
+
+  /** The invocation the runtime should get next (Runtime API long poll). */
+  currentInvocation(): Invocation | undefined {
+    return this.pending?.inv;
+  }
+
+  deadlineMs(): number {
+    return this.pending?.deadline ?? Date.now();
+  }
+
+  finish(id: string | undefined, kind: 'result' | 'error', payload: Buffer, errorType?: string): boolean {
+    const p = this.pending;
+    if (!p || p.inv.requestId !== id) return false;
+    if (kind === 'result' && payload.length > MAX_RESPONSE) {
+      kind = 'error';
+      errorType = 'Function.ResponseSizeTooLarge';
+      payload = Buffer.from(JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE + 100} bytes).`, errorType }));
+    }
+    this.complete(kind, payload, errorType, false);
+    this.to('ready');
+    return true;
+  }
+
+  private complete(kind: 'result' | 'error', payload: Buffer, errorType: string | undefined, lost: boolean, status?: string): void {
+    const p = this.pending!;
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    if (p.memTimer) clearInterval(p.memTimer);
+    const durationMs = performance.now() - p.started;
+    const initDurationMs = this.initDurationMs;
+    this.initDurationMs = undefined;
+    const maxMemoryUsedMb = this.maxMemoryMb();
+    p.log.finish({ durationMs, memoryMb: this.spec.memoryMb, maxMemoryUsedMb, initDurationMs, status });
+    this.lastUsed = Date.now();
+    p.resolve({ kind, payload, errorType, log: p.log, durationMs, initDurationMs, maxMemoryUsedMb, environmentLost: lost });
+  }
+
+  private exited(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exitInfo) return;
+    this.exitInfo = { code, signal };
+    this.channel?.destroy();
+    this.api?.close();
+    const reason = this.oomKilled
+      ? 'Runtime exited with error: signal: killed'
+      : signal
+        ? `Runtime exited with error: signal: ${signal === 'SIGKILL' ? 'killed' : signal === 'SIGABRT' ? 'aborted' : signal.toLowerCase()}`
+        : code === 0
+          ? 'Runtime exited without providing a reason'
+          : `Runtime exited with error: exit status ${code}`;
+    const oom = this.oomKilled || /heap out of memory|MemoryError/.test(this.stderrTail);
+    const errorType = oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+    if (this.state === 'starting') {
+      this.failInit(errorType, Buffer.from(JSON.stringify({ errorType, errorMessage: `RequestId: ${this.pendingInitRequestId ?? ''} Error: ${reason}` })));
+    } else if (this.pending) {
+      const id = this.pending.inv.requestId;
+      this.complete('error', Buffer.from(JSON.stringify({ errorType, errorMessage: `RequestId: ${id} Error: ${reason}` })), errorType, true, 'error');
+    }
+    if (this.state === 'ready' || this.state === 'busy') this.to('failed');
+    if (this.state === 'failed' || this.state === 'stopping') this.to('stopped');
+    this.onLost(this);
+  }
+
+  private maxMemoryMb(): number {
+    const pid = this.proc?.pid;
+    if (!pid || this.exitInfo) return this.lastMaxMb;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+      const m = /VmHWM:\s+(\d+) kB/.exec(status);
+      if (m) this.lastMaxMb = Math.ceil(Number(m[1]) / 1024);
+    } catch {
+      // the process is gone
+    }
+    return this.lastMaxMb;
+  }
+  private lastMaxMb = 0;
+
+  private rssMb(): number {
+    try {
+      const statm = readFileSync(`/proc/${this.proc!.pid}/statm`, 'latin1');
+      return (Number(statm.split(' ')[1]) * 4096) / 1048576;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Runs one invocation. Init errors, crashes, timeouts and OOM all come back as an error Outcome. */
+  async invoke(inv: Invocation): Promise<Outcome> {
+    const initFailure = await this.ready;
+    if (initFailure) {
+      const log = new InvocationLog(inv.requestId, this.spec.version, Buffer.concat(this.initOutput));
+      log.finish({ durationMs: initFailure.initDurationMs ?? 0, memoryMb: this.spec.memoryMb, maxMemoryUsedMb: initFailure.maxMemoryUsedMb, initDurationMs: initFailure.initDurationMs, status: 'error' });
+      // Python's init errors carry the request id they happened before: "" in AWS's payload.
+      return { ...initFailure, log };
+    }
+    if (this.state !== 'ready') throw new Error(`environment ${this.id} is ${this.state}, not ready`);
+    this.to('busy');
+    const prefix = this.initDurationMs !== undefined && this.initOutput.length ? Buffer.concat(this.initOutput) : undefined;
+    this.initOutput = [];
+    const log = new InvocationLog(inv.requestId, this.spec.version, prefix);
+    const timeoutMs = this.spec.timeoutS * 1000;
+    const deadline = Date.now() + timeoutMs;
+    return new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => this.timedOut(), timeoutMs);
+      const p: Pending = { inv, log, started: performance.now(), deadline, timer, resolve };
+      // Without a cgroup, memory is enforced by watching RSS while the invocation runs.
+      p.memTimer = setInterval(() => {
+        if (this.rssMb() > this.spec.memoryMb) {
+          this.oomKilled = true;
+          this.kill();
+        }
+      }, MEMORY_POLL_MS);
+      p.memTimer.unref();
+      this.pending = p;
+      if (this.channel) {
+        this.channel.write(
+          encodeFrame(
+            { t: 'invoke', id: inv.requestId, deadlineMs: deadline, arn: inv.invokedArn, clientContext: inv.clientContext ?? null, identity: null, traceId: inv.traceId ?? null },
+            inv.payload,
+          ),
+        );
+      } else {
+        this.api!.dispatch();
+      }
+    });
+  }
+
+  private timedOut(): void {
+    const p = this.pending;
+    if (!p) return;
+    const secs = this.spec.timeoutS.toFixed(2);
+    p.log.add(Buffer.from(`${new Date().toISOString()} ${p.inv.requestId} Task timed out after ${secs} seconds\n`));
+    const payload = Buffer.from(JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${p.inv.requestId} Error: Task timed out after ${secs} seconds` }));
+    this.complete('error', payload, 'Sandbox.Timedout', true, 'timeout');
+    this.to('failed');
+    this.kill();
+  }
+
+  kill(): void {
+    try {
+      this.proc?.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Stops an idle environment (reaped, evicted, or the server shutting down). */
+  stop(): void {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    if (this.state === 'failed') {
+      this.kill();
+      return;
+    }
+    this.to('stopping');
+    this.kill();
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+}

@@ -1,0 +1,79 @@
+// The composition root: builds the store, code store, environment pool and invoke engine from config, serves HTTP, shuts down gracefully.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { resolveConfig, type Config } from '../config/index.js';
+import { createLogger } from '../core/logger.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { CodeStore } from '../code/index.js';
+import { EnvironmentPool } from '../runtime/pool.js';
+import { LogSink } from '../runtime/log-sink.js';
+import { InvokeEngine } from '../invoke/engine.js';
+import { createHandler } from '../api/router.js';
+import type { Services } from '../api/context.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  config: Config;
+  close(): Promise<void>;
+}
+
+const BOOTSTRAP_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'runtime', 'bootstrap');
+
+/** Credentials and proxies a function may need to reach AWS (or a local stand-in), passed through as `sam local` does. */
+const PASS_THROUGH = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
+
+export async function startServer(overrides: Partial<Config> = {}): Promise<RunningServer> {
+  const config = resolveConfig(overrides);
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const log = createLogger(config.logLevel);
+  const account = { region: config.region, accountId: config.accountId };
+  const store = openSqliteStore(dataDir);
+  const code = new CodeStore(join(dataDir, 'code'));
+  const inherited: Record<string, string> = {};
+  for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
+  const pool = new EnvironmentPool(
+    { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited },
+    join(dataDir, 'sandboxes'),
+    { maxEnvironments: config.maxEnvironments, maxMemoryMb: config.maxEnvironmentMemoryMb, idleTimeoutMs: config.idleTimeoutMs },
+    log,
+  );
+  const logs = new LogSink(join(dataDir, 'logs'));
+  const invoker = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs });
+  let baseUrl = '';
+  const services: Services = { store, code, account, config, log, invoker, logs, updating: new Set(), baseUrl: () => baseUrl };
+  const server: Server = createServer(createHandler(services));
+  server.keepAliveTimeout = 65_000;
+  // A sync invoke may run 900 s: never cut a request off while its function runs.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(config.port, config.host, () => ok());
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info('server:listening', { url: baseUrl, dataDir });
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port,
+    config,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((ok) => {
+          server.close(() => ok());
+          server.closeIdleConnections();
+        });
+        await invoker.close();
+        await store.close();
+        log.info('server:stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,223 @@
+// The embedded store: SQLite through better-sqlite3 in WAL mode, in <dataDir>/alonzo.db.
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { loadMigrations } from '../migrate.js';
+import type { AliasRecord, FunctionRecord, Page, Store, VersionRecord } from '../types.js';
+
+interface VersionRow {
+  function_name: string;
+  version: string;
+  settings: string;
+  code_sha256: string;
+  code_size: number;
+  state: string;
+  last_update_status: string | null;
+  revision_id: string;
+  last_modified: string;
+}
+
+interface AliasRow {
+  function_name: string;
+  name: string;
+  function_version: string;
+  description: string;
+  routing: string | null;
+  revision_id: string;
+}
+
+const toVersion = (r: VersionRow): VersionRecord => ({
+  functionName: r.function_name,
+  version: r.version,
+  settings: JSON.parse(r.settings),
+  codeSha256: r.code_sha256,
+  codeSize: r.code_size,
+  state: r.state as VersionRecord['state'],
+  lastUpdateStatus: (r.last_update_status ?? undefined) as VersionRecord['lastUpdateStatus'],
+  revisionId: r.revision_id,
+  lastModified: r.last_modified,
+});
+
+const toAlias = (r: AliasRow): AliasRecord => ({
+  functionName: r.function_name,
+  name: r.name,
+  functionVersion: r.function_version,
+  description: r.description,
+  routing: r.routing === null ? null : JSON.parse(r.routing),
+  revisionId: r.revision_id,
+});
+
+const versionOrder = (v: string): number => (v === '$LATEST' ? -1 : Number(v));
+
+/** Markers are opaque to clients: base64url of the last key of the page before. */
+const encodeMarker = (key: string): string => Buffer.from(key).toString('base64url');
+const decodeMarker = (m?: string): string | undefined => (m ? Buffer.from(m, 'base64url').toString() : undefined);
+
+export function openSqliteStore(dataDir: string): Store {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, 'alonzo.db'));
+  db.pragma('journal_mode = WAL');
+  // FULL: a committed write is fsync'd before the answer goes out (accepted events must survive kill -9 and power loss).
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const q = {
+    getFunction: db.prepare('SELECT * FROM functions WHERE name = ?'),
+    insertFunction: db.prepare('INSERT OR IGNORE INTO functions (name, next_version, tags, reserved_concurrency, created_at) VALUES (?, ?, ?, ?, ?)'),
+    deleteFunction: db.prepare('DELETE FROM functions WHERE name = ?'),
+    bumpVersion: db.prepare('UPDATE functions SET next_version = next_version + 1 WHERE name = ? RETURNING next_version - 1 AS v'),
+    getVersion: db.prepare('SELECT * FROM versions WHERE function_name = ? AND version = ?'),
+    upsertVersion: db.prepare(`INSERT INTO versions (function_name, version, version_order, settings, code_sha256, code_size, state, last_update_status, revision_id, last_modified)
+      VALUES (@function_name, @version, @version_order, @settings, @code_sha256, @code_size, @state, @last_update_status, @revision_id, @last_modified)
+      ON CONFLICT (function_name, version) DO UPDATE SET settings = excluded.settings, code_sha256 = excluded.code_sha256, code_size = excluded.code_size,
+        state = excluded.state, last_update_status = excluded.last_update_status, revision_id = excluded.revision_id, last_modified = excluded.last_modified`),
+    deleteVersion: db.prepare('DELETE FROM versions WHERE function_name = ? AND version = ?'),
+    listVersions: db.prepare('SELECT * FROM versions WHERE function_name = ? AND version_order > ? ORDER BY version_order LIMIT ?'),
+    listLatest: db.prepare(`SELECT * FROM versions WHERE version = '$LATEST' AND function_name > ? ORDER BY function_name LIMIT ?`),
+    listAll: db.prepare(`SELECT * FROM versions WHERE (function_name > @name OR (function_name = @name AND version_order > @order)) ORDER BY function_name, version_order LIMIT @limit`),
+    getAlias: db.prepare('SELECT * FROM aliases WHERE function_name = ? AND name = ?'),
+    insertAlias: db.prepare('INSERT OR IGNORE INTO aliases (function_name, name, function_version, description, routing, revision_id) VALUES (?, ?, ?, ?, ?, ?)'),
+    replaceAlias: db.prepare('UPDATE aliases SET function_version = ?, description = ?, routing = ?, revision_id = ? WHERE function_name = ? AND name = ?'),
+    deleteAlias: db.prepare('DELETE FROM aliases WHERE function_name = ? AND name = ?'),
+    listAliases: db.prepare('SELECT * FROM aliases WHERE function_name = @fn AND name > @after AND (@fv IS NULL OR function_version = @fv) ORDER BY name LIMIT @limit'),
+    usage: db.prepare(`SELECT (SELECT COUNT(*) FROM functions) AS fc, (SELECT COALESCE(SUM(code_size), 0) FROM versions) AS tcs,
+      (SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions) AS rc`),
+  };
+
+  const versionRow = (rec: VersionRecord) => ({
+    function_name: rec.functionName,
+    version: rec.version,
+    version_order: versionOrder(rec.version),
+    settings: JSON.stringify(rec.settings),
+    code_sha256: rec.codeSha256,
+    code_size: rec.codeSize,
+    state: rec.state,
+    last_update_status: rec.lastUpdateStatus ?? null,
+    revision_id: rec.revisionId,
+    last_modified: rec.lastModified,
+  });
+
+  const toFunction = (r: { name: string; next_version: number; tags: string; reserved_concurrency: number | null; created_at: string }): FunctionRecord => ({
+    name: r.name,
+    nextVersion: r.next_version,
+    tags: JSON.parse(r.tags),
+    reservedConcurrency: r.reserved_concurrency,
+    createdAt: r.created_at,
+  });
+
+  const createFunction = db.transaction((fn: FunctionRecord, versions: VersionRecord[]): boolean => {
+    const r = q.insertFunction.run(fn.name, fn.nextVersion, JSON.stringify(fn.tags), fn.reservedConcurrency, fn.createdAt);
+    if (r.changes === 0) return false;
+    for (const v of versions) q.upsertVersion.run(versionRow(v));
+    return true;
+  });
+
+  const putVersion = db.transaction((rec: VersionRecord, expect?: string): boolean => {
+    if (expect !== undefined) {
+      const cur = q.getVersion.get(rec.functionName, rec.version) as VersionRow | undefined;
+      if (!cur || cur.revision_id !== expect) return false;
+    }
+    q.upsertVersion.run(versionRow(rec));
+    return true;
+  });
+
+  const publish = db.transaction((rec: Omit<VersionRecord, 'version'>): string => {
+    const row = q.bumpVersion.get(rec.functionName) as { v: number } | undefined;
+    if (!row) throw new Error(`function ${rec.functionName} vanished while publishing`);
+    const version = String(row.v);
+    q.upsertVersion.run(versionRow({ ...rec, version }));
+    return version;
+  });
+
+  function page<T, R>(rows: R[], limit: number, map: (r: R) => T, key: (r: R) => string): Page<T> {
+    const more = rows.length > limit;
+    const items = (more ? rows.slice(0, limit) : rows).map(map);
+    return more ? { items, nextMarker: encodeMarker(key(rows[limit - 1])) } : { items };
+  }
+
+  return {
+    async getFunction(name) {
+      const r = q.getFunction.get(name) as Parameters<typeof toFunction>[0] | undefined;
+      return r ? toFunction(r) : undefined;
+    },
+    async createFunction(fn, versions) {
+      return createFunction(fn, versions);
+    },
+    async deleteFunction(name) {
+      return q.deleteFunction.run(name).changes > 0;
+    },
+    async updateFunction(name, patch) {
+      if (patch.tags !== undefined) db.prepare('UPDATE functions SET tags = ? WHERE name = ?').run(JSON.stringify(patch.tags), name);
+      if (patch.reservedConcurrency !== undefined) db.prepare('UPDATE functions SET reserved_concurrency = ? WHERE name = ?').run(patch.reservedConcurrency, name);
+    },
+    async listFunctions({ marker, limit, allVersions }) {
+      const after = decodeMarker(marker) ?? '';
+      if (!allVersions) {
+        const rows = q.listLatest.all(after, limit + 1) as VersionRow[];
+        return page(rows, limit, toVersion, (r) => r.function_name);
+      }
+      const [name = '', order = '-2'] = after.split('\u0000');
+      const rows = q.listAll.all({ name, order: Number(order), limit: limit + 1 }) as VersionRow[];
+      return page(rows, limit, toVersion, (r) => `${r.function_name}\u0000${versionOrder(r.version)}`);
+    },
+    async getVersion(fn, version) {
+      const r = q.getVersion.get(fn, version) as VersionRow | undefined;
+      return r ? toVersion(r) : undefined;
+    },
+    async putVersion(rec, expect) {
+      return putVersion(rec, expect);
+    },
+    async publishVersion(rec) {
+      return publish(rec);
+    },
+    async deleteVersion(fn, version) {
+      return q.deleteVersion.run(fn, version).changes > 0;
+    },
+    async listVersions(fn, { marker, limit }) {
+      const after = Number(decodeMarker(marker) ?? '-2');
+      const rows = q.listVersions.all(fn, after, limit + 1) as VersionRow[];
+      return page(rows, limit, toVersion, (r) => String(versionOrder(r.version)));
+    },
+    async getAlias(fn, name) {
+      const r = q.getAlias.get(fn, name) as AliasRow | undefined;
+      return r ? toAlias(r) : undefined;
+    },
+    async insertAlias(a) {
+      return q.insertAlias.run(a.functionName, a.name, a.functionVersion, a.description, a.routing ? JSON.stringify(a.routing) : null, a.revisionId).changes > 0;
+    },
+    async replaceAlias(a) {
+      q.replaceAlias.run(a.functionVersion, a.description, a.routing ? JSON.stringify(a.routing) : null, a.revisionId, a.functionName, a.name);
+    },
+    async deleteAlias(fn, name) {
+      return q.deleteAlias.run(fn, name).changes > 0;
+    },
+    async listAliases(fn, { marker, limit, functionVersion }) {
+      const rows = q.listAliases.all({ fn, after: decodeMarker(marker) ?? '', fv: functionVersion ?? null, limit: limit + 1 }) as AliasRow[];
+      return page(rows, limit, toAlias, (r) => r.name);
+    },
+    async accountUsage() {
+      const r = q.usage.get() as { fc: number; tcs: number; rc: number };
+      return { functionCount: r.fc, totalCodeSize: r.tcs, reservedConcurrency: r.rc };
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const done = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id));
+  for (const m of loadMigrations('sqlite')) {
+    if (done.has(m.id)) continue;
+    // IMMEDIATE takes the write lock first, so two processes opening one data dir apply each migration once.
+    db.transaction(() => {
+      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE id = ?').get(m.id);
+      if (again) return;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, new Date().toISOString());
+    }).immediate();
+  }
+}

@@ -1,0 +1,90 @@
+// The store's port: what the API, the invoke engine and the queue need from persistence, as a handful of methods.
+//
+// Adapters: sqlite/ (embedded, the default) — a PostgreSQL one follows for cluster mode. Records are plain data; the
+// API renders them into AWS's shapes (api/shapes.ts).
+
+/** The settable part of a function version's configuration, stored as JSON. */
+export interface VersionSettings {
+  Runtime?: string;
+  Handler?: string;
+  Role: string;
+  Description: string;
+  Timeout: number;
+  MemorySize: number;
+  Environment?: { Variables: Record<string, string> };
+  DeadLetterConfig?: { TargetArn?: string };
+  Architectures: string[];
+  EphemeralStorage: { Size: number };
+  TracingConfig: { Mode: string };
+  LoggingConfig: { LogFormat: string; LogGroup: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
+  PackageType: string;
+  Layers?: unknown[];
+}
+
+export type FunctionState = 'Pending' | 'Active' | 'Inactive' | 'Failed';
+export type UpdateStatus = 'InProgress' | 'Successful' | 'Failed';
+
+export interface VersionRecord {
+  functionName: string;
+  /** `$LATEST` or a decimal number. */
+  version: string;
+  settings: VersionSettings;
+  codeSha256: string;
+  codeSize: number;
+  state: FunctionState;
+  lastUpdateStatus?: UpdateStatus;
+  revisionId: string;
+  lastModified: string;
+}
+
+export interface FunctionRecord {
+  name: string;
+  /** The number the next published version gets. */
+  nextVersion: number;
+  tags: Record<string, string>;
+  reservedConcurrency: number | null;
+  createdAt: string;
+}
+
+export interface AliasRecord {
+  functionName: string;
+  name: string;
+  functionVersion: string;
+  description: string;
+  routing: Record<string, number> | null;
+  revisionId: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextMarker?: string;
+}
+
+export interface Store {
+  getFunction(name: string): Promise<FunctionRecord | undefined>;
+  /** Creates the function and its $LATEST (and version 1 when published) atomically; false if the name exists. */
+  createFunction(fn: FunctionRecord, versions: VersionRecord[]): Promise<boolean>;
+  /** Deletes the function with its versions and aliases; false if it did not exist. */
+  deleteFunction(name: string): Promise<boolean>;
+  updateFunction(name: string, patch: Partial<Pick<FunctionRecord, 'tags' | 'reservedConcurrency'>>): Promise<void>;
+  listFunctions(opts: { marker?: string; limit: number; allVersions: boolean }): Promise<Page<VersionRecord>>;
+
+  getVersion(functionName: string, version: string): Promise<VersionRecord | undefined>;
+  /** Replaces a version row (the mutable $LATEST, or a state change), only if its revision is still `expectRevision` when given. */
+  putVersion(rec: VersionRecord, expectRevision?: string): Promise<boolean>;
+  /** Stores `rec` under the function's next version number and advances it; returns the number. */
+  publishVersion(rec: Omit<VersionRecord, 'version'>): Promise<string>;
+  deleteVersion(functionName: string, version: string): Promise<boolean>;
+  listVersions(functionName: string, opts: { marker?: string; limit: number }): Promise<Page<VersionRecord>>;
+
+  getAlias(functionName: string, name: string): Promise<AliasRecord | undefined>;
+  /** Inserts (false if it exists) or replaces an alias. */
+  insertAlias(rec: AliasRecord): Promise<boolean>;
+  replaceAlias(rec: AliasRecord): Promise<void>;
+  deleteAlias(functionName: string, name: string): Promise<boolean>;
+  listAliases(functionName: string, opts: { marker?: string; limit: number; functionVersion?: string }): Promise<Page<AliasRecord>>;
+
+  accountUsage(): Promise<{ functionCount: number; totalCodeSize: number; reservedConcurrency: number }>;
+
+  close(): Promise<void>;
+}
