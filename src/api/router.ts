@@ -15,6 +15,7 @@ import { getAccountSettings } from './ops/account-settings.js';
 import { invoke, invokeAsync, INVOKE_BODY_LIMIT, INVOKE_ASYNC_BODY_LIMIT } from './ops/invoke.js';
 import { getCodeZip } from './ops/code-zip.js';
 import { getLogs } from './ops/logs.js';
+import { putFunctionConcurrency, getFunctionConcurrency, deleteFunctionConcurrency } from './ops/concurrency.js';
 
 interface Route {
   method: string;
@@ -48,6 +49,9 @@ const table: [string, string, string, Operation, number?, ((n: number) => Servic
   ['PUT', '/2015-03-31/functions/{fn}/aliases/{alias}', 'UpdateAlias', updateAlias],
   ['DELETE', '/2015-03-31/functions/{fn}/aliases/{alias}', 'DeleteAlias', deleteAlias],
   ['GET', '/2016-08-19/account-settings', 'GetAccountSettings', getAccountSettings],
+  ['PUT', '/2017-10-31/functions/{fn}/concurrency', 'PutFunctionConcurrency', putFunctionConcurrency],
+  ['GET', '/2019-09-30/functions/{fn}/concurrency', 'GetFunctionConcurrency', getFunctionConcurrency],
+  ['DELETE', '/2017-10-31/functions/{fn}/concurrency', 'DeleteFunctionConcurrency', deleteFunctionConcurrency],
   ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],
   ['GET', '/_alonzo/functions/{fn}/logs', 'GetLogs', getLogs],
 ];
