@@ -1,5 +1,5 @@
 // Parsing JSON request bodies of the management operations, and typed reads of their members.
-import { err, validation } from '../core/errors.js';
+import { err, validation, ServiceError } from '../core/errors.js';
 
 export function parseJsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
@@ -52,3 +52,7 @@ export function maxItems(query: URLSearchParams, fallback = 50): number {
   if (n > 10000) throw validation(raw, 'maxItems', 'Member must have value less than or equal to 10000');
   return n;
 }
+
+/** AWS's ValidationException for a required member that is missing: the value is written bare (`Value null at …`). */
+export const notNull = (field: string): ServiceError =>
+  new ServiceError('ValidationException', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);

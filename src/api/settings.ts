@@ -1,6 +1,6 @@
 // Validation of the function settings shared by CreateFunction and UpdateFunctionConfiguration, with AWS's messages.
 import { err, validation } from '../core/errors.js';
-import { obj, int, str } from './body.js';
+import { obj, int, str, notNull } from './body.js';
 import type { VersionSettings } from '../store/types.js';
 
 /** AWS's runtime enum, in the order its message lists it. */
@@ -8,6 +8,13 @@ export const RUNTIME_ENUM = ['nodejs20.x', 'python3.14', 'provided.al2023', 'pyt
 const DEPRECATED = ['java8', 'go1.x', 'provided', 'ruby2.7', 'nodejs14.x', 'python3.7', 'dotnetcore3.1', 'nodejs12.x', 'nodejs10.x', 'nodejs8.10', 'python3.6', 'python2.7', 'dotnetcore2.1', 'ruby2.5', 'nodejs16.x', 'python3.8', 'dotnet6'];
 /** What Alonzo can run on this machine. */
 export const RUNNABLE = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14', 'provided.al2', 'provided.al2023'];
+
+/** Variables Lambda sets itself and refuses to take from the configuration (AWS docs, "Defined runtime environment variables"). */
+const RESERVED_ENV = [
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+];
 
 const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+';
 const ROLE_RE = new RegExp(`^(?:${ROLE_PATTERN})$`);
@@ -78,7 +85,14 @@ export function readSettings(body: Record<string, unknown>, base: VersionSetting
     if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) throw err('InvalidRequestContentException', 'Could not parse request body into json: Environment.Variables must be a map');
     for (const [k, v] of Object.entries(vars)) {
       if (typeof v !== 'string') throw err('InvalidRequestContentException', `Could not parse request body into json: Environment variable ${k} must be a string`);
-      if (!/^[a-zA-Z]([a-zA-Z0-9_])+$/.test(k)) throw validation(k, 'environment.variables', 'Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]');
+      // The variables are a sensitive member: AWS's message names no value ("Value at 'environment.variables'…").
+      if (!/^[a-zA-Z]([a-zA-Z0-9_])+$/.test(k)) {
+        throw err('ValidationException', "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
+      }
+    }
+    const reserved = Object.keys(vars).filter((k) => RESERVED_ENV.includes(k));
+    if (reserved.length) {
+      throw err('InvalidParameterValueException', `Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`);
     }
     const measured = JSON.stringify(vars);
     if (Buffer.byteLength(measured) > 4096) {
@@ -110,7 +124,9 @@ export function readSettings(body: Record<string, unknown>, base: VersionSetting
   const eph = obj(body, 'EphemeralStorage');
   if (eph !== undefined) {
     const size = int(eph, 'Size');
-    if (size === undefined || size < 512 || size > 10240) throw validation(size, 'ephemeralStorage.size', 'Member must have value between 512 and 10240');
+    if (size === undefined) throw notNull('ephemeralStorage.size');
+    if (size < 512) throw validation(size, 'ephemeralStorage.size', 'Member must have value greater than or equal to 512');
+    if (size > 10240) throw validation(size, 'ephemeralStorage.size', 'Member must have value less than or equal to 10240');
     s.EphemeralStorage = { Size: size };
   }
   const tracing = obj(body, 'TracingConfig');

@@ -26,8 +26,12 @@ export interface FunctionRef {
   qualifiedName: boolean;
 }
 
-/** Which operation family: decides the pattern, the ARN length limit and how a wrong form is reported. */
-export type NameStyle = 'create' | 'manage' | 'invoke';
+/**
+ * Which FunctionName shape the operation's model declares: decides the pattern and the length limit.
+ * - `create` / `strict` (FunctionName: no dots, ≤ 140): CreateFunction, UpdateFunctionCode/Configuration, PublishVersion, the alias operations.
+ * - `manage` / `invoke` (NamespacedFunctionName: dots and `$LATEST.PUBLISHED` allowed): Get/DeleteFunction, ListVersionsByFunction, Invoke.
+ */
+export type NameStyle = 'create' | 'strict' | 'manage' | 'invoke';
 
 export function functionArn(account: Account, name: string, qualifier?: string): string {
   const base = `arn:aws:lambda:${account.region}:${account.accountId}:function:${name}`;
@@ -42,7 +46,7 @@ export function parseFunctionName(raw: string, account: Account, style: NameStyl
   const maxLength = style === 'invoke' || style === 'manage' ? 170 : 140;
   if (raw.length < 1) throw validation(raw, 'functionName', 'Member must have length greater than or equal to 1');
   if (raw.length > maxLength) throw validation(raw, 'functionName', `Member must have length less than or equal to ${maxLength}`);
-  const strict = style === 'create';
+  const strict = style === 'create' || style === 'strict';
   if (!(strict ? RE_STRICT : RE_LOOSE).test(raw)) {
     throw validation(raw, 'functionName', `Member must satisfy regular expression pattern: ${strict ? PATTERN_STRICT : PATTERN_LOOSE}`);
   }
@@ -59,7 +63,8 @@ export function parseFunctionName(raw: string, account: Account, style: NameStyl
   if (region !== undefined && region !== account.region) {
     throw err('ResourceNotFoundException', `Functions from '${region}' are not reachable in this region ('${account.region}')`);
   }
-  if (accountId !== undefined && accountId !== account.accountId) throw err('AccessDeniedException', '');
+  // AWS's 403 here carries no message: boto3 shows `Error.Message: null` (oracle test_function_arns).
+  if (accountId !== undefined && accountId !== account.accountId) throw err('AccessDeniedException', '', { Message: null });
   if (qualifierParam !== undefined) validateQualifier(qualifierParam);
   if (nameQualifier !== undefined && qualifierParam !== undefined && nameQualifier !== qualifierParam) {
     throw err('InvalidParameterValueException', 'The derived qualifier from the function name does not match the specified qualifier.');

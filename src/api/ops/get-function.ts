@@ -1,12 +1,23 @@
 // GetFunction and GetFunctionConfiguration: GET /2015-03-31/functions/{fn}[/configuration].
 import { renderConfiguration } from '../shapes.js';
 import { refOf, resolveTarget } from '../resolve.js';
-import type { Operation } from '../context.js';
+import type { ApiRequest, Operation, Services } from '../context.js';
 
 export const getFunctionConfiguration: Operation = async (s, req) => {
   const t = await resolveTarget(s, refOf(s, req, 'manage'));
   return { status: 200, json: renderConfiguration(s.account, t.version, { arnQualifier: t.alias ? t.alias.name : t.ref.qualifier }) };
 };
+
+/**
+ * Where the client can fetch the package: the address it reached us at (its Host header), as AWS's presigned URL is
+ * always reachable by the caller; the listen address when a client sends no Host.
+ */
+function codeBase(s: Services, req: ApiRequest): string {
+  const host = req.headers.host;
+  if (!host || !/^[A-Za-z0-9.\-:[\]]+$/.test(host)) return s.baseUrl();
+  const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+  return `${proto}://${host}`;
+}
 
 export const getFunction: Operation = async (s, req) => {
   const t = await resolveTarget(s, refOf(s, req, 'manage'));
@@ -14,7 +25,7 @@ export const getFunction: Operation = async (s, req) => {
   const hex = Buffer.from(t.version.codeSha256, 'base64').toString('hex');
   const out: Record<string, unknown> = {
     Configuration: renderConfiguration(s.account, t.version, { arnQualifier }),
-    Code: { RepositoryType: 'S3', Location: `${s.baseUrl()}/_alonzo/code/${hex}.zip` },
+    Code: { RepositoryType: 'S3', Location: `${codeBase(s, req)}/_alonzo/code/${hex}.zip` },
   };
   if (Object.keys(t.fn.tags).length) out.Tags = t.fn.tags;
   if (t.fn.reservedConcurrency !== null) out.Concurrency = { ReservedConcurrentExecutions: t.fn.reservedConcurrency };

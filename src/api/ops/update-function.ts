@@ -5,12 +5,11 @@ import { lambdaTimestamp, newRevisionId } from '../../core/ids.js';
 import { parseJsonBody, bool, str } from '../body.js';
 import { readSettings } from '../settings.js';
 import { renderConfiguration } from '../shapes.js';
-import { preconditionFailed, settle, withUpdateLock } from '../lifecycle.js';
-import { refOf, resolveTarget } from '../resolve.js';
+import { preconditionFailed, settledWrite, withUpdateLock } from '../lifecycle.js';
+import { refOf, resolveTarget, notFound } from '../resolve.js';
 import { readZipFile } from './code-input.js';
 import { publishLatest } from './publish-version.js';
 import type { Operation } from '../context.js';
-import type { VersionRecord } from '../../store/types.js';
 
 function unqualified(ref: { qualifier?: string }): void {
   if (ref.qualifier !== undefined && ref.qualifier !== LATEST) {
@@ -19,54 +18,61 @@ function unqualified(ref: { qualifier?: string }): void {
 }
 
 export const updateFunctionCode: Operation = async (s, req) => {
-  const ref = refOf(s, req, 'manage');
+  const ref = refOf(s, req, 'strict');
   unqualified(ref);
   const body = parseJsonBody(req.body);
   const zip = readZipFile(body);
   const publish = bool(body, 'Publish') ?? false;
   const dryRun = bool(body, 'DryRun') ?? false;
   const revision = str(body, 'RevisionId');
-  const { version: cur } = await resolveTarget(s, { ...ref, qualifier: undefined });
-  if (revision !== undefined && revision !== cur.revisionId) throw preconditionFailed();
-  let settings = cur.settings;
-  if (body.Architectures !== undefined) settings = readSettings({ Architectures: body.Architectures }, settings, cur.functionName);
-  return withUpdateLock(s, cur.functionName, async () => {
-    const stored = await s.code.save(zip);
-    if (dryRun) return { status: 200, json: renderConfiguration(s.account, { ...cur, codeSha256: stored.sha256, codeSize: stored.size }) };
-    const next: VersionRecord = {
+  const { version: seen } = await resolveTarget(s, { ...ref, qualifier: undefined });
+  const name = seen.functionName;
+  if (body.Architectures !== undefined) readSettings({ Architectures: body.Architectures }, seen.settings, name);
+  return withUpdateLock(s, name, async () => {
+    // Re-read under the lock: the function may have changed since the request was parsed.
+    const cur = await s.store.getVersion(name, LATEST);
+    if (!cur) throw notFound(s, name);
+    if (revision !== undefined && revision !== cur.revisionId) throw preconditionFailed();
+    const settings = body.Architectures !== undefined ? readSettings({ Architectures: body.Architectures }, cur.settings, name) : cur.settings;
+    const pkg = await s.code.save(zip);
+    if (dryRun) return { status: 200, json: renderConfiguration(s.account, { ...cur, settings, codeSha256: pkg.sha256, codeSize: pkg.size }) };
+    const { stored, answered } = settledWrite({
       ...cur,
       settings,
-      codeSha256: stored.sha256,
-      codeSize: stored.size,
+      codeSha256: pkg.sha256,
+      codeSize: pkg.size,
       lastUpdateStatus: 'InProgress',
       revisionId: newRevisionId(),
       lastModified: lambdaTimestamp(),
-    };
-    if (!(await s.store.putVersion(next, cur.revisionId))) throw preconditionFailed();
-    s.invoker.evict(cur.functionName, LATEST);
+    });
+    if (!(await s.store.putVersion(stored, cur.revisionId))) throw preconditionFailed();
+    s.invoker.evict(name, LATEST);
     if (publish) {
-      await settle(s, next);
-      const published = await publishLatest(s, cur.functionName, {});
+      // AWS answers with the new version, still Pending, under its qualified ARN (oracle test_publish_with_update).
+      const published = await publishLatest(s, name, {});
       return { status: 200, json: renderConfiguration(s.account, published, { arnQualifier: published.version, pending: 'create' }) };
     }
-    setImmediate(() => void settle(s, next).catch(() => undefined));
-    return { status: 200, json: renderConfiguration(s.account, next, { pending: 'update' }) };
+    return { status: 200, json: renderConfiguration(s.account, answered, { pending: 'update' }) };
   });
 };
 
 export const updateFunctionConfiguration: Operation = async (s, req) => {
-  const ref = refOf(s, req, 'manage');
+  const ref = refOf(s, req, 'strict');
   unqualified(ref);
   const body = parseJsonBody(req.body);
-  const { version: cur } = await resolveTarget(s, { ...ref, qualifier: undefined });
-  const settings = readSettings(body, cur.settings, cur.functionName);
   const revision = str(body, 'RevisionId');
-  if (revision !== undefined && revision !== cur.revisionId) throw preconditionFailed();
-  return withUpdateLock(s, cur.functionName, async () => {
-    const next: VersionRecord = { ...cur, settings, lastUpdateStatus: 'InProgress', revisionId: newRevisionId(), lastModified: lambdaTimestamp() };
-    if (!(await s.store.putVersion(next, cur.revisionId))) throw preconditionFailed();
-    s.invoker.evict(cur.functionName, LATEST);
-    setImmediate(() => void settle(s, next).catch(() => undefined));
-    return { status: 200, json: renderConfiguration(s.account, next, { pending: 'update' }) };
+  const { version: seen } = await resolveTarget(s, { ...ref, qualifier: undefined });
+  const name = seen.functionName;
+  // Validated in full before anything is written.
+  readSettings(body, seen.settings, name);
+  return withUpdateLock(s, name, async () => {
+    const cur = await s.store.getVersion(name, LATEST);
+    if (!cur) throw notFound(s, name);
+    if (revision !== undefined && revision !== cur.revisionId) throw preconditionFailed();
+    const settings = readSettings(body, cur.settings, name);
+    const { stored, answered } = settledWrite({ ...cur, settings, lastUpdateStatus: 'InProgress', revisionId: newRevisionId(), lastModified: lambdaTimestamp() });
+    if (!(await s.store.putVersion(stored, cur.revisionId))) throw preconditionFailed();
+    s.invoker.evict(name, LATEST);
+    return { status: 200, json: renderConfiguration(s.account, answered, { pending: 'update' }) };
   });
 };
