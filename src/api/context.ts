@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../core/logger.js';
 import type { Invoker } from '../invoke/types.js';
 import type { LogSink } from '../runtime/log-sink.js';
+import type { AsyncInvokePorts } from '../queue/types.js';
 
 export interface Services {
   store: Store;
@@ -16,6 +17,8 @@ export interface Services {
   log: Logger;
   invoker: Invoker;
   logs: LogSink;
+  /** The async queue (failed events, redrive) and the EventInvokeConfig store. */
+  asyncInvoke: AsyncInvokePorts;
   /** Functions with a create or update under way (api/lifecycle.ts). */
   updating: Set<string>;
   /** Base URL the server is reachable at (for GetFunction's Code.Location). */

@@ -12,10 +12,13 @@ import { updateFunctionCode, updateFunctionConfiguration } from './ops/update-fu
 import { publishVersion } from './ops/publish-version.js';
 import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './ops/aliases.js';
 import { getAccountSettings } from './ops/account-settings.js';
-import { invoke, invokeAsync, INVOKE_BODY_LIMIT, INVOKE_ASYNC_BODY_LIMIT } from './ops/invoke.js';
+import { invoke, invokeAsync, tooLarge, SYNC_LIMIT, ASYNC_API_LIMIT } from './ops/invoke.js';
 import { getCodeZip } from './ops/code-zip.js';
 import { getLogs } from './ops/logs.js';
+import { putProvisionedConcurrencyConfig, getProvisionedConcurrency, deleteProvisionedConcurrencyConfig } from './ops/provisioned-concurrency.js';
 import { putFunctionConcurrency, getFunctionConcurrency, deleteFunctionConcurrency } from './ops/concurrency.js';
+import { putFunctionEventInvokeConfig, updateFunctionEventInvokeConfig, getFunctionEventInvokeConfig, deleteFunctionEventInvokeConfig, listFunctionEventInvokeConfigs } from './ops/event-invoke-config.js';
+import { listFailedEvents, redriveFailedEvents } from './ops/failed-events.js';
 
 interface Route {
   method: string;
@@ -32,8 +35,8 @@ const MANAGEMENT_LIMIT = 70_167_211;
 const manageTooLarge = (name: string) => () => err('RequestEntityTooLargeException', `Request must be smaller than ${MANAGEMENT_LIMIT} bytes for the ${name} operation`);
 
 const table: [string, string, string, Operation, number?, ((n: number) => ServiceError)?][] = [
-  ['POST', '/2015-03-31/functions/{fn}/invocations', 'Invoke', invoke, INVOKE_BODY_LIMIT],
-  ['POST', '/2014-11-13/functions/{fn}/invoke-async', 'InvokeAsync', invokeAsync, INVOKE_ASYNC_BODY_LIMIT],
+  ['POST', '/2015-03-31/functions/{fn}/invocations', 'Invoke', invoke, SYNC_LIMIT, () => tooLarge(SYNC_LIMIT, 'InvokeFunction')],
+  ['POST', '/2014-11-13/functions/{fn}/invoke-async', 'InvokeAsync', invokeAsync, ASYNC_API_LIMIT, () => tooLarge(ASYNC_API_LIMIT, 'InvokeAsync')],
   ['POST', '/2015-03-31/functions', 'CreateFunction', createFunction],
   ['GET', '/2015-03-31/functions', 'ListFunctions', listFunctions],
   ['GET', '/2015-03-31/functions/{fn}', 'GetFunction', getFunction],
@@ -52,6 +55,17 @@ const table: [string, string, string, Operation, number?, ((n: number) => Servic
   ['PUT', '/2017-10-31/functions/{fn}/concurrency', 'PutFunctionConcurrency', putFunctionConcurrency],
   ['GET', '/2019-09-30/functions/{fn}/concurrency', 'GetFunctionConcurrency', getFunctionConcurrency],
   ['DELETE', '/2017-10-31/functions/{fn}/concurrency', 'DeleteFunctionConcurrency', deleteFunctionConcurrency],
+  ['PUT', '/2019-09-30/functions/{fn}/provisioned-concurrency', 'PutProvisionedConcurrencyConfig', putProvisionedConcurrencyConfig],
+  // GetProvisionedConcurrencyConfig (?Qualifier=) and ListProvisionedConcurrencyConfigs (?List=ALL) share this path.
+  ['GET', '/2019-09-30/functions/{fn}/provisioned-concurrency', 'GetProvisionedConcurrencyConfig', getProvisionedConcurrency],
+  ['DELETE', '/2019-09-30/functions/{fn}/provisioned-concurrency', 'DeleteProvisionedConcurrencyConfig', deleteProvisionedConcurrencyConfig],
+  ['PUT', '/2019-09-25/functions/{fn}/event-invoke-config', 'PutFunctionEventInvokeConfig', putFunctionEventInvokeConfig],
+  ['POST', '/2019-09-25/functions/{fn}/event-invoke-config', 'UpdateFunctionEventInvokeConfig', updateFunctionEventInvokeConfig],
+  ['GET', '/2019-09-25/functions/{fn}/event-invoke-config', 'GetFunctionEventInvokeConfig', getFunctionEventInvokeConfig],
+  ['DELETE', '/2019-09-25/functions/{fn}/event-invoke-config', 'DeleteFunctionEventInvokeConfig', deleteFunctionEventInvokeConfig],
+  ['GET', '/2019-09-25/functions/{fn}/event-invoke-config/list', 'ListFunctionEventInvokeConfigs', listFunctionEventInvokeConfigs],
+  ['GET', '/_alonzo/functions/{fn}/failed-events', 'ListFailedEvents', listFailedEvents],
+  ['POST', '/_alonzo/functions/{fn}/failed-events/redrive', 'RedriveFailedEvents', redriveFailedEvents],
   ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],
   ['GET', '/_alonzo/functions/{fn}/logs', 'GetLogs', getLogs],
 ];

@@ -26,6 +26,7 @@ export const ERROR_KINDS = {
   UnsupportedMediaTypeException: { status: 415, casing: 'message', typed: true, description: 'The content type is not supported by the operation.' },
   ResourceNotReadyException: { status: 502, casing: 'message', typed: true, description: 'The function is not ready to be invoked.' },
   AccessDeniedException: { status: 403, casing: 'Message', typed: false, description: 'The resource belongs to another account.' },
+  ProvisionedConcurrencyConfigNotFoundException: { status: 404, casing: 'message', typed: true, description: 'The version or alias has no provisioned concurrency configuration.' },
   UnknownOperationException: { status: 404, casing: 'message', typed: false, description: 'No Lambda operation has this method and path.' },
 } as const satisfies Record<string, ErrorKind>;
 

@@ -1,5 +1,5 @@
 // The invocation engine: resolves the qualifier (alias routing included), applies concurrency, runs on an environment, shapes the result.
-import { err } from '../core/errors.js';
+import { err, ServiceError } from '../core/errors.js';
 import { functionArn, isVersionNumber, LATEST, type Account } from '../core/names.js';
 import { runtimeFamily } from '../api/settings.js';
 import type { Logger } from '../core/logger.js';
@@ -8,7 +8,8 @@ import type { CodeStore } from '../code/index.js';
 import type { EnvironmentPool } from '../runtime/pool.js';
 import type { EnvironmentSpec, Outcome } from '../runtime/environment.js';
 import type { LogSink } from '../runtime/log-sink.js';
-import type { InvokeRequest, InvokeResult, Invoker } from './types.js';
+import { newTraceId } from './trace.js';
+import type { AsyncEvent, EventRunOutcome, EventRunner, EventSink, InvokeRequest, InvokeResult, Invoker } from './types.js';
 
 export interface EngineDeps {
   store: Store;
@@ -19,6 +20,8 @@ export interface EngineDeps {
   log: Logger;
   accountConcurrency: number;
   queueWaitMs: number;
+  /** The durable async queue: Event invokes are committed there before their 202 (without it they run once in the background). */
+  events?: EventSink;
 }
 
 interface Resolved {
@@ -30,7 +33,10 @@ interface Resolved {
 
 const NULL = Buffer.from('null');
 
-export class InvokeEngine implements Invoker {
+/** Environments are shared by invocations of one version with one code and configuration. */
+const poolKey = (v: VersionRecord): string => `${v.functionName}\u0000${v.version}\u0000${v.codeSha256}\u0000${v.lastModified}`;
+
+export class InvokeEngine implements Invoker, EventRunner {
   /** Invocations running per function, and in all. */
   private running = new Map<string, number>();
   private runningTotal = 0;
@@ -61,8 +67,13 @@ export class InvokeEngine implements Invoker {
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
     const target = await this.resolve(req.functionName, req.qualifier);
     if (req.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0) };
+    if (req.invocationType === 'Event' && this.d.events) {
+      // Durable before the 202: the queue commits (fsync'd); its pollers run the event later through runEvent.
+      await this.d.events.enqueue({ requestId: req.requestId, functionName: req.functionName, qualifier: req.qualifier, payload: req.payload });
+      return { status: 202, payload: Buffer.alloc(0) };
+    }
     if (req.invocationType === 'Event') {
-      // Until the durable queue lands (issue #4), an Event runs once in the background.
+      // Without a queue (engine-only setups), an Event runs once in the background.
       const run = this.run(target, { ...req, logTail: false, clientContext: undefined })
         .catch((e) => this.d.log.warn('invoke:event-failed', { fn: req.functionName, requestId: req.requestId, error: String(e) }))
         .finally(() => this.background.delete(run));
@@ -70,6 +81,26 @@ export class InvokeEngine implements Invoker {
       return { status: 202, payload: Buffer.alloc(0) };
     }
     return this.run(target, req);
+  }
+
+  /** Runs one queued Event for the async pollers (same path as a sync invoke), telling success, function error and throttle apart. */
+  async runEvent(ev: AsyncEvent): Promise<EventRunOutcome> {
+    let target: Resolved;
+    try {
+      target = await this.resolve(ev.functionName, ev.qualifier);
+    } catch (e) {
+      if (e instanceof ServiceError && e.code === 'ResourceNotFoundException') return { kind: 'not-found', message: e.message };
+      return { kind: 'system-error', message: e instanceof Error ? e.message : String(e) };
+    }
+    try {
+      const r = await this.run(target, { functionName: ev.functionName, qualifier: ev.qualifier, invocationType: 'Event', payload: ev.payload, logTail: false, requestId: ev.requestId });
+      const executedVersion = r.executedVersion ?? target.version.version;
+      if (r.functionError) return { kind: 'function-error', payload: r.payload, executedVersion, functionError: r.functionError };
+      return { kind: 'success', payload: r.payload, executedVersion };
+    } catch (e) {
+      if (e instanceof ServiceError && e.code === 'TooManyRequestsException') return { kind: 'throttled', reason: String(e.extra.Reason ?? 'TooManyRequestsException') };
+      return { kind: 'system-error', message: e instanceof Error ? e.message : String(e) };
+    }
   }
 
   private throttle(reserved: number | null, fnRunning: number): void {
@@ -89,7 +120,7 @@ export class InvokeEngine implements Invoker {
     this.runningTotal++;
     try {
       const spec = this.spec(v);
-      const key = `${name}\u0000${v.version}\u0000${v.codeSha256}\u0000${v.lastModified}`;
+      const key = poolKey(v);
       let env = this.d.pool.take(key, spec);
       if (!env) {
         // The machine is full: wait briefly for room, then a clean 429 rather than a crash or a swap storm.
@@ -99,7 +130,7 @@ export class InvokeEngine implements Invoker {
       env.pendingInitRequestId = req.requestId;
       let outcome: Outcome;
       try {
-        outcome = await env.invoke({ requestId: req.requestId, payload: req.payload, invokedArn: target.invokedArn, clientContext: req.clientContext, traceId: req.traceId });
+        outcome = await env.invoke({ requestId: req.requestId, payload: req.payload, invokedArn: target.invokedArn, clientContext: req.clientContext, traceId: req.traceId ?? newTraceId() });
       } finally {
         this.d.pool.release(key, env);
       }
@@ -139,6 +170,23 @@ export class InvokeEngine implements Invoker {
       region: this.d.account.region,
       accountId: this.d.account.accountId,
     };
+  }
+
+  /** Pool keys of provisioned versions, by `function\0version`, so that status reads need no store access. */
+  private provisionedKeys = new Map<string, string>();
+
+  async provision(functionName: string, qualifier: string, version: string, count: number): Promise<void> {
+    const v = await this.d.store.getVersion(functionName, version);
+    if (!v) return;
+    const key = poolKey(v);
+    this.provisionedKeys.set(`${functionName}\u0000${version}`, key);
+    this.d.pool.provision(key, this.spec(v), count);
+  }
+
+  provisionedStatus(functionName: string, version: string, requested: number) {
+    const key = this.provisionedKeys.get(`${functionName}\u0000${version}`);
+    if (!key) return { allocated: 0, available: 0, status: requested > 0 ? ('IN_PROGRESS' as const) : ('READY' as const) };
+    return this.d.pool.provisionStatus(key);
   }
 
   evict(functionName: string, version?: string): void {

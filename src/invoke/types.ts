@@ -28,5 +28,38 @@ export interface Invoker {
   invoke(req: InvokeRequest): Promise<InvokeResult>;
   /** Drops warm environments of a function (all versions when version is omitted), e.g. after an update or delete. */
   evict(functionName: string, version?: string): void;
+  /** Keeps `count` environments of `version` initialised (provisioned concurrency; 0 ends it). */
+  provision(functionName: string, qualifier: string, version: string, count: number): Promise<void>;
+  provisionedStatus(functionName: string, version: string, requested: number): { allocated: number; available: number; status: 'IN_PROGRESS' | 'READY' | 'FAILED'; reason?: string };
   close(): Promise<void>;
+}
+
+/** An asynchronous (Event) invocation as the queue keeps it; the request id stays the same on every attempt. */
+export interface AsyncEvent {
+  requestId: string;
+  functionName: string;
+  /** As the caller gave it (version number or alias name); undefined for $LATEST. Resolved again on every attempt. */
+  qualifier?: string;
+  payload: Buffer;
+}
+
+/** Where the engine puts Event invokes: the durable queue. Resolves once the event is committed (before the 202). */
+export interface EventSink {
+  enqueue(ev: AsyncEvent): Promise<void>;
+}
+
+/** How one run of a queued event ended, told apart as the queue's retry policy needs. */
+export type EventRunOutcome =
+  | { kind: 'success'; payload: Buffer; executedVersion: string }
+  | { kind: 'function-error'; payload: Buffer; executedVersion: string; functionError: string }
+  /** TooManyRequestsException: the function did not run; the event goes back without using an attempt. */
+  | { kind: 'throttled'; reason: string }
+  /** The function, version or alias no longer exists. */
+  | { kind: 'not-found'; message: string }
+  /** Alonzo failed before the function ran; like a throttle, no attempt is used. */
+  | { kind: 'system-error'; message: string };
+
+/** What the queue's pollers need from the engine. */
+export interface EventRunner {
+  runEvent(ev: AsyncEvent): Promise<EventRunOutcome>;
 }

@@ -4,6 +4,7 @@
 // `to()`, which refuses what the current state does not allow. The process speaks either the private fd-3 channel
 // (built-in Node and Python runtimes, ~24 µs a hand-off) or the Lambda Runtime API over HTTP (provided.*).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
@@ -69,8 +70,28 @@ const ALLOWED: Record<EnvState, EnvState[]> = {
   failed: ['stopping', 'stopped'],
 };
 
-/** Limits on the private channel: a response above 6 MB is refused anyway, so bigger frames mean a broken runtime. */
-const MAX_RESPONSE = 6_291_456;
+/**
+ * The largest response a synchronous invoke returns: AWS's message names 6,291,556 bytes (6 MB + 100), and a handler
+ * returning exactly 6 MiB of text (6,291,458 bytes once JSON-quoted) succeeds there (oracle test_lambda_large_response).
+ */
+const MAX_RESPONSE = 6_291_556;
+/** How AWS words a signal in "Runtime exited with error: signal: …" (Go's names, as its runtime supervisor prints them). */
+const SIGNAL_NAMES: Partial<Record<NodeJS.Signals, string>> = {
+  SIGKILL: 'killed',
+  SIGABRT: 'aborted',
+  SIGSEGV: 'segmentation fault',
+  SIGTERM: 'terminated',
+  SIGBUS: 'bus error',
+  SIGILL: 'illegal instruction',
+  SIGFPE: 'floating point exception',
+  SIGINT: 'interrupt',
+  SIGHUP: 'hangup',
+  SIGQUIT: 'quit',
+  SIGPIPE: 'broken pipe',
+  SIGTRAP: 'trace/breakpoint trap',
+  SIGUSR1: 'user defined signal 1',
+  SIGUSR2: 'user defined signal 2',
+};
 const INIT_TIMEOUT_MS = 10_000;
 const MEMORY_POLL_MS = 50;
 
@@ -88,6 +109,8 @@ interface Pending {
 
 export class Environment {
   readonly id = `env-${process.pid}-${++nextId}`;
+  /** AWS names an environment's log stream `yyyy/mm/dd/[version]` + 32 hex digits. */
+  private readonly streamId = randomBytes(16).toString('hex');
   state: EnvState = 'starting';
   lastUsed = Date.now();
   private proc?: ChildProcess;
@@ -98,12 +121,14 @@ export class Environment {
   private initStarted = 0;
   /** Reported on the first invocation only (a cold start). */
   private initDurationMs?: number;
-  private ready: Promise<Outcome | undefined>;
+  /** Settles when init ends: undefined when ready, the init failure's Outcome otherwise. */
+  readonly ready: Promise<Outcome | undefined>;
   private settleReady!: (o: Outcome | undefined) => void;
   private pending?: Pending;
   private oomKilled = false;
   private stderrTail = '';
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
+  private groupKilled = false;
   readonly tmpDir: string;
   /** The request waiting on this environment's init, for the messages of an init that dies. */
   pendingInitRequestId?: string;
@@ -114,6 +139,8 @@ export class Environment {
     private readonly log: Logger,
     sandboxDir: string,
     private readonly onLost: (env: Environment) => void,
+    /** Started ahead of demand by provisioned concurrency: never reaped, and its init is not billed to an invocation. */
+    readonly provisioned = false,
   ) {
     this.tmpDir = sandboxDir;
     this.ready = new Promise((r) => (this.settleReady = r));
@@ -137,8 +164,8 @@ export class Environment {
       AWS_LAMBDA_FUNCTION_VERSION: s.version,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(s.memoryMb),
       AWS_LAMBDA_LOG_GROUP_NAME: s.logGroup,
-      AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${s.version}]${this.id.replace(/[^a-z0-9]/gi, '')}`,
-      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${s.version}]${this.streamId}`,
+      AWS_LAMBDA_INITIALIZATION_TYPE: this.provisioned ? 'provisioned-concurrency' : 'on-demand',
       AWS_REGION: s.region,
       AWS_DEFAULT_REGION: s.region,
       AWS_EXECUTION_ENV: `AWS_Lambda_${s.runtime}`,
@@ -181,7 +208,9 @@ export class Environment {
       args = [cmd, ...args];
       cmd = wrapper;
     }
-    const proc = spawn(cmd, args, { cwd: s.codeDir, env: this.env(extra), stdio });
+    // Its own process group, so that a kill takes the processes the function started with it (Lambda stops the
+    // whole sandbox); nothing a function leaves running outlives its environment.
+    const proc = spawn(cmd, args, { cwd: s.codeDir, env: this.env(extra), stdio, detached: true });
     this.proc = proc;
     proc.stdout!.on('data', (c: Buffer) => this.output(c));
     proc.stderr!.on('data', (c: Buffer) => {
@@ -233,7 +262,8 @@ export class Environment {
 
   initDone(): void {
     if (this.state !== 'starting') return;
-    this.initDurationMs = performance.now() - this.initStarted;
+    // A provisioned environment's init happened before any invocation: no Init Duration in the first REPORT.
+    this.initDurationMs = this.provisioned ? undefined : performance.now() - this.initStarted;
     this.to('ready');
     this.settleReady(undefined);
   }
@@ -269,7 +299,7 @@ export class Environment {
     if (kind === 'result' && payload.length > MAX_RESPONSE) {
       kind = 'error';
       errorType = 'Function.ResponseSizeTooLarge';
-      payload = Buffer.from(JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE + 100} bytes).`, errorType }));
+      payload = Buffer.from(JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE} bytes).`, errorType }));
     }
     this.complete(kind, payload, errorType, false);
     this.to('ready');
@@ -293,12 +323,15 @@ export class Environment {
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exitInfo) return;
     this.exitInfo = { code, signal };
+    // Whatever the function started goes with its runtime; after this the group id may be reused, so no more kills.
+    this.kill();
+    this.groupKilled = true;
     this.channel?.destroy();
     this.api?.close();
     const reason = this.oomKilled
       ? 'Runtime exited with error: signal: killed'
       : signal
-        ? `Runtime exited with error: signal: ${signal === 'SIGKILL' ? 'killed' : signal === 'SIGABRT' ? 'aborted' : signal.toLowerCase()}`
+        ? `Runtime exited with error: signal: ${SIGNAL_NAMES[signal] ?? signal.toLowerCase()}`
         : code === 0
           ? 'Runtime exited without providing a reason'
           : `Runtime exited with error: exit status ${code}`;
@@ -359,7 +392,10 @@ export class Environment {
       const p: Pending = { inv, log, started: performance.now(), deadline, timer, resolve };
       // Without a cgroup, memory is enforced by watching RSS while the invocation runs.
       p.memTimer = setInterval(() => {
-        if (this.rssMb() > this.spec.memoryMb) {
+        const rss = this.rssMb();
+        // Also the REPORT line's Max Memory Used when the process is gone before the end (crash, OOM kill).
+        if (rss > this.lastMaxMb) this.lastMaxMb = Math.ceil(rss);
+        if (rss > this.spec.memoryMb) {
           this.oomKilled = true;
           this.kill();
         }
@@ -391,10 +427,17 @@ export class Environment {
   }
 
   kill(): void {
+    const pid = this.proc?.pid;
+    if (pid === undefined || this.groupKilled) return;
     try {
-      this.proc?.kill('SIGKILL');
+      process.kill(-pid, 'SIGKILL');
     } catch {
-      // already gone
+      // the group is gone; the leader may still need reaping
+      try {
+        this.proc?.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   }
 

@@ -18,6 +18,18 @@ interface VersionPool {
   all: Set<Environment>;
   /** /tmp folders of environments that were replaced after a timeout or crash: Lambda keeps the sandbox's /tmp. */
   spareSandboxes: string[];
+  /** Provisioned concurrency: how many environments to keep initialised, and the spec to start them with. */
+  provisioned: number;
+  spec: EnvironmentSpec;
+  /** Why provisioning failed (an init error), for ProvisionedConcurrencyConfig's StatusReason. */
+  provisionError?: string;
+}
+
+export interface ProvisionedStatus {
+  allocated: number;
+  available: number;
+  status: 'IN_PROGRESS' | 'READY' | 'FAILED';
+  reason?: string;
 }
 
 export class EnvironmentPool {
@@ -47,8 +59,12 @@ export class EnvironmentPool {
       // Make room by stopping idle environments of other versions, oldest first.
       if (!this.evictIdleFor(spec.memoryMb)) return undefined;
     }
+    return this.spawn(pool, spec, false);
+  }
+
+  private spawn(pool: VersionPool, spec: EnvironmentSpec, provisioned: boolean): Environment {
     const sandbox = pool.spareSandboxes.pop() ?? join(this.sandboxRoot, `sb-${process.pid}-${++this.sandboxSeq}`);
-    const env = new Environment(spec, this.host, this.log, sandbox, (e) => this.lost(pool, e));
+    const env = new Environment(spec, this.host, this.log, sandbox, (e) => this.lost(pool, e), provisioned);
     pool.all.add(env);
     this.total++;
     this.memoryInUse += spec.memoryMb;
@@ -89,17 +105,81 @@ export class EnvironmentPool {
     if (env.state === 'ready') {
       pool.idle.push(env);
       this.wakeOne();
+    } else if (env.state === 'failed' || env.state === 'stopped') {
+      // Lost during its invocation (timeout, crash, out of memory, failed init): it has been killed. Lambda restarts
+      // the runtime in the same sandbox, so the /tmp goes to the version's next environment now: the caller may
+      // invoke again before the old process's exit event arrives, and must still find its files.
+      this.retire(pool, env, true);
     }
   }
 
+  /** The environment's process exited (or was killed). */
   private lost(pool: VersionPool, env: Environment): void {
+    this.retire(pool, env, env.state === 'stopped' && this.reusableSandbox(env));
+  }
+
+  /**
+   * Keeps `count` environments of a version initialised ahead of demand (0 ends it). New ones start now and join the
+   * idle set as soon as they are ready; lost ones are replaced; they are never reaped.
+   */
+  provision(key: string, spec: EnvironmentSpec, count: number): void {
+    const pool = this.pool(key, spec);
+    pool.provisioned = count;
+    pool.spec = spec;
+    pool.provisionError = undefined;
+    const mine = [...pool.all].filter((e) => e.provisioned);
+    for (const env of mine.slice(count)) {
+      if (pool.idle.includes(env)) {
+        this.stopEnv(env);
+        this.forget(env);
+      }
+    }
+    this.topUp(pool);
+  }
+
+  private topUp(pool: VersionPool): void {
+    let have = [...pool.all].filter((e) => e.provisioned && e.state !== 'failed' && e.state !== 'stopped' && e.state !== 'stopping').length;
+    while (have < pool.provisioned && !pool.provisionError) {
+      if (this.total + 1 > this.limits.maxEnvironments || this.memoryInUse + pool.spec.memoryMb > this.limits.maxMemoryMb) {
+        if (!this.evictIdleFor(pool.spec.memoryMb)) {
+          pool.provisionError = 'The machine has no room for more environments (maxEnvironments or maxEnvironmentMemoryMb).';
+          return;
+        }
+      }
+      const env = this.spawn(pool, pool.spec, true);
+      have++;
+      env.ready.then((failure) => {
+        if (failure) {
+          pool.provisionError = `FUNCTION_ERROR_INIT_FAILURE: ${failure.payload.toString('utf8').slice(0, 512)}`;
+          return;
+        }
+        if (pool.all.has(env) && env.state === 'ready' && !pool.idle.includes(env)) {
+          pool.idle.push(env);
+          this.wakeOne();
+        }
+      });
+    }
+  }
+
+  provisionStatus(key: string): ProvisionedStatus {
+    const pool = this.pools.get(key);
+    if (!pool) return { allocated: 0, available: 0, status: 'IN_PROGRESS' };
+    const ready = [...pool.all].filter((e) => e.provisioned && (e.state === 'ready' || e.state === 'busy')).length;
+    const allocated = Math.min(ready, pool.provisioned);
+    if (pool.provisionError) return { allocated, available: allocated, status: 'FAILED', reason: pool.provisionError };
+    return { allocated, available: allocated, status: allocated >= pool.provisioned ? 'READY' : 'IN_PROGRESS' };
+  }
+
+  /** Takes an environment out of the books, keeping its sandbox for the version's next environment or deleting it. */
+  private retire(pool: VersionPool, env: Environment, keepSandbox: boolean): void {
     if (!pool.all.delete(env)) return;
     pool.idle = pool.idle.filter((e) => e !== env);
     this.total--;
     this.memoryInUse -= env.spec.memoryMb;
-    if (env.state === 'stopped' && this.pools.get(pool.key) === pool && this.reusableSandbox(env)) pool.spareSandboxes.push(env.tmpDir);
+    if (keepSandbox && this.pools.get(pool.key) === pool) pool.spareSandboxes.push(env.tmpDir);
     else rmSync(env.tmpDir, { recursive: true, force: true });
-    if (pool.all.size === 0 && pool.spareSandboxes.length === 0) this.pools.delete(pool.key);
+    if (pool.all.size === 0 && pool.spareSandboxes.length === 0 && pool.provisioned === 0) this.pools.delete(pool.key);
+    if (env.provisioned && pool.provisioned > 0 && this.pools.get(pool.key) === pool && !this.closed) this.topUp(pool);
     this.wakeOne();
   }
 
@@ -116,14 +196,14 @@ export class EnvironmentPool {
   private pool(key: string, spec: EnvironmentSpec): VersionPool {
     let p = this.pools.get(key);
     if (!p) {
-      p = { key, functionName: spec.functionName, version: spec.version, idle: [], all: new Set(), spareSandboxes: [] };
+      p = { key, functionName: spec.functionName, version: spec.version, idle: [], all: new Set(), spareSandboxes: [], provisioned: 0, spec };
       this.pools.set(key, p);
     }
     return p;
   }
 
   private evictIdleFor(memoryMb: number): boolean {
-    const idle = [...this.pools.values()].flatMap((p) => p.idle).sort((a, b) => a.lastUsed - b.lastUsed);
+    const idle = [...this.pools.values()].flatMap((p) => p.idle.filter((e) => !e.provisioned)).sort((a, b) => a.lastUsed - b.lastUsed);
     for (const env of idle) {
       if (this.total + 1 <= this.limits.maxEnvironments && this.memoryInUse + memoryMb <= this.limits.maxMemoryMb) break;
       this.stopEnv(env);
@@ -161,7 +241,7 @@ export class EnvironmentPool {
     const cutoff = Date.now() - this.limits.idleTimeoutMs;
     for (const pool of this.pools.values()) {
       for (const env of [...pool.idle]) {
-        if (env.lastUsed < cutoff) {
+        if (env.lastUsed < cutoff && !env.provisioned) {
           this.stopEnv(env);
           this.forget(env);
         }
@@ -173,7 +253,10 @@ export class EnvironmentPool {
     return { environments: this.total, memoryMb: this.memoryInUse };
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.reaper);
     const all = [...this.pools.values()].flatMap((p) => [...p.all]);
     for (const env of all) this.stopEnv(env);

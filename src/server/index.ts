@@ -11,6 +11,8 @@ import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
 import { LogSink } from '../runtime/log-sink.js';
 import { InvokeEngine } from '../invoke/engine.js';
+import { openSqliteQueue } from '../queue/sqlite.js';
+import { Poller } from '../queue/poller.js';
 import { createHandler } from '../api/router.js';
 import type { Services } from '../api/context.js';
 
@@ -23,6 +25,11 @@ export interface RunningServer {
 
 const BOOTSTRAP_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'runtime', 'bootstrap');
 
+/** Async events running at once: enough to keep a machine busy without taking every environment from sync invokes. */
+const ASYNC_CONCURRENCY = 32;
+/** On shutdown, how long running async events get to finish before they are left to run again at the next start. */
+const ASYNC_GRACE_MS = 3000;
+
 /** Credentials and proxies a function may need to reach AWS (or a local stand-in), passed through as `sam local` does. */
 const PASS_THROUGH = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
 
@@ -33,6 +40,9 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const log = createLogger(config.logLevel);
   const account = { region: config.region, accountId: config.accountId };
   const store = openSqliteStore(dataDir);
+  // After the store (which applies the migrations): the queue opens its own connection to the same database.
+  let poller: Poller | undefined;
+  const asyncInvoke = openSqliteQueue(dataDir, { onWork: () => poller?.kick() });
   const code = new CodeStore(join(dataDir, 'code'));
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
@@ -43,9 +53,21 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     log,
   );
   const logs = new LogSink(join(dataDir, 'logs'));
-  const invoker = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs });
+  const invoker = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events });
+  poller = new Poller({
+    events: asyncInvoke.events,
+    configs: asyncInvoke.configs,
+    runner: invoker,
+    store,
+    account,
+    log,
+    timeScale: config.asyncTimeScale,
+    concurrency: Math.max(1, Math.min(ASYNC_CONCURRENCY, config.maxEnvironments)),
+  });
+  // Events a crash left running are queued again before anything new is accepted.
+  await poller.start();
   let baseUrl = '';
-  const services: Services = { store, code, account, config, log, invoker, logs, updating: new Set(), baseUrl: () => baseUrl };
+  const services: Services = { store, code, account, config, log, invoker, logs, asyncInvoke, updating: new Set(), baseUrl: () => baseUrl };
   const server: Server = createServer(createHandler(services));
   server.keepAliveTimeout = 65_000;
   // A sync invoke may run 900 s: never cut a request off while its function runs.
@@ -58,6 +80,11 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info('server:listening', { url: baseUrl, dataDir });
+  // Provisioned concurrency survives a restart: its environments are initialised again.
+  for (const cfg of await store.listProvisioned()) {
+    const version = /^[0-9]+$/.test(cfg.qualifier) ? cfg.qualifier : (await store.getAlias(cfg.functionName, cfg.qualifier))?.functionVersion;
+    if (version) await invoker.provision(cfg.functionName, cfg.qualifier, version, cfg.requested);
+  }
   let closing: Promise<void> | undefined;
   return {
     url: baseUrl,
@@ -69,7 +96,11 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
           server.close(() => ok());
           server.closeIdleConnections();
         });
+        // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
+        await poller!.stop(ASYNC_GRACE_MS);
         await invoker.close();
+        await poller!.drain();
+        await asyncInvoke.close();
         await store.close();
         log.info('server:stopped');
       })();

@@ -55,6 +55,14 @@ export interface AliasRecord {
   revisionId: string;
 }
 
+export interface ProvisionedConfig {
+  functionName: string;
+  /** A version number or an alias name. */
+  qualifier: string;
+  requested: number;
+  lastModified: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextMarker?: string;
@@ -83,6 +91,12 @@ export interface Store {
   replaceAlias(rec: AliasRecord): Promise<void>;
   deleteAlias(functionName: string, name: string): Promise<boolean>;
   listAliases(functionName: string, opts: { marker?: string; limit: number; functionVersion?: string }): Promise<Page<AliasRecord>>;
+
+  getProvisioned(functionName: string, qualifier: string): Promise<ProvisionedConfig | undefined>;
+  putProvisioned(rec: ProvisionedConfig): Promise<void>;
+  deleteProvisioned(functionName: string, qualifier: string): Promise<boolean>;
+  /** One function's configurations, or every function's when the name is omitted (to re-provision at start-up). */
+  listProvisioned(functionName?: string): Promise<ProvisionedConfig[]>;
 
   accountUsage(): Promise<{ functionCount: number; totalCodeSize: number; reservedConcurrency: number }>;
 

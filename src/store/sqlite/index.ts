@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadMigrations } from '../migrate.js';
-import type { AliasRecord, FunctionRecord, Page, Store, VersionRecord } from '../types.js';
+import type { AliasRecord, FunctionRecord, Page, ProvisionedConfig, Store, VersionRecord } from '../types.js';
 
 interface VersionRow {
   function_name: string;
@@ -47,6 +47,15 @@ const toAlias = (r: AliasRow): AliasRecord => ({
   revisionId: r.revision_id,
 });
 
+interface ProvisionedRow {
+  function_name: string;
+  qualifier: string;
+  requested: number;
+  last_modified: string;
+}
+
+const toProvisioned = (r: ProvisionedRow): ProvisionedConfig => ({ functionName: r.function_name, qualifier: r.qualifier, requested: r.requested, lastModified: r.last_modified });
+
 const versionOrder = (v: string): number => (v === '$LATEST' ? -1 : Number(v));
 
 /** Markers are opaque to clients: base64url of the last key of the page before. */
@@ -82,6 +91,11 @@ export function openSqliteStore(dataDir: string): Store {
     replaceAlias: db.prepare('UPDATE aliases SET function_version = ?, description = ?, routing = ?, revision_id = ? WHERE function_name = ? AND name = ?'),
     deleteAlias: db.prepare('DELETE FROM aliases WHERE function_name = ? AND name = ?'),
     listAliases: db.prepare('SELECT * FROM aliases WHERE function_name = @fn AND name > @after AND (@fv IS NULL OR function_version = @fv) ORDER BY name LIMIT @limit'),
+    getProvisioned: db.prepare('SELECT * FROM provisioned_concurrency WHERE function_name = ? AND qualifier = ?'),
+    putProvisioned: db.prepare(`INSERT INTO provisioned_concurrency (function_name, qualifier, requested, last_modified) VALUES (?, ?, ?, ?)
+      ON CONFLICT (function_name, qualifier) DO UPDATE SET requested = excluded.requested, last_modified = excluded.last_modified`),
+    deleteProvisioned: db.prepare('DELETE FROM provisioned_concurrency WHERE function_name = ? AND qualifier = ?'),
+    listProvisioned: db.prepare('SELECT * FROM provisioned_concurrency WHERE (? IS NULL OR function_name = ?) ORDER BY function_name, qualifier'),
     usage: db.prepare(`SELECT (SELECT COUNT(*) FROM functions) AS fc, (SELECT COALESCE(SUM(code_size), 0) FROM versions) AS tcs,
       (SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions) AS rc`),
   };
@@ -196,6 +210,19 @@ export function openSqliteStore(dataDir: string): Store {
     async listAliases(fn, { marker, limit, functionVersion }) {
       const rows = q.listAliases.all({ fn, after: decodeMarker(marker) ?? '', fv: functionVersion ?? null, limit: limit + 1 }) as AliasRow[];
       return page(rows, limit, toAlias, (r) => r.name);
+    },
+    async getProvisioned(fn, qualifier) {
+      const r = q.getProvisioned.get(fn, qualifier) as ProvisionedRow | undefined;
+      return r ? toProvisioned(r) : undefined;
+    },
+    async putProvisioned(p) {
+      q.putProvisioned.run(p.functionName, p.qualifier, p.requested, p.lastModified);
+    },
+    async deleteProvisioned(fn, qualifier) {
+      return q.deleteProvisioned.run(fn, qualifier).changes > 0;
+    },
+    async listProvisioned(fn) {
+      return (q.listProvisioned.all(fn ?? null, fn ?? null) as ProvisionedRow[]).map(toProvisioned);
     },
     async accountUsage() {
       const r = q.usage.get() as { fc: number; tcs: number; rc: number };

@@ -11,7 +11,6 @@
 // 129 uncaught exception during an invocation (the codes AWS's runtime client uses).
 'use strict';
 
-const net = require('node:net');
 const util = require('node:util');
 const path = require('node:path');
 const fs = require('node:fs');
@@ -35,37 +34,35 @@ delete process.env.ALONZO_CHANNEL_FD;
 const runtimeRequire = Module.createRequire('/var/runtime/index.mjs');
 
 // AWS sets NODE_PATH=…:/var/task so bare requires also resolve from the task root; mirror that when the server did not.
-if (!process.env.NODE_PATH) {
+if (!process.env.NODE_PATH && typeof Module._initPaths === 'function') {
   process.env.NODE_PATH = TASK_ROOT;
   Module._initPaths();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Phase and channel
+//
+// fd 3 is used with plain fs calls, not a net.Socket: requiring 'net' alone costs ~3.4 ms of a ~40 ms start here, and
+// in interleaved runs the warm round trip was no slower (a read waits in the threadpool only while idle; the fd Node's
+// spawn hands the child is blocking, and EAGAIN is still handled in case a server ever passes a non-blocking one).
+// Writes are synchronous (fs.writeSync, as AWS's runtime writes its telemetry fd), so log and result frames keep their
+// order and nothing queued is lost when the function calls process.exit(). A read is pending only while idle: during
+// init and during an invocation nothing of ours keeps the event loop alive, so 'beforeExit' fires when the function's
+// own work is done, which is how Lambda implements callbackWaitsForEmptyEventLoop and detects unsettled promises.
 
 /** 'init' until the handler is loaded, then 'idle' (waiting for an invoke) or 'busy' (one invocation running). */
 let phase = 'init';
 let exiting = false;
 
-let channel;
 try {
-  channel = new net.Socket({ fd: CHANNEL_FD, readable: true, writable: true });
+  const st = fs.fstatSync(CHANNEL_FD);
+  if (!st.isSocket() && !st.isFIFO()) throw new Error('not a socket');
 } catch (err) {
-  process._rawDebug(`alonzo bootstrap: no channel on fd ${CHANNEL_FD}: ${err && err.message}`);
+  process._rawDebug(`alonzo bootstrap: no channel on fd ${CHANNEL_FD}: ${err.message}`);
   process.exit(EXIT_PROTOCOL);
 }
-// Unreferenced except while idle: during init and during an invocation the event loop must be able to drain so that
-// 'beforeExit' fires, which is how Lambda implements callbackWaitsForEmptyEventLoop and detects unsettled promises.
-channel.unref();
-channel.on('end', () => process.exit(0));
-channel.on('error', (err) => {
-  // The server went away (EPIPE, ECONNRESET): same as EOF.
-  if (err && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) process.exit(0);
-  process._rawDebug(`alonzo bootstrap: channel error: ${err && err.stack}`);
-  process.exit(EXIT_PROTOCOL);
-});
 
-/** One frame in one buffer, so a frame is one write and frames never interleave. */
+/** One frame in one buffer, so a frame is one write. */
 function encode(headerJson, body) {
   const hLen = Buffer.byteLength(headerJson);
   const bLen = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
@@ -80,15 +77,36 @@ function encode(headerJson, body) {
   return buf;
 }
 
+function writeAll(buf) {
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(CHANNEL_FD, buf, off, buf.length - off);
+    } catch (err) {
+      if (err.code === 'EAGAIN') {
+        // Only if the server ever hands over a non-blocking fd: wait for room rather than drop a frame.
+        Atomics.wait(SLEEPER, 0, 0, 1);
+      } else if (err.code === 'EPIPE' || err.code === 'ECONNRESET') {
+        // The server went away: same as EOF.
+        process.exit(0);
+      } else {
+        process._rawDebug(`alonzo bootstrap: cannot write the channel: ${err.stack}`);
+        process.exit(EXIT_PROTOCOL);
+      }
+    }
+  }
+}
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
 function send(headerJson, body) {
-  channel.write(encode(headerJson, body));
+  writeAll(encode(headerJson, body));
 }
 
-/** Sends a last frame, then exits once it is flushed (an immediate exit could drop a queued write). */
 function sendThenExit(headerJson, body, code) {
   if (exiting) return;
   exiting = true;
-  channel.write(encode(headerJson, body), () => process.exit(code));
+  writeAll(encode(headerJson, body));
+  process.exit(code);
 }
 
 const LOG_HEADER = '{"t":"log"}';
@@ -96,46 +114,71 @@ function sendLog(data) {
   if (data.length > 0) send(LOG_HEADER, data);
 }
 
-// Incoming frames: only invoke frames, one outstanding at a time, but a 6 MB event arrives in many chunks. The frame
-// is assembled into one buffer of its final size (no repeated concatenation).
-let inPrefix = Buffer.allocUnsafe(8);
-let inFrame = null;
-let inFilled = 0;
-let inNeed = 8;
+// Incoming: invoke frames only, one at a time. A typical frame arrives in one read into the scratch buffer; a larger
+// one (events go up to 6 MB) gets a buffer of its final size and the rest is read straight into it.
+const scratch = Buffer.allocUnsafe(64 * 1024);
+let held = null; // bytes read but not yet a whole frame, or read beyond one (the server never sends those; be exact)
+let frameBuf = null;
+let frameFilled = 0;
+let reading = false;
 
-channel.on('data', (chunk) => {
-  let off = 0;
-  while (off < chunk.length) {
-    const target = inFrame || inPrefix;
-    const take = Math.min(inNeed - inFilled, chunk.length - off);
-    // A whole frame inside this chunk needs no copy at all.
-    if (inFrame === null && inFilled === 0 && chunk.length - off >= 8) {
-      const total = 8 + chunk.readUInt32BE(off) + chunk.readUInt32BE(off + 4);
-      if (chunk.length - off >= total) {
-        onFrame(chunk, off);
-        off += total;
-        continue;
-      }
-    }
-    chunk.copy(target, inFilled, off, off + take);
-    inFilled += take;
-    off += take;
-    if (inFilled < inNeed) break;
-    if (inFrame === null) {
-      const total = 8 + inPrefix.readUInt32BE(0) + inPrefix.readUInt32BE(4);
-      inFrame = Buffer.allocUnsafe(total);
-      inPrefix.copy(inFrame, 0, 0, 8);
-      inNeed = total;
-      if (inFilled < inNeed) continue;
-    }
-    const frame = inFrame;
-    inFrame = null;
-    inFilled = 0;
-    inNeed = 8;
-    onFrame(frame, 0);
+function readNext() {
+  if (reading || exiting) return;
+  if (frameBuf === null && held !== null && held.length >= 8) {
+    const chunk = held;
+    held = null;
+    if (!onChunk(chunk)) readNext();
+    return;
   }
-});
+  reading = true;
+  if (frameBuf !== null) fs.read(CHANNEL_FD, frameBuf, frameFilled, frameBuf.length - frameFilled, null, onRead);
+  else fs.read(CHANNEL_FD, scratch, 0, scratch.length, null, onRead);
+}
 
+function onRead(err, n) {
+  reading = false;
+  if (err) {
+    if (err.code === 'EAGAIN') return void setTimeout(readNext, 1);
+    if (err.code === 'ECONNRESET') process.exit(0);
+    process._rawDebug(`alonzo bootstrap: cannot read the channel: ${err.stack}`);
+    process.exit(EXIT_PROTOCOL);
+  }
+  if (n === 0) process.exit(0); // EOF: the server closed the channel.
+  if (frameBuf !== null) {
+    frameFilled += n;
+    if (frameFilled < frameBuf.length) return readNext();
+    const frame = frameBuf;
+    frameBuf = null;
+    frameFilled = 0;
+    return onFrame(frame, 0);
+  }
+  let chunk = scratch.subarray(0, n);
+  if (held !== null) {
+    chunk = Buffer.concat([held, chunk]);
+    held = null;
+  }
+  if (!onChunk(chunk)) readNext();
+}
+
+/** Consumes read bytes; true when a frame was dispatched (the next read then waits until idle again). */
+function onChunk(chunk) {
+  if (chunk.length < 8) {
+    held = Buffer.from(chunk);
+    return false;
+  }
+  const total = 8 + chunk.readUInt32BE(0) + chunk.readUInt32BE(4);
+  if (chunk.length < total) {
+    frameBuf = Buffer.allocUnsafe(total);
+    chunk.copy(frameBuf, 0);
+    frameFilled = chunk.length;
+    return false;
+  }
+  if (chunk.length > total) held = Buffer.from(chunk.subarray(total));
+  onFrame(chunk, 0);
+  return true;
+}
+
+// Done with the bytes before the handler runs, so a read the handler's completion starts may reuse the scratch buffer.
 function onFrame(buf, off) {
   const hLen = buf.readUInt32BE(off);
   const bLen = buf.readUInt32BE(off + 4);
@@ -143,8 +186,7 @@ function onFrame(buf, off) {
   try {
     header = JSON.parse(buf.toString('utf8', off + 8, off + 8 + hLen));
   } catch (err) {
-    protocolError(`bad frame header: ${err.message}`);
-    return;
+    return protocolError(`bad frame header: ${err.message}`);
   }
   if (header.t !== 'invoke') return protocolError(`unexpected frame ${JSON.stringify(header.t)}`);
   if (phase !== 'idle') return protocolError(`invoke while ${phase}`);
@@ -158,7 +200,7 @@ function protocolError(message) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Logging: console.* and process.stdout/stderr become log frames, in order with result frames (same socket).
+// Logging: console.* and process.stdout/stderr become log frames, in order with result frames (same fd, sync writes).
 
 // The same global symbol AWS's runtime uses, so tools that read the current request id keep working.
 const REQUEST_ID = Symbol.for('aws.lambda.runtime.requestId');
@@ -244,7 +286,7 @@ function patchStdStream(name) {
     get() {
       const stream = desc.get.call(process);
       stream.write = streamWrite;
-      Object.defineProperty(process, name, { configurable: true, enumerable: desc.enumerable, value: stream });
+      Object.defineProperty(process, name, { configurable: true, enumerable: desc.enumerable, writable: true, value: stream });
       return stream;
     },
   });
@@ -517,12 +559,12 @@ function isPromise(obj) {
 // ---------------------------------------------------------------------------------------------------------------
 // Invocations
 
-/** Back to waiting: the channel holds the process open again until the next invoke frame or EOF. */
+/** Back to waiting: the pending read holds the process open until the next invoke frame or EOF. */
 function scheduleNext() {
   beforeExit = NO_OP;
   currentId = null;
   phase = 'idle';
-  channel.ref();
+  readNext();
 }
 
 /**
@@ -650,8 +692,6 @@ class Runtime {
     phase = 'busy';
     currentId = id;
     globalThis[REQUEST_ID] = id;
-    // Let the event loop drain while the function runs: 'beforeExit' then means "the function's work is done".
-    channel.unref();
 
     const [callback, callbackContext, markCompleted, postError] = buildCallbackContext(id);
     const isAsync = this.isAsync;
@@ -692,7 +732,7 @@ async function main() {
   runtime = new Runtime(handler);
   send('{"t":"ready"}');
   phase = 'idle';
-  channel.ref();
+  readNext();
 }
 
 main().catch((err) => {

@@ -1,0 +1,252 @@
+// The pollers: claim due events, run each through the engine, and apply Lambda's retry, backoff, age and destination rules.
+//
+// The poller never touches SQL: it sees the queue port (claim / complete / retryLater / fail) and the engine's
+// runEvent. Up to `concurrency` events run at once over all functions; the engine still applies each function's
+// reserved concurrency and the account's, and a throttle comes back here as an outcome, not an exception.
+import { functionArn, isVersionNumber, LATEST, type Account } from '../core/names.js';
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../store/types.js';
+import type { EventRunner } from '../invoke/types.js';
+import { afterFunctionError, afterRequeue, ageReason, backoffMs, effectivePolicy, tooOld, type EffectivePolicy } from './policy.js';
+import { deadLetterMessage, destinationRecord } from './records.js';
+import { planDelivery } from './destinations.js';
+import type { AsyncEvent, AttemptResponse, ClaimedEvent, Delivery, EventInvokeConfigStore, EventQueue, FailureCondition } from './types.js';
+
+export interface PollerDeps {
+  events: EventQueue;
+  configs: EventInvokeConfigStore;
+  runner: EventRunner;
+  store: Store;
+  account: Account;
+  log: Logger;
+  /** Multiplies every delay of the async path (config `asyncTimeScale`). */
+  timeScale: number;
+  /** Events running at once, over all functions. */
+  concurrency: number;
+  /** Longest sleep between two looks at the queue when nothing is due. */
+  idlePollMs?: number;
+}
+
+type PollerState = 'new' | 'running' | 'stopping' | 'stopped';
+
+export class Poller {
+  private state: PollerState = 'new';
+  private readonly inflight = new Set<Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private passQueued = false;
+  private passing?: Promise<void>;
+  private again = false;
+  /** Set when shutdown stopped waiting: outcomes that arrive later put their event back without using an attempt. */
+  private abandoned = false;
+  private readonly idlePollMs: number;
+
+  constructor(private readonly d: PollerDeps) {
+    this.idlePollMs = d.idlePollMs ?? 1000;
+  }
+
+  /** Queues again what a crash left running (same request ids), then starts claiming. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`the poller cannot start when ${this.state}`);
+    const recovered = await this.d.events.recover(Date.now());
+    if (recovered > 0) this.d.log.warn('queue:recovered', { events: recovered, why: 'left running by a crash; they run again with the same request id' });
+    this.state = 'running';
+    this.kick();
+  }
+
+  /** Looks at the queue soon: after an enqueue, a finished event, or a timer. */
+  kick(): void {
+    if (this.state !== 'running') return;
+    if (this.passing) {
+      this.again = true;
+      return;
+    }
+    if (this.passQueued) return;
+    this.passQueued = true;
+    setImmediate(() => {
+      this.passQueued = false;
+      if (this.state !== 'running' || this.passing) return;
+      this.passing = this.pass().finally(() => {
+        this.passing = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+    });
+  }
+
+  /**
+   * Graceful stop, first half: no more claims; waits up to `graceMs` for running events. Those still running after
+   * that are abandoned: when their outcome arrives they are queued again (no attempt used), or if the process dies
+   * first, recovered at the next start.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.state === 'new' || this.state === 'stopped') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    clearTimeout(this.timer);
+    await this.passing;
+    if (this.inflight.size > 0) await settledWithin([...this.inflight], graceMs);
+    if (this.inflight.size > 0) this.abandoned = true;
+  }
+
+  /** Graceful stop, second half (after the engine closed its environments): waits for the last outcomes to be written. */
+  async drain(ms = 2000): Promise<void> {
+    if (this.inflight.size > 0) await settledWithin([...this.inflight], ms);
+    this.state = 'stopped';
+  }
+
+  get running(): number {
+    return this.inflight.size;
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      const room = this.d.concurrency - this.inflight.size;
+      if (room > 0) {
+        const claimed = await this.d.events.claim(room, Date.now());
+        for (const ev of claimed) {
+          if (this.state === 'running') this.track(ev);
+          else await this.d.events.retryLater(ev.id, Date.now(), { error: 'Alonzo was stopping when the event was claimed' });
+        }
+      }
+      await this.arm();
+    } catch (e) {
+      this.d.log.error('queue:poll-failed', { error: e instanceof Error ? e.message : String(e) });
+      if (this.state === 'running') this.timer = setTimeout(() => this.kick(), this.idlePollMs);
+    }
+  }
+
+  /** Sets the timer for the next due event (or the idle poll); a full poller waits for a finishing event instead. */
+  private async arm(): Promise<void> {
+    clearTimeout(this.timer);
+    if (this.state !== 'running' || this.inflight.size >= this.d.concurrency) return;
+    const next = await this.d.events.nextRunAt();
+    if (this.state !== 'running') return;
+    const wait = next === undefined ? this.idlePollMs : Math.min(Math.max(next - Date.now(), 1), this.idlePollMs);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), wait);
+  }
+
+  private track(ev: ClaimedEvent): void {
+    const p: Promise<void> = this.handle(ev)
+      .catch(async (e) => {
+        this.d.log.error('queue:event-handling-failed', { fn: ev.functionName, requestId: ev.requestId, error: e instanceof Error ? e.stack : String(e) });
+        // Best effort: back to the queue like a system failure (no attempt used); if even that fails, the event
+        // stays running until the next start recovers it.
+        const error = `Alonzo failed while handling the event: ${e instanceof Error ? e.message : String(e)}`;
+        await this.d.events.retryLater(ev.id, Date.now() + backoffMs(ev.requeues, this.d.timeScale), { error }).catch(() => {});
+      })
+      .finally(() => {
+        this.inflight.delete(p);
+        this.kick();
+      });
+    this.inflight.add(p);
+  }
+
+  private async policy(ev: AsyncEvent): Promise<EffectivePolicy> {
+    return effectivePolicy(await this.d.configs.get(ev.functionName, ev.qualifier ?? LATEST), this.d.timeScale);
+  }
+
+  private async handle(ev: ClaimedEvent): Promise<void> {
+    const { events, timeScale: scale } = this.d;
+    let policy = await this.policy(ev);
+    if (tooOld(ev.enqueuedAt, Date.now(), policy)) {
+      const reason = ev.lastError ? `${ageReason(policy, scale)} Last: ${ev.lastError}` : ageReason(policy, scale);
+      return this.fail(ev, policy, 'EventAgeExceeded', reason, undefined, ev.attempts);
+    }
+    const out = await this.d.runner.runEvent(ev);
+    if (this.abandoned && out.kind !== 'success') {
+      await events.retryLater(ev.id, Date.now(), { error: 'Alonzo stopped while the event ran' });
+      return;
+    }
+    // The configuration current when the event finished decides what happens next.
+    policy = await this.policy(ev);
+    const now = Date.now();
+    switch (out.kind) {
+      case 'success': {
+        const attempt: AttemptResponse = { payload: out.payload, executedVersion: out.executedVersion };
+        const then: AsyncEvent[] = [];
+        if (policy.onSuccess) {
+          const record = destinationRecord(ev, this.arn(ev), 'Success', ev.attempts + 1, attempt);
+          const planned = await planDelivery('OnSuccess', policy.onSuccess, record, this.d.store, this.d.account);
+          if (planned.then) then.push(planned.then);
+          else this.d.log.warn('queue:destination-undelivered', { fn: ev.functionName, requestId: ev.requestId, target: policy.onSuccess, reason: planned.delivery.reason, record });
+        }
+        return events.complete(ev.id, then);
+      }
+      case 'function-error': {
+        const attempt: AttemptResponse = { payload: out.payload, executedVersion: out.executedVersion, functionError: out.functionError };
+        const attempts = ev.attempts + 1;
+        const next = afterFunctionError(attempts, ev.enqueuedAt, now, policy, scale);
+        if (next.action === 'retry') return events.retryLater(ev.id, next.runAt, { attempt, error: `The function returned an error (${out.functionError}).` });
+        return this.fail(ev, policy, next.condition, next.reason, attempt, attempts);
+      }
+      case 'throttled':
+      case 'system-error': {
+        const error = out.kind === 'throttled' ? `Throttled: ${out.reason}.` : `Alonzo could not run the event: ${out.message}`;
+        const next = afterRequeue(ev.requeues, ev.enqueuedAt, now, policy, scale);
+        if (next.action === 'retry') return events.retryLater(ev.id, next.runAt, { error });
+        return this.fail(ev, policy, next.condition, `${next.reason} Last: ${error}`, undefined, ev.attempts);
+      }
+      case 'not-found':
+        // The function (or its version or alias) is gone, and its destinations with it: kept here, delivered nowhere.
+        return this.fail(ev, policy, 'FunctionNotFound', out.message, undefined, ev.attempts, false);
+    }
+  }
+
+  /** The failure path: the record is built and kept; OnFailure gets the record, the dead-letter queue the event. */
+  private async fail(
+    ev: ClaimedEvent,
+    policy: EffectivePolicy,
+    condition: FailureCondition,
+    reason: string,
+    attempt: AttemptResponse | undefined,
+    invokeCount: number,
+    deliver = true,
+  ): Promise<void> {
+    const last = attempt ?? ev.last;
+    const record = destinationRecord(ev, this.arn(ev), condition, invokeCount, last);
+    const deliveries: Delivery[] = [];
+    const then: AsyncEvent[] = [];
+    if (deliver && policy.onFailure) {
+      const planned = await planDelivery('OnFailure', policy.onFailure, record, this.d.store, this.d.account);
+      deliveries.push(planned.delivery);
+      if (planned.then) then.push(planned.then);
+    }
+    const dlq = deliver ? await this.deadLetterTarget(ev, last) : undefined;
+    if (dlq) {
+      const message = deadLetterMessage(ev, last, reason);
+      const planned = await planDelivery('DeadLetterQueue', dlq, message, this.d.store, this.d.account);
+      deliveries.push({ ...planned.delivery, message });
+      if (planned.then) then.push(planned.then);
+    }
+    await this.d.events.fail(ev.id, { condition, reason, attempt, record, deliveries }, then);
+    this.d.log.warn('queue:event-failed', { fn: ev.functionName, requestId: ev.requestId, condition, reason, attempts: invokeCount, deliveries: deliveries.map((d) => `${d.kind} ${d.status}`) });
+  }
+
+  /** DeadLetterConfig is part of the version's configuration: the one that ran, else the one the qualifier points at now. */
+  private async deadLetterTarget(ev: AsyncEvent, last: AttemptResponse | undefined): Promise<string | undefined> {
+    const { store } = this.d;
+    let version = last?.executedVersion;
+    if (version === undefined) {
+      const q = ev.qualifier ?? LATEST;
+      version = q === LATEST || isVersionNumber(q) ? q : (await store.getAlias(ev.functionName, q))?.functionVersion;
+    }
+    if (version === undefined) return undefined;
+    const v = await store.getVersion(ev.functionName, version);
+    return v?.settings.DeadLetterConfig?.TargetArn || undefined;
+  }
+
+  private arn(ev: AsyncEvent): string {
+    return functionArn(this.d.account, ev.functionName, ev.qualifier ?? LATEST);
+  }
+}
+
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise<void>((ok) => (timer = setTimeout(ok, ms)))]);
+  clearTimeout(timer);
+}

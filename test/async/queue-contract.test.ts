@@ -1,0 +1,214 @@
+// The queue port's contract, run against every adapter (SQLite today; PostgreSQL joins with cluster mode), plus the
+// retry policy's pure functions.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { openSqliteQueue } from '../../src/queue/sqlite.js';
+import { afterFunctionError, afterRequeue, backoffMs, effectivePolicy, retryDelayMs } from '../../src/queue/policy.js';
+import type { AsyncInvokePorts, AsyncEvent } from '../../src/queue/types.js';
+
+interface Harness {
+  ports: AsyncInvokePorts;
+  /** Counts rows by state through a separate connection: what a crash right now would leave on disk. */
+  onDisk(): Record<string, number>;
+  woken(): number;
+  createFunction(name: string): Promise<void>;
+  deleteFunction(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const adapters: Record<string, () => Promise<Harness>> = {
+  async sqlite() {
+    const dir = mkdtempSync(join(tmpdir(), 'alonzo-queue-'));
+    const store = openSqliteStore(dir);
+    let wakes = 0;
+    const ports = openSqliteQueue(dir, { onWork: () => wakes++ });
+    const reader = new Database(join(dir, 'alonzo.db'), { readonly: true });
+    return {
+      ports,
+      onDisk() {
+        const rows = reader.prepare('SELECT state, COUNT(*) AS n FROM async_events GROUP BY state').all() as { state: string; n: number }[];
+        return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+      },
+      woken: () => wakes,
+      async createFunction(name) {
+        await store.createFunction({ name, nextVersion: 1, tags: {}, reservedConcurrency: null, createdAt: new Date().toISOString() }, []);
+      },
+      async deleteFunction(name) {
+        await store.deleteFunction(name);
+      },
+      async close() {
+        reader.close();
+        await ports.close();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+const ev = (n: number, fn = 'fn'): AsyncEvent => ({ requestId: `req-${n}`, functionName: fn, payload: Buffer.from(JSON.stringify({ n })) });
+const attempt = { payload: Buffer.from('{"errorMessage":"x"}'), executedVersion: '$LATEST', functionError: 'Unhandled' };
+
+for (const [name, open] of Object.entries(adapters)) {
+  describe(`queue contract: ${name}`, () => {
+    test('an enqueue resolves only once committed; concurrent enqueues share one transaction', async () => {
+      const h = await open();
+      try {
+        const all = Array.from({ length: 500 }, (_, i) => h.ports.events.enqueue(ev(i)));
+        assert.deepEqual(h.onDisk(), {}, 'nothing is on disk before the batch commits');
+        await Promise.all(all);
+        assert.deepEqual(h.onDisk(), { queued: 500 });
+        assert.equal(h.woken(), 1, 'one commit, one wake-up');
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('claim takes due events oldest first, each once; complete deletes; nextRunAt tells when more is due', async () => {
+      const h = await open();
+      const q = h.ports.events;
+      try {
+        for (let i = 0; i < 5; i++) await q.enqueue(ev(i));
+        const now = Date.now() + 1;
+        const first = await q.claim(3, now);
+        const second = await q.claim(3, now);
+        assert.deepEqual(first.map((e) => e.requestId), ['req-0', 'req-1', 'req-2']);
+        assert.deepEqual(second.map((e) => e.requestId), ['req-3', 'req-4']);
+        assert.deepEqual(await q.claim(3, now), []);
+        assert.equal(first[0].attempts, 0);
+        assert.deepEqual(JSON.parse(first[0].payload.toString()), { n: 0 });
+        await q.complete(first[0].id);
+        await q.retryLater(first[1].id, now + 1000, { error: 'throttled' });
+        await q.retryLater(first[2].id, now + 500, { attempt, error: 'function error' });
+        assert.equal(await q.nextRunAt(), now + 500);
+        assert.deepEqual(await q.claim(10, now + 499), []);
+        const [retried] = await q.claim(10, now + 500);
+        assert.equal(retried.requestId, 'req-2');
+        assert.equal(retried.attempts, 1, 'a function error uses an attempt');
+        assert.equal(retried.requeues, 0);
+        assert.deepEqual(retried.last, attempt);
+        const [throttled] = await q.claim(10, now + 1000);
+        assert.equal(throttled.requestId, 'req-1');
+        assert.equal(throttled.attempts, 0, 'a throttle does not');
+        assert.equal(throttled.requeues, 1);
+        assert.deepEqual(h.onDisk(), { running: 4 });
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('fail keeps the event with its reason and record; redrive queues it again with a fresh age and the same request id', async () => {
+      const h = await open();
+      const q = h.ports.events;
+      try {
+        await q.enqueue(ev(1));
+        await q.enqueue(ev(2, 'other'));
+        const [a, b] = await q.claim(10, Date.now() + 1);
+        const dest: AsyncEvent = { requestId: 'dest-1', functionName: 'sink', payload: Buffer.from('{"record":1}') };
+        await q.fail(a.id, { condition: 'RetriesExhausted', reason: 'r', attempt, record: { version: '1.0' }, deliveries: [{ kind: 'OnFailure', target: 'arn', status: 'delivered', requestId: 'dest-1' }] }, [dest]);
+        await q.fail(b.id, { condition: 'EventAgeExceeded', reason: 'old', record: {}, deliveries: [] });
+        const page = await q.listFailed('fn', { limit: 10 });
+        assert.equal(page.items.length, 1);
+        const f = page.items[0];
+        assert.equal(f.requestId, 'req-1');
+        assert.equal(f.condition, 'RetriesExhausted');
+        assert.equal(f.attempts, 1);
+        assert.deepEqual(f.record, { version: '1.0' });
+        assert.equal(f.deliveries[0].requestId, 'dest-1');
+        const [handedOver] = await q.claim(10, Date.now() + 1);
+        assert.equal(handedOver.functionName, 'sink', 'the destination event was enqueued with the failure');
+        assert.equal(await q.redrive('fn', ['nope']), 0);
+        assert.equal(await q.redrive('fn'), 1);
+        assert.equal((await q.listFailed('fn', { limit: 10 })).items.length, 0);
+        const [again] = await q.claim(10, Date.now() + 1);
+        assert.equal(again.requestId, 'req-1');
+        assert.equal(again.attempts, 0);
+        assert.ok(Date.now() - again.enqueuedAt < 5000);
+        assert.equal((await q.listFailed('other', { limit: 10 })).items.length, 1);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('listFailed pages with a marker', async () => {
+      const h = await open();
+      const q = h.ports.events;
+      try {
+        for (let i = 0; i < 5; i++) await q.enqueue(ev(i));
+        for (const c of await q.claim(10, Date.now() + 1)) await q.fail(c.id, { condition: 'RetriesExhausted', reason: '', record: {}, deliveries: [] });
+        const p1 = await q.listFailed('fn', { limit: 2 });
+        const p2 = await q.listFailed('fn', { limit: 2, marker: p1.nextMarker });
+        const p3 = await q.listFailed('fn', { limit: 2, marker: p2.nextMarker });
+        assert.deepEqual([...p1.items, ...p2.items, ...p3.items].map((e) => e.requestId), ['req-0', 'req-1', 'req-2', 'req-3', 'req-4']);
+        assert.equal(p3.nextMarker, undefined);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('recover queues again what a crash left running, without using an attempt', async () => {
+      const h = await open();
+      const q = h.ports.events;
+      try {
+        await q.enqueue(ev(1));
+        await q.claim(1, Date.now() + 1);
+        assert.deepEqual(h.onDisk(), { running: 1 });
+        assert.equal(await q.recover(Date.now()), 1);
+        const [back] = await q.claim(1, Date.now() + 1);
+        assert.equal(back.requestId, 'req-1');
+        assert.equal(back.attempts, 0);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test('EventInvokeConfigs: put replaces, list orders $LATEST, versions, aliases, and pages', async () => {
+      const h = await open();
+      const c = h.ports.configs;
+      try {
+        await h.createFunction('f');
+        for (const q of ['prod', '10', '$LATEST', '2']) await c.put({ functionName: 'f', qualifier: q, maximumRetryAttempts: 1, lastModified: 1 });
+        await c.put({ functionName: 'f', qualifier: 'prod', maximumEventAgeInSeconds: 60, onFailure: 'arn:x', lastModified: 2 });
+        assert.deepEqual(await c.get('f', 'prod'), { functionName: 'f', qualifier: 'prod', maximumEventAgeInSeconds: 60, onFailure: 'arn:x', lastModified: 2 });
+        const p1 = await c.list('f', { limit: 3 });
+        const p2 = await c.list('f', { limit: 3, marker: p1.nextMarker });
+        assert.deepEqual([...p1.items, ...p2.items].map((x) => x.qualifier), ['$LATEST', '2', '10', 'prod']);
+        assert.equal(p2.nextMarker, undefined);
+        assert.equal(await c.delete('f', '2'), true);
+        assert.equal(await c.delete('f', '2'), false);
+        assert.equal(await c.get('f', '2'), undefined);
+        await h.deleteFunction('f');
+        assert.deepEqual((await c.list('f', { limit: 10 })).items, [], 'deleting the function deletes its configs');
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
+
+test('retry policy: delays, backoff, age and the decisions AWS makes', () => {
+  assert.equal(retryDelayMs(1, 1), 60_000);
+  assert.equal(retryDelayMs(2, 1), 120_000);
+  assert.deepEqual([0, 1, 2, 8, 9, 30].map((n) => backoffMs(n, 1)), [1000, 2000, 4000, 256_000, 300_000, 300_000]);
+  assert.equal(backoffMs(0, 0.001), 1);
+  const defaults = effectivePolicy(undefined, 1);
+  assert.deepEqual(defaults, { maxRetryAttempts: 2, maxAgeMs: 21_600_000, onSuccess: undefined, onFailure: undefined });
+  assert.equal(effectivePolicy(undefined, 0).maxAgeMs, Infinity, 'a time scale of 0 does not expire everything');
+  const t0 = 1_000_000;
+  assert.deepEqual(afterFunctionError(1, t0, t0 + 100, defaults, 1), { action: 'retry', runAt: t0 + 100 + 60_000 });
+  assert.deepEqual(afterFunctionError(2, t0, t0 + 100, defaults, 1), { action: 'retry', runAt: t0 + 100 + 120_000 });
+  assert.equal((afterFunctionError(3, t0, t0 + 100, defaults, 1) as { condition: string }).condition, 'RetriesExhausted');
+  // Oracle test_maxeventage: age 60 s → no retry (EventAgeExceeded after 1 run); age 90 s → one retry, then EventAgeExceeded.
+  const age60 = effectivePolicy({ functionName: 'f', qualifier: '$LATEST', lastModified: 0, maximumEventAgeInSeconds: 60 }, 1);
+  assert.equal((afterFunctionError(1, t0, t0 + 1000, age60, 1) as { condition: string }).condition, 'EventAgeExceeded');
+  const age90 = effectivePolicy({ functionName: 'f', qualifier: '$LATEST', lastModified: 0, maximumEventAgeInSeconds: 90 }, 1);
+  assert.equal(afterFunctionError(1, t0, t0 + 1000, age90, 1).action, 'retry');
+  assert.equal((afterFunctionError(2, t0, t0 + 62_000, age90, 1) as { condition: string }).condition, 'EventAgeExceeded');
+  assert.deepEqual(afterRequeue(0, t0, t0, defaults, 1), { action: 'retry', runAt: t0 + 1000 });
+  assert.equal((afterRequeue(5, t0, t0 + 59_000, age60, 1) as { condition: string }).condition, 'EventAgeExceeded');
+});
