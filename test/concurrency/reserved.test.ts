@@ -96,10 +96,10 @@ except client.exceptions.TooManyRequestsException as e:
   );
   assert.equal(py.code, 0, py.stderr);
   assert.deepEqual(JSON.parse(py.stdout), { code: 'TooManyRequestsException', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', message: 'Rate Exceeded.', status: 429 });
-  // boto3 with its own retries on (standard mode, 3 attempts) retries the 429 and then raises it with its Reason.
+  // boto3 with its own retries on (standard mode; botocore's max_attempts counts retries) retries the 429, then raises it with its Reason.
   const retried = await runBoto3(
     s.url,
-    `c = boto3.client('lambda', endpoint_url=ENDPOINT, region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test', config=Config(retries={'mode': 'standard', 'max_attempts': 3}))
+    `c = boto3.client('lambda', endpoint_url=ENDPOINT, region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test', config=Config(retries={'mode': 'standard', 'max_attempts': 2}))
 try:
     c.invoke(FunctionName='zero')
 except c.exceptions.TooManyRequestsException as e:
