@@ -22,6 +22,11 @@ export interface StoredCode {
 export class CodeStore {
   constructor(private readonly root: string) {
     mkdirSync(root, { recursive: true });
+    // Node looks for the nearest package.json above a module to decide CommonJS or ES module. Lambda's /var/task has
+    // none above it; without this stop, a data dir inside a `"type": "module"` project (as ./.alonzo is in ours)
+    // would make every function's index.js load as an ES module.
+    const stop = join(root, 'package.json');
+    if (!existsSync(stop)) writeFileSync(stop, '{}\n');
   }
 
   dirFor(hex: string): string {
