@@ -11,6 +11,8 @@ import {
   PublishVersionCommand,
   PutProvisionedConcurrencyConfigCommand,
 } from '@aws-sdk/client-lambda';
+import { rejection } from '../helpers/api.js';
+import { decodeLog } from '../helpers/invoke.js';
 import { startAlonzo, zipOf, ROLE, type TestServer } from '../helpers/alonzo.js';
 
 let s: TestServer;
@@ -23,16 +25,7 @@ before(async () => {
 after(() => s.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const decodeLog = (b64?: string) => Buffer.from(b64 ?? '', 'base64').toString();
 
-async function caught(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 test('an invoke without provisioned concurrency is a cold start with Init Duration', async () => {
   const r = await s.client.send(new InvokeCommand({ FunctionName: 'pc', Qualifier: '$LATEST', LogType: 'Tail' }));
@@ -65,19 +58,19 @@ test('Put → IN_PROGRESS then READY; invokes served by provisioned environments
   assert.equal(list.ProvisionedConcurrencyConfigs?.[0].FunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:pc:live');
   const del = await s.client.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: 'live' }));
   assert.equal(del.$metadata.httpStatusCode, 204);
-  const gone = await caught(s.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: 'live' })));
+  const gone = await rejection(s.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: 'live' })));
   assert.equal(gone.name, 'ProvisionedConcurrencyConfigNotFoundException');
   assert.equal(gone.message, 'No Provisioned Concurrency Config found for this function');
 });
 
 test('validation: $LATEST, a missing version, a missing qualifier and a count below 1 are refused', async () => {
-  const latest = await caught(s.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 })));
+  const latest = await rejection(s.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 })));
   assert.equal(latest.name, 'InvalidParameterValueException');
   assert.equal(latest.message, 'Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
-  const missing = await caught(s.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: '9', ProvisionedConcurrentExecutions: 1 })));
+  const missing = await rejection(s.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: '9', ProvisionedConcurrentExecutions: 1 })));
   assert.equal(missing.name, 'ResourceNotFoundException');
   assert.equal(missing.message, 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:pc:9');
-  const zero = await caught(s.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: '1', ProvisionedConcurrentExecutions: 0 })));
+  const zero = await rejection(s.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: '1', ProvisionedConcurrentExecutions: 0 })));
   assert.equal(zero.name, 'ValidationException');
 });
 

@@ -11,6 +11,7 @@ import {
   GetAccountSettingsCommand,
   TooManyRequestsException,
 } from '@aws-sdk/client-lambda';
+import { rejection } from '../helpers/api.js';
 import { startAlonzo, zipOf, ROLE, runBoto3, lambdaClient, type TestServer } from '../helpers/alonzo.js';
 
 let s: TestServer;
@@ -23,14 +24,6 @@ before(async () => {
 });
 after(() => s.close());
 
-async function caught(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 test('Put/Get/Delete FunctionConcurrency, as AWS answers them', async () => {
   assert.deepEqual((await s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'crud', ReservedConcurrentExecutions: 0 }))).ReservedConcurrentExecutions, 0);
@@ -46,13 +39,13 @@ test('Put/Get/Delete FunctionConcurrency, as AWS answers them', async () => {
   const after = await s.client.send(new GetFunctionConcurrencyCommand({ FunctionName: 'crud' }));
   assert.equal(after.ReservedConcurrentExecutions, undefined);
 
-  const missing = await caught(s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'doesnotexist', ReservedConcurrentExecutions: 1 })));
+  const missing = await rejection(s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'doesnotexist', ReservedConcurrentExecutions: 1 })));
   assert.equal(missing.name, 'ResourceNotFoundException');
   assert.equal(missing.message, 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:doesnotexist:$LATEST');
-  const qualified = await caught(s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:crud:$LATEST', ReservedConcurrentExecutions: 1 })));
+  const qualified = await rejection(s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:crud:$LATEST', ReservedConcurrentExecutions: 1 })));
   assert.equal(qualified.name, 'InvalidParameterValueException');
   assert.match(qualified.message, /^This operation is permitted on Lambda functions only\./);
-  const tooMuch = await caught(s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'crud', ReservedConcurrentExecutions: 901 })));
+  const tooMuch = await rejection(s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'crud', ReservedConcurrentExecutions: 901 })));
   assert.equal(tooMuch.name, 'InvalidParameterValueException');
   assert.equal(tooMuch.message, "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].");
 });
@@ -81,7 +74,7 @@ test('with reserved concurrency R, N > R parallel invokes: exactly N − R get t
 test('reserved 0 throttles every invoke; the SDK retries a 429 (3 attempts) and boto3 parses its Reason', async () => {
   await s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'zero', ReservedConcurrentExecutions: 0 }));
   const retrying = lambdaClient(s.url, { maxAttempts: 3 });
-  const e = await caught(retrying.send(new InvokeCommand({ FunctionName: 'zero' })));
+  const e = await rejection(retrying.send(new InvokeCommand({ FunctionName: 'zero' })));
   retrying.destroy();
   assert.equal(e.name, 'TooManyRequestsException');
   assert.equal(e.$metadata.attempts, 3);

@@ -63,6 +63,9 @@ export interface AwsErrorLike {
   message: string;
   Type?: string;
   $metadata: { httpStatusCode?: number; requestId?: string; attempts?: number };
+  /** TooManyRequestsException's members. */
+  Reason?: string;
+  retryAfterSeconds?: string;
 }
 
 /** Awaits a promise that must reject, and returns what it rejected with. */
