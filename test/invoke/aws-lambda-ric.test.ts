@@ -1,0 +1,76 @@
+// AWS's own Node.js runtime interface client (npm aws-lambda-ric) as a provided.al2023 bootstrap, talking to Alonzo's Runtime API.
+//
+// aws-lambda-ric compiles a native client (curl + aws-lambda-cpp) on install, which takes ~3 minutes and needs
+// autoconf, automake and libtool (.ci/run installs them). It is built once into a cache folder outside the repo.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
+import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
+import { ROLE } from '../helpers/alonzo.js';
+import { decodeLog } from '../helpers/invoke.js';
+
+const VERSION = '3.3.0';
+const CACHE = process.env.ALONZO_RIC_CACHE ?? join(tmpdir(), `alonzo-aws-lambda-ric-${VERSION}`);
+const RIC_DIR = join(CACHE, 'node_modules', 'aws-lambda-ric');
+
+function buildRic(): Promise<void> {
+  if (existsSync(join(RIC_DIR, 'dist', 'rapid-client.node'))) return Promise.resolve();
+  mkdirSync(CACHE, { recursive: true });
+  return new Promise((resolve, reject) => {
+    execFile('npm', ['install', '--no-audit', '--no-fund', '--prefix', CACHE, `aws-lambda-ric@${VERSION}`], { timeout: 15 * 60_000, maxBuffer: 64 << 20 }, (e, _out, err) => {
+      if (e) reject(new Error(`could not build aws-lambda-ric@${VERSION} (it needs autoconf, automake, libtool, make, cmake and g++; .ci/run installs them):\n${err.slice(-3000)}`));
+      else resolve();
+    });
+  });
+}
+
+let s: TestServer;
+before(async () => {
+  await buildRic();
+  s = await startAlonzo();
+  const zip = await zipOf(
+    {
+      bootstrap: '#!/bin/sh\nexec node "$RIC_DIR/bin/index.mjs" "$_HANDLER"\n',
+      'index.js': [
+        'exports.handler = async (event, context) => {',
+        '  if (event.fail) throw new TypeError("asked to fail");',
+        '  console.log("ric says hi");',
+        '  return { via: "aws-lambda-ric", event, requestId: context.awsRequestId, arn: context.invokedFunctionArn };',
+        '};',
+      ].join('\n'),
+      'package.json': '{"type":"commonjs"}',
+    },
+    0o755,
+  );
+  await s.client.send(
+    new CreateFunctionCommand({ FunctionName: 'ric', Runtime: 'provided.al2023', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip }, Environment: { Variables: { RIC_DIR } } }),
+  );
+});
+after(() => s?.close());
+
+test('aws-lambda-ric runs a Node handler through the Runtime API: payload, context, logs', async () => {
+  const r = await s.client.send(new InvokeCommand({ FunctionName: 'ric', Payload: '{"a":1}', LogType: 'Tail' }));
+  assert.equal(r.FunctionError, undefined, Buffer.from(r.Payload!).toString());
+  const body = JSON.parse(Buffer.from(r.Payload!).toString());
+  assert.deepEqual(body, { via: 'aws-lambda-ric', event: { a: 1 }, requestId: r.$metadata.requestId, arn: 'arn:aws:lambda:us-east-1:000000000000:function:ric' });
+  const log = decodeLog(r.LogResult);
+  assert.match(log, new RegExp(`START RequestId: ${r.$metadata.requestId} Version: \\$LATEST`));
+  assert.match(log, /ric says hi/);
+  assert.match(log, /REPORT RequestId: .*Init Duration: [\d.]+ ms/);
+});
+
+test('an error thrown under aws-lambda-ric comes back as Unhandled with its payload, and the environment keeps serving', async () => {
+  const r = await s.client.send(new InvokeCommand({ FunctionName: 'ric', Payload: '{"fail":true}' }));
+  assert.equal(r.FunctionError, 'Unhandled');
+  const err = JSON.parse(Buffer.from(r.Payload!).toString());
+  assert.equal(err.errorType, 'TypeError');
+  assert.equal(err.errorMessage, 'asked to fail');
+  assert.ok(Array.isArray(err.trace));
+  const again = await s.client.send(new InvokeCommand({ FunctionName: 'ric', Payload: '{"b":2}', LogType: 'Tail' }));
+  assert.equal(again.FunctionError, undefined);
+  assert.doesNotMatch(decodeLog(again.LogResult), /Init Duration/, 'a warm environment served it');
+});
