@@ -1,4 +1,4 @@
-// The CLI's commands: serve, invoke, deploy, logs. Each reads typed flags and prints a fixed grammar (or --json).
+// The CLI's commands: serve, invoke, deploy, logs, events. Each reads typed flags and prints a fixed grammar (or --json).
 import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import yazl from 'yazl';
@@ -19,7 +19,7 @@ export function endpointOf(p: Parsed): string {
 /** `alonzo serve [--host] [--port] [--data-dir] [--async-time-scale]`: runs the service until Ctrl-C. */
 export async function serve(p: Parsed, io: Io): Promise<number> {
   const flags: Partial<Record<keyof Config, unknown>> = {};
-  const map: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs' };
+  const map: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint' };
   for (const [name, value] of p.flags) {
     const key = map[name];
     if (!key) throw new UserError(`Unknown option --${name} for serve.`, `Options: ${Object.keys(map).map((k) => `--${k}`).join(', ')}.`);
@@ -162,5 +162,109 @@ export async function logs(p: Parsed, io: Io): Promise<number> {
   const api = new ApiClient(endpointOf(p));
   const res = await api.call('GET', `/_alonzo/functions/${encodeURIComponent(name)}/logs`, { operation: 'GetLogs' });
   io.out(res.body.toString());
+  return 0;
+}
+
+/** The failed-events route of a function (Alonzo's own API, beside Lambda's). */
+const failedEventsPath = (name: string): string => `/_alonzo/functions/${encodeURIComponent(name)}/failed-events`;
+
+/** Every failed event of a function, all pages. */
+async function listFailed(api: ApiClient, name: string): Promise<any[]> {
+  const all: any[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await api.json('GET', `${failedEventsPath(name)}?MaxItems=1000${marker ? `&Marker=${encodeURIComponent(marker)}` : ''}`, 'ListFailedEvents');
+    all.push(...(page?.FailedEvents ?? []));
+    marker = page?.NextMarker;
+  } while (marker);
+  return all;
+}
+
+async function mustExist(api: ApiClient, name: string): Promise<void> {
+  try {
+    await api.json('GET', `${fnPath(name)}/configuration`, 'GetFunctionConfiguration');
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'ResourceNotFoundException') {
+      throw new UserError(`There is no function ${name}, and no failed events are kept for that name.`, 'Check the name: aws lambda list-functions lists the functions.');
+    }
+    throw e;
+  }
+}
+
+/** Every value of a flag that may be repeated (`--request-id A --request-id B`, `--request-id=A`, `--request-id A,B`). */
+function repeated(argv: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}` && i + 1 < argv.length && !argv[i + 1].startsWith('--')) out.push(argv[++i]);
+    else if (argv[i].startsWith(`--${name}=`)) out.push(argv[i].slice(name.length + 3));
+  }
+  return out.flatMap((v) => v.split(',')).filter(Boolean);
+}
+
+/** One delivery of a failed event, in words: where it went, or why not. */
+function describeDelivery(d: any, failedIds: Set<string>): string {
+  const head = `${d.Kind} → ${d.Target}`;
+  if (d.Status === 'failed') return `${head}  not delivered: ${d.Reason ?? 'no reason given'}`;
+  if (d.RequestId && failedIds.has(d.RequestId)) return `${head}  not delivered: sending it (${d.RequestId}) failed, listed below`;
+  return d.RequestId ? `${head}  handed over (${d.RequestId})` : `${head}  delivered`;
+}
+
+/**
+ * `alonzo events failed NAME [--json]`: the function's failed async events (request id, condition, reason, when, and
+ * where their record went). `alonzo events redrive NAME [--request-id ID …]`: queues them (or only these) again.
+ */
+export async function events(p: Parsed, io: Io, argv: string[] = []): Promise<number> {
+  const [verb, name, ...more] = p.positionals;
+  const usage = 'Write: alonzo events failed my-fn, or alonzo events redrive my-fn [--request-id ID …]';
+  if (verb !== 'failed' && verb !== 'redrive') {
+    throw new UserError(verb ? `Unknown events command '${verb}'.` : 'events needs a command: failed or redrive.', usage);
+  }
+  if (!name) throw new UserError(`events ${verb} needs a function name.`, usage);
+  const api = new ApiClient(endpointOf(p));
+  const json = p.flags.has('json');
+  const failed = await listFailed(api, name);
+  // The list answers for any name (a deleted function's failed events stay readable): an empty one may be a typo.
+  if (failed.length === 0) await mustExist(api, name);
+  if (verb === 'failed') {
+    if (more.length) throw new UserError(`Unexpected argument '${more[0]}'.`, usage);
+    if (json) {
+      io.out(`${JSON.stringify({ FailedEvents: failed }, null, 2)}\n`);
+      return 0;
+    }
+    if (failed.length === 0) {
+      io.out(`No failed events for ${name}.\n`);
+      return 0;
+    }
+    const failedIds = new Set<string>(failed.map((e) => e.RequestId));
+    const lines = [`${name} has ${failed.length} failed event${failed.length === 1 ? '' : 's'}:`, ''];
+    for (const e of failed) {
+      // A delivery that kept failing is listed with the event it carried (destinations.ts marks it `:#Kind`).
+      const job = /:#(OnSuccess|OnFailure|DeadLetterQueue)$/.exec(e.FunctionArn ?? '');
+      const what = job ? `${job[1]} delivery of ${e.Payload?.SourceRequestId ?? 'an event'}` : `${e.ApproximateInvokeCount} attempt${e.ApproximateInvokeCount === 1 ? '' : 's'}`;
+      lines.push(`● ${e.RequestId}  ${e.Condition}  ${e.FailedAt}  (${what})`, `  ${e.Reason}`);
+      for (const d of e.Deliveries ?? []) lines.push(`  ${describeDelivery(d, failedIds)}`);
+      lines.push('');
+    }
+    lines.push(`Send them again with: alonzo events redrive ${name} [--request-id ID …]`);
+    io.out(`${lines.join('\n')}\n`);
+    return 0;
+  }
+  // Ids after the first `--request-id` land among the positionals: `--request-id A B` names both.
+  const ids = [...repeated(argv, 'request-id'), ...(p.flags.has('request-id') ? more : [])];
+  if (!p.flags.has('request-id') && more.length) throw new UserError(`Unexpected argument '${more[0]}'.`, usage);
+  if (p.flags.get('request-id') === true || (p.flags.has('request-id') && ids.length === 0)) throw new UserError('--request-id needs a value.', 'Write --request-id ID (several ids may follow it).');
+  const known = new Set<string>(failed.map((e) => e.RequestId));
+  const unknown = ids.filter((id) => !known.has(id));
+  if (ids.length > 0 && unknown.length === ids.length) {
+    throw new UserError(`${name} has no failed event with request id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}.`, `List them with: alonzo events failed ${name}`);
+  }
+  const res = await api.json('POST', `${failedEventsPath(name)}/redrive`, 'RedriveFailedEvents', ids.length ? { RequestIds: ids } : {});
+  const n: number = res?.Redriven ?? 0;
+  if (json) {
+    io.out(`${JSON.stringify({ Redriven: n, ...(unknown.length && { NotFound: unknown }) }, null, 2)}\n`);
+    return 0;
+  }
+  for (const id of unknown) io.err(`▲ ${name} has no failed event with request id ${id}; skipped.\n`);
+  io.out(n === 0 ? `No failed events of ${name} to send again.\n` : `Queued ${n} failed event${n === 1 ? '' : 's'} of ${name} again (same request id${n === 1 ? '' : 's'}).\n`);
   return 0;
 }

@@ -1,7 +1,7 @@
 // The `alonzo` command: dispatches to a command, prints user errors as what happened + how to fix it, without a stack.
 import { parseArgs, UserError } from './args.js';
 import { ApiError } from './client.js';
-import { deploy, invoke, logs, serve, type Io } from './commands.js';
+import { deploy, events, invoke, logs, serve, type Io } from './commands.js';
 
 const USAGE = `Usage: alonzo <command> [options]
 
@@ -10,11 +10,14 @@ Commands:
   invoke --function-name F [--payload P] OUTFILE   invoke a function, as \`aws lambda invoke\`
   deploy DIR --name N [--runtime R --handler H]    zip a folder and create or update a function
   logs NAME                                       print a function's recent logs
+  events failed NAME [--json]                     list a function's failed async events and where their records went
+  events redrive NAME [--request-id ID …]         queue failed events (all, or these) again
 
 Every command but serve takes --endpoint-url (default http://127.0.0.1:3001).
 `;
 
-const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io) => Promise<number>> = { serve, invoke, deploy, logs };
+// `argv` is there for flags a command lets repeat (the parser keeps the last one).
+const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events };
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
@@ -28,7 +31,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 1;
   }
   try {
-    return await command(parseArgs(rest, ['json']), io);
+    return await command(parseArgs(rest, ['json']), io, rest);
   } catch (e) {
     if (e instanceof UserError) {
       io.err(`✘ ${e.message}${e.fix ? `\n  ${e.fix}` : ''}\n`);

@@ -24,7 +24,17 @@ export interface Config {
   pythonPath: string;
   /** Multiplies every delay of the async path (retries, backoff, event age); tests use 0.001. */
   asyncTimeScale: number;
+  /**
+   * Where SQS and SNS destinations and dead-letter queues are sent (a moto_server, LocalStack…). Empty: the AWS SDK's
+   * endpoint for the region in the target's ARN, with the server's own AWS credentials from its environment.
+   */
+  destinationEndpoint: string;
+  /** How the built-in Node and Python runtimes talk to the server: the private fd-3 channel or the Lambda Runtime API. */
+  runtimeTransport: RuntimeTransport;
 }
+
+export type RuntimeTransport = 'channel' | 'runtime-api';
+export const RUNTIME_TRANSPORTS: readonly RuntimeTransport[] = ['channel', 'runtime-api'];
 
 export const DEFAULTS: Config = {
   host: '127.0.0.1',
@@ -42,6 +52,10 @@ export const DEFAULTS: Config = {
   nodePath: process.execPath,
   pythonPath: '/usr/bin/python3',
   asyncTimeScale: 1,
+  destinationEndpoint: '',
+  // Both transports behave identically (test/invoke/transport-parity.test.ts); the channel is the default because it
+  // is faster. FIGURES
+  runtimeTransport: 'channel',
 };
 
 /** Environment variable for each setting: ALONZO_ + the key in SCREAMING_SNAKE_CASE. */
@@ -73,6 +87,7 @@ export function resolveConfig(flags: Partial<Record<keyof Config, unknown>> = {}
   if (!['silent', 'error', 'warn', 'info', 'debug'].includes(cfg.logLevel)) problems.push(`logLevel must be one of silent, error, warn, info, debug`);
   if (!/^\d{12}$/.test(cfg.accountId)) problems.push(`accountId must be 12 digits, got '${cfg.accountId}'`);
   if (!/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(cfg.region)) problems.push(`region must look like us-east-1, got '${cfg.region}'`);
+  if (!RUNTIME_TRANSPORTS.includes(cfg.runtimeTransport)) problems.push(`runtimeTransport must be one of ${RUNTIME_TRANSPORTS.join(', ')}, got '${cfg.runtimeTransport}'`);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return cfg;
 }

@@ -9,7 +9,8 @@ import type { Store } from '../store/types.js';
 import type { EventRunner } from '../invoke/types.js';
 import { afterFunctionError, afterRequeue, ageReason, backoffMs, effectivePolicy, tooOld, type EffectivePolicy } from './policy.js';
 import { deadLetterMessage, destinationRecord } from './records.js';
-import { planDelivery } from './destinations.js';
+import { carried, DELIVERY_SENDS, isDeliveryJob, outbound, planDelivery, readDeliveryJob, type DeliveryJob } from './destinations.js';
+import { awsDestinationSender, type DestinationSender } from './aws-delivery.js';
 import type { AsyncEvent, AttemptResponse, ClaimedEvent, Delivery, EventInvokeConfigStore, EventQueue, FailureCondition } from './types.js';
 
 export interface PollerDeps {
@@ -25,6 +26,8 @@ export interface PollerDeps {
   concurrency: number;
   /** Longest sleep between two looks at the queue when nothing is due. */
   idlePollMs?: number;
+  /** Sends SQS and SNS deliveries (built from config `destinationEndpoint`); by default the AWS SDK's own endpoints. */
+  sender?: DestinationSender;
 }
 
 type PollerState = 'new' | 'running' | 'stopping' | 'stopped';
@@ -39,9 +42,12 @@ export class Poller {
   /** Set when shutdown stopped waiting: outcomes that arrive later put their event back without using an attempt. */
   private abandoned = false;
   private readonly idlePollMs: number;
+  private readonly sender: DestinationSender;
 
   constructor(private readonly d: PollerDeps) {
     this.idlePollMs = d.idlePollMs ?? 1000;
+    // Building it loads nothing: the SDK is imported at the first SQS or SNS send.
+    this.sender = d.sender ?? awsDestinationSender();
   }
 
   /** Queues again what a crash left running (same request ids), then starts claiming. */
@@ -96,6 +102,7 @@ export class Poller {
   async drain(ms = 2000): Promise<void> {
     if (this.inflight.size > 0) await settledWithin([...this.inflight], ms);
     this.state = 'stopped';
+    this.sender.close();
   }
 
   get running(): number {
@@ -151,6 +158,7 @@ export class Poller {
   }
 
   private async handle(ev: ClaimedEvent): Promise<void> {
+    if (isDeliveryJob(ev)) return this.deliver(ev);
     const { events, timeScale: scale } = this.d;
     let policy = await this.policy(ev);
     if (tooOld(ev.enqueuedAt, Date.now(), policy)) {
@@ -171,7 +179,7 @@ export class Poller {
         const then: AsyncEvent[] = [];
         if (policy.onSuccess) {
           const record = destinationRecord(ev, this.arn(ev), 'Success', ev.attempts + 1, attempt);
-          const planned = await planDelivery('OnSuccess', policy.onSuccess, record, this.d.store, this.d.account);
+          const planned = await planDelivery('OnSuccess', policy.onSuccess, record, ev, this.d.store, this.d.account);
           if (planned.then) then.push(planned.then);
           else this.d.log.warn('queue:destination-undelivered', { fn: ev.functionName, requestId: ev.requestId, target: policy.onSuccess, reason: planned.delivery.reason, record });
         }
@@ -212,19 +220,53 @@ export class Poller {
     const deliveries: Delivery[] = [];
     const then: AsyncEvent[] = [];
     if (deliver && policy.onFailure) {
-      const planned = await planDelivery('OnFailure', policy.onFailure, record, this.d.store, this.d.account);
+      const planned = await planDelivery('OnFailure', policy.onFailure, record, ev, this.d.store, this.d.account);
       deliveries.push(planned.delivery);
       if (planned.then) then.push(planned.then);
     }
     const dlq = deliver ? await this.deadLetterTarget(ev, last) : undefined;
     if (dlq) {
       const message = deadLetterMessage(ev, last, reason);
-      const planned = await planDelivery('DeadLetterQueue', dlq, message, this.d.store, this.d.account);
-      deliveries.push({ ...planned.delivery, message });
+      const planned = await planDelivery('DeadLetterQueue', dlq, message, ev, this.d.store, this.d.account);
+      deliveries.push({ message, ...planned.delivery });
       if (planned.then) then.push(planned.then);
     }
     await this.d.events.fail(ev.id, { condition, reason, attempt, record, deliveries }, then);
     this.d.log.warn('queue:event-failed', { fn: ev.functionName, requestId: ev.requestId, condition, reason, attempts: invokeCount, deliveries: deliveries.map((d) => `${d.kind} ${d.status}`) });
+  }
+
+  /**
+   * A delivery job (destinations.ts), committed with its event's outcome: one send to SQS or SNS. A failed send goes
+   * back to the queue with a growing backoff (no slot is held while it waits); after DELIVERY_SENDS it is kept as a
+   * failed event of the function, with the reason and what it carried, until a redrive sends it again.
+   */
+  private async deliver(ev: ClaimedEvent): Promise<void> {
+    const { events, log } = this.d;
+    let job: DeliveryJob;
+    try {
+      job = readDeliveryJob(ev);
+    } catch (e) {
+      // Nothing to send and nothing a retry would fix: kept, readable, never retried in a loop.
+      const reason = `Alonzo could not read the delivery job: ${e instanceof Error ? e.message : String(e)}`;
+      return events.fail(ev.id, { condition: 'RetriesExhausted', reason, record: null, deliveries: [] });
+    }
+    try {
+      await this.sender.send(outbound(job));
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      const sends = ev.requeues + 1;
+      if (sends < DELIVERY_SENDS || this.state !== 'running') {
+        return events.retryLater(ev.id, Date.now() + backoffMs(ev.requeues, this.d.timeScale), { error });
+      }
+      const delivery: Delivery = { kind: job.Kind, target: job.Target, status: 'failed', reason: error };
+      if (job.Kind === 'DeadLetterQueue') delivery.message = carried(job);
+      const reason = `The ${job.Kind} delivery of event ${job.SourceRequestId} to ${job.Target} failed ${sends} times. Last: ${error}`;
+      await events.fail(ev.id, { condition: 'RetriesExhausted', reason, record: carried(job), deliveries: [delivery] });
+      log.warn('queue:delivery-failed', { fn: ev.functionName, requestId: ev.requestId, source: job.SourceRequestId, kind: job.Kind, target: job.Target, sends, error });
+      return;
+    }
+    await events.complete(ev.id);
+    log.debug('queue:delivered', { fn: ev.functionName, requestId: ev.requestId, source: job.SourceRequestId, kind: job.Kind, target: job.Target });
   }
 
   /** DeadLetterConfig is part of the version's configuration: the one that ran, else the one the qualifier points at now. */

@@ -13,6 +13,7 @@ import { LogSink } from '../runtime/log-sink.js';
 import { InvokeEngine } from '../invoke/engine.js';
 import { openSqliteQueue } from '../queue/sqlite.js';
 import { Poller } from '../queue/poller.js';
+import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
 import type { Services } from '../api/context.js';
 
@@ -63,6 +64,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     log,
     timeScale: config.asyncTimeScale,
     concurrency: Math.max(1, Math.min(ASYNC_CONCURRENCY, config.maxEnvironments)),
+    sender: awsDestinationSender({ endpoint: config.destinationEndpoint }),
   });
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();

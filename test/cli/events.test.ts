@@ -1,0 +1,144 @@
+// `alonzo events failed|redrive`, run in-process with captured output against a real server: the failed-events list
+// (human and --json), a redrive of some or all, and the error grammar.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
+import { main } from '../../src/cli/main.js';
+import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
+import { deploy, eventually } from '../helpers/invoke.js';
+import { closedPort } from '../helpers/ports.js';
+import { eventInvoke, failedEvents, runs } from '../async/helpers.js';
+
+let s: TestServer;
+let dir: string;
+
+before(async () => {
+  // The server's own credentials for SQS; the endpoint (a port nothing listens on) refuses every send anyway.
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  dir = mkdtempSync(join(tmpdir(), 'alonzo-cli-events-'));
+  s = await startAlonzo({ asyncTimeScale: 0.001, destinationEndpoint: `http://127.0.0.1:${await closedPort()}` });
+});
+after(async () => {
+  await s?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main([...argv, '--endpoint-url', s.url], { out: (x) => (out += x), err: (x) => (err += x) });
+  return { code, out, err };
+}
+
+const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:cli-failures';
+const BUS = 'arn:aws:events:us-east-1:000000000000:event-bus/default';
+
+test('events failed lists request id, condition, reason, when and deliveries; --json gives the API\'s list; redrive sends them again', async () => {
+  await deploy(s, 'flaky', { fixture: 'async-recorder' });
+  await s.client.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'flaky', MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: QUEUE } } }));
+  const empty = await run('events', 'failed', 'flaky');
+  assert.deepEqual(empty, { code: 0, out: 'No failed events for flaky.\n', err: '' });
+
+  const file = join(dir, 'flaky.txt');
+  const fix = join(dir, 'flaky.fixed');
+  const a = await eventInvoke(s, 'flaky', { file, failUnless: fix, tag: 'a' });
+  const b = await eventInvoke(s, 'flaky', { file, failUnless: fix, tag: 'b' });
+  // Two failed events and their two OnFailure records, whose sends to the unreachable endpoint failed.
+  const list = await eventually(async () => {
+    const l = await failedEvents(s, 'flaky');
+    return l.length === 4 && l;
+  }, 8000, 'two failed events and two failed deliveries');
+  const jobOf = (id: string) => list.find((e: any) => e.Payload?.SourceRequestId === id);
+
+  const human = await run('events', 'failed', 'flaky');
+  assert.equal(human.code, 0, human.err);
+  assert.equal(human.err, '');
+  const lines = human.out.split('\n');
+  assert.equal(lines[0], 'flaky has 4 failed events:');
+  for (const ev of [a, b]) {
+    const at = lines.findIndex((l) => l.startsWith(`● ${ev.requestId}  `));
+    assert.match(lines[at], new RegExp(`^● ${ev.requestId}  RetriesExhausted  \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  \\(1 attempt\\)$`));
+    assert.equal(lines[at + 1], '  The function failed 1 time (MaximumRetryAttempts 0).');
+    const job = jobOf(ev.requestId);
+    assert.equal(lines[at + 2], `  OnFailure → ${QUEUE}  not delivered: sending it (${job.RequestId}) failed, listed below`);
+    const j = lines.findIndex((l) => l.startsWith(`● ${job.RequestId}  `));
+    assert.match(lines[j], new RegExp(`^● ${job.RequestId}  RetriesExhausted  \\S+  \\(OnFailure delivery of ${ev.requestId}\\)$`));
+    assert.match(lines[j + 1], /^ {2}The OnFailure delivery of event .* failed 5 times\. Last: SQS GetQueueUrl failed: .*ECONNREFUSED/);
+    assert.match(lines[j + 2], new RegExp(`^ {2}OnFailure → ${QUEUE} {2}not delivered: SQS GetQueueUrl failed: .*ECONNREFUSED`));
+  }
+  assert.equal(lines.at(-2), 'Send them again with: alonzo events redrive flaky [--request-id ID …]');
+
+  const json = await run('events', 'failed', 'flaky', '--json');
+  assert.equal(json.code, 0, json.err);
+  assert.deepEqual(JSON.parse(json.out), { FailedEvents: await failedEvents(s, 'flaky') });
+
+  // Fix the function, then send only `a` again: it runs with its own request id and leaves the list.
+  writeFileSync(fix, 'fixed');
+  const one = await run('events', 'redrive', 'flaky', '--request-id', a.requestId);
+  assert.deepEqual(one, { code: 0, out: 'Queued 1 failed event of flaky again (same request id).\n', err: '' });
+  await eventually(async () => runs(file, a.requestId).length === 2, 5000, 'a to run again');
+  await eventually(async () => (await failedEvents(s, 'flaky')).every((e: any) => e.RequestId !== a.requestId), 5000, 'a to leave the list');
+
+  // Several ids after one flag, and a repeated flag, both name them all; an unknown one is skipped with a warning.
+  const jobs = [jobOf(a.requestId).RequestId, jobOf(b.requestId).RequestId];
+  const some = await run('events', 'redrive', 'flaky', '--request-id', b.requestId, jobs[0], '--request-id', 'no-such-id', '--json');
+  assert.equal(some.code, 0, some.err);
+  assert.deepEqual(JSON.parse(some.out), { Redriven: 2, NotFound: ['no-such-id'] });
+  await eventually(async () => runs(file, b.requestId).length === 2, 5000, 'b to run again');
+
+  // What is left (the other delivery, failing again against the same unreachable endpoint) goes with a bare redrive.
+  const left = await eventually(async () => {
+    const l = await failedEvents(s, 'flaky');
+    return l.length === 2 && l.every((e: any) => jobs.includes(e.RequestId)) && l;
+  }, 8000, 'only the two deliveries to be left');
+  assert.equal(left.length, 2);
+  const all = await run('events', 'redrive', 'flaky');
+  assert.deepEqual(all, { code: 0, out: 'Queued 2 failed events of flaky again (same request ids).\n', err: '' });
+});
+
+test('a delivery that could not even start is shown with its reason', async () => {
+  await deploy(s, 'to-bus', { fixture: 'async-recorder' });
+  await s.client.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'to-bus', MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: BUS } } }));
+  const { requestId } = await eventInvoke(s, 'to-bus', { fail: true });
+  await eventually(async () => (await failedEvents(s, 'to-bus')).length === 1, 5000, 'the failed event');
+  const r = await run('events', 'failed', 'to-bus');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`^to-bus has 1 failed event:\n\n● ${requestId}  RetriesExhausted  \\S+  \\(1 attempt\\)\n`));
+  assert.match(r.out, new RegExp(`\n  OnFailure → ${BUS} {2}not delivered: Alonzo cannot deliver to Amazon EventBridge yet`));
+});
+
+test('events: mistakes say what happened and how to fix it; service errors print as the AWS CLI does', async () => {
+  const noVerb = await run('events');
+  assert.equal(noVerb.code, 1);
+  assert.equal(noVerb.err, '✘ events needs a command: failed or redrive.\n  Write: alonzo events failed my-fn, or alonzo events redrive my-fn [--request-id ID …]\n');
+  const badVerb = await run('events', 'purge', 'x');
+  assert.equal(badVerb.code, 1);
+  assert.match(badVerb.err, /^✘ Unknown events command 'purge'\.\n/);
+  const noName = await run('events', 'failed');
+  assert.equal(noName.code, 1);
+  assert.match(noName.err, /^✘ events failed needs a function name\.\n/);
+
+  const missing = await run('events', 'failed', 'nope');
+  assert.deepEqual(missing, { code: 1, out: '', err: '✘ There is no function nope, and no failed events are kept for that name.\n  Check the name: aws lambda list-functions lists the functions.\n' });
+  // A service error prints as the AWS CLI prints it.
+  const invalid = await run('events', 'failed', 'bad:name:x:y');
+  assert.equal(invalid.code, 254);
+  assert.match(invalid.err, /^\nAn error occurred \(\w+\) when calling the ListFailedEvents operation: /);
+
+  await deploy(s, 'clean', { fixture: 'async-recorder' });
+  const unknown = await run('events', 'redrive', 'clean', '--request-id', 'abc');
+  assert.deepEqual(unknown, { code: 1, out: '', err: '✘ clean has no failed event with request id abc.\n  List them with: alonzo events failed clean\n' });
+  const none = await run('events', 'redrive', 'clean');
+  assert.deepEqual(none, { code: 0, out: 'No failed events of clean to send again.\n', err: '' });
+  const dangling = await run('events', 'redrive', 'clean', '--request-id');
+  assert.equal(dangling.code, 1);
+  assert.match(dangling.err, /^✘ --request-id needs a value\./);
+
+  const help = await run('--help');
+  assert.match(help.out, /events failed NAME \[--json\]/);
+  assert.match(help.out, /events redrive NAME \[--request-id ID …\]/);
+});
