@@ -1,0 +1,846 @@
+// `npm run bench`: measures Alonzo against serverless-offline and the machine's floor, side by side, and writes docs/BENCHMARKS.md.
+//
+// Every target gets the same load generator (lib/loadgen.mjs) and targets are interleaved within each run
+// (A, B, C, A, B, C…) so that noise from the machine hits them all alike. Every process started here is stopped at
+// the end, every request loop is bounded, and all traffic goes to 127.0.0.1.
+import { execFileSync } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runLoad, request } from './lib/loadgen.mjs';
+import { zip } from './lib/zip.mjs';
+import { startProcess, stopProcess, stopAll, descendants, rssKb, pssKb, cpuSeconds, treeCpuSeconds, selfAndReapedCpuSeconds, machineBusySeconds } from './lib/procs.mjs';
+import { summarise } from './lib/profile.mjs';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(BENCH, '..');
+const QUICK = process.env.BENCH_QUICK === '1';
+
+const num = (name, dflt) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${v}'`);
+  return n;
+};
+
+/** Counts and durations; BENCH_QUICK=1 shrinks them all for a smoke run of a minute or so. */
+const cfg = {
+  runs: num('BENCH_RUNS', QUICK ? 1 : 5),
+  seconds: num('BENCH_SECONDS', QUICK ? 1 : 5),
+  clients: (process.env.BENCH_CLIENTS ?? '1,16').split(',').map(Number),
+  coldRuns: num('BENCH_COLD_RUNS', QUICK ? 3 : 10),
+  reapedRuns: num('BENCH_REAPED_RUNS', QUICK ? 2 : 5),
+  asyncRuns: num('BENCH_ASYNC_RUNS', QUICK ? 1 : 3),
+  asyncSeconds: num('BENCH_ASYNC_SECONDS', QUICK ? 1 : 5),
+  memEnvs: num('BENCH_MEM_ENVS', QUICK ? 4 : 8),
+  profileSeconds: num('BENCH_PROFILE_SECONDS', QUICK ? 2 : 5),
+  peer: process.env.BENCH_PEER !== '0',
+  only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null,
+  out: resolve(process.env.BENCH_OUT ?? join(ROOT, 'docs', 'BENCHMARKS.md')),
+  python: process.env.BENCH_PYTHON ?? '/usr/bin/python3',
+};
+const want = (scenario) => !cfg.only || cfg.only.has(scenario);
+
+/** A ~100-byte JSON event, the same for every target. */
+const PAYLOAD = JSON.stringify({ id: 'evt-000042', user: { name: 'Ada Lovelace', email: 'ada@example.com' }, items: [1, 2, 3, 4, 5], ok: true });
+const ROLE = 'arn:aws:iam::000000000000:role/bench';
+const INVOKE = (name) => `/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
+
+const work = mkdtempSync(join(os.tmpdir(), 'alonzo-bench-'));
+const logDir = join(work, 'logs');
+mkdirSync(logDir);
+const say = (s) => process.stdout.write(`${s}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------- statistics ----------
+
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const quantile = (xs, q) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : NaN;
+};
+const spread = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x));
+  return { median: median(s), min: Math.min(...s), max: Math.max(...s), n: s.length };
+};
+const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—');
+const fmtSpread = (s, digits = 0) => (s.n ? (s.n === 1 ? fmt(s.median, digits) : `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`) : '—');
+
+// ---------- starting targets ----------
+
+function freePort() {
+  return new Promise((resolveP, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolveP(port));
+    });
+  });
+}
+
+let alonzoSeq = 0;
+/** Starts `alonzo serve` on a kernel-chosen port with its own data directory. */
+async function startAlonzo(label, { extraArgs = [], nodeArgs = [] } = {}) {
+  const dataDir = join(work, `data-${label}-${++alonzoSeq}`);
+  const h = await startProcess(`alonzo (${label})`, process.execPath, [...nodeArgs, join(ROOT, 'bin', 'alonzo.js'), 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
+    cwd: work,
+    env: process.env,
+    logFile: join(logDir, `alonzo-${label}.log`),
+    ready: (t) => /serving the Lambda API on http:\/\/127\.0\.0\.1:(\d+)/.exec(t)?.[1],
+    timeoutMs: 30_000,
+  });
+  return { ...h, port: Number(h.info), dataDir };
+}
+
+async function startFloor(kind) {
+  const h = await startProcess(`floor (${kind})`, process.execPath, [join(BENCH, 'lib', 'floor.mjs'), kind], {
+    cwd: BENCH,
+    env: { ...process.env, BENCH_PYTHON: cfg.python },
+    logFile: join(logDir, `floor-${kind}.log`),
+    ready: (t) => /listening (\d+) child (\d+)/.exec(t),
+    timeoutMs: 15_000,
+  });
+  return { ...h, port: Number(h.info[1]), childPid: Number(h.info[2]) };
+}
+
+/** serverless 3 + serverless-offline 13.9 on the echo handler in bench/peer; resolves once its Lambda port answers. */
+async function startPeer(mode) {
+  const sls = join(BENCH, 'node_modules', 'serverless', 'bin', 'serverless.js');
+  if (!existsSync(sls) || !existsSync(join(BENCH, 'node_modules', 'serverless-offline'))) throw new Error('serverless / serverless-offline are not installed in bench/node_modules (npm install in bench/ failed?)');
+  const [httpPort, lambdaPort, websocketPort] = [await freePort(), await freePort(), await freePort()];
+  const args = [sls, 'offline', 'start', '--host', '127.0.0.1', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--websocketPort', String(websocketPort)];
+  if (mode === 'in-process') args.push('--useInProcess');
+  const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_TRACKING_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', SLS_INTERACTIVE_SETUP_DISABLE: '1', CI: '1' };
+  const h = await startProcess(`serverless-offline (${mode})`, process.execPath, args, {
+    cwd: join(BENCH, 'peer'),
+    env,
+    logFile: join(logDir, `serverless-offline-${mode}.log`),
+    timeoutMs: 90_000,
+    probe: async () => {
+      try {
+        const r = await request({ port: lambdaPort, path: INVOKE('bench-dev-echo'), body: PAYLOAD, timeoutMs: 5000 });
+        return r.status === 200;
+      } catch {
+        return false;
+      }
+    },
+  });
+  return { ...h, port: lambdaPort };
+}
+
+async function createFunction(port, name, { runtime, handler, files, memory = 128, timeout = 30, variables }) {
+  const body = { FunctionName: name, Runtime: runtime, Handler: handler, Role: ROLE, MemorySize: memory, Timeout: timeout, Code: { ZipFile: zip(files).toString('base64') } };
+  if (variables) body.Environment = { Variables: variables };
+  const r = await request({ port, path: '/2015-03-31/functions', body: JSON.stringify(body) });
+  if (r.status !== 201) throw new Error(`CreateFunction ${name}: HTTP ${r.status} ${r.body}`);
+  return r;
+}
+
+const NODE_ECHO = { runtime: 'nodejs20.x', handler: 'index.handler', files: { 'index.js': 'exports.handler = async (e) => e;\n' } };
+const PY_ECHO = { runtime: 'python3.12', handler: 'lambda_function.handler', files: { 'lambda_function.py': 'def handler(event, context):\n    return event\n' } };
+
+/** The target answers the benchmark event with the same JSON: it works, so its figures mean something. */
+async function checkEcho(port, path) {
+  const r = await request({ port, path, body: PAYLOAD });
+  let same = false;
+  try {
+    same = JSON.stringify(JSON.parse(r.body)) === PAYLOAD;
+  } catch {
+    same = false;
+  }
+  if (r.status !== 200 || !same) throw new Error(`expected the event back with HTTP 200, got HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+}
+
+// ---------- scenario runners ----------
+
+/** Runs every target at every client count, `cfg.runs` times, interleaved; the order of targets rotates each run. */
+async function interleaved(targets, label) {
+  const results = new Map(targets.map((t) => [t.name, new Map(cfg.clients.map((c) => [c, []]))]));
+  const warmMs = QUICK ? 500 : 1500;
+  for (const t of targets) {
+    say(`  warming ${t.name}`);
+    for (const c of [...cfg.clients].reverse()) await runLoad({ port: t.port, path: t.path, body: PAYLOAD, connections: c, durationMs: warmMs });
+  }
+  for (let r = 0; r < cfg.runs; r++) {
+    for (const c of cfg.clients) {
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[(i + r) % targets.length];
+        const cpu0 = treeCpuSeconds(t.pid);
+        const main0 = cpuSeconds(t.pid);
+        const lg0 = process.cpuUsage();
+        const res = await runLoad({ port: t.port, path: t.path, body: PAYLOAD, connections: c, durationMs: cfg.seconds * 1000 });
+        const lg = process.cpuUsage(lg0);
+        const cpu = treeCpuSeconds(t.pid) - cpu0;
+        res.cpuUsPerInvoke = res.ok ? (cpu / res.ok) * 1e6 : NaN;
+        res.mainCpuUsPerInvoke = res.ok ? ((cpuSeconds(t.pid) - main0) / res.ok) * 1e6 : NaN;
+        res.genUsPerInvoke = res.ok ? (lg.user + lg.system) / res.ok : NaN;
+        results.get(t.name).get(c).push(res);
+        say(`  ${label} run ${r + 1}/${cfg.runs} ${t.name} @${c}: ${fmt(res.rate)} /s, p50 ${fmt(res.p50us / 1000, 3)} ms, p99 ${fmt(res.p99us / 1000, 3)} ms${res.errors ? `, ${res.errors} errors ${JSON.stringify(res.statuses)}` : ''}`);
+        await sleep(200);
+      }
+    }
+  }
+  return results;
+}
+
+function loadTable(targets, results) {
+  const rows = ['| target | clients | invokes/s | p50 ms | p99 ms | CPU µs/invoke: whole target (server process) | non-200 answers |', '|---|---:|---:|---:|---:|---:|---:|'];
+  for (const t of targets) {
+    for (const c of cfg.clients) {
+      const rs = results.get(t.name).get(c);
+      const errs = rs.reduce((s, r) => s + r.errors, 0);
+      rows.push(
+        `| ${t.label} | ${c} | ${fmtSpread(spread(rs.map((r) => r.rate)))} | ${fmtSpread(spread(rs.map((r) => r.p50us / 1000)), 3)} | ${fmtSpread(spread(rs.map((r) => r.p99us / 1000)), 3)} | ${fmt(median(rs.map((r) => r.cpuUsPerInvoke)))} (${fmt(median(rs.map((r) => r.mainCpuUsPerInvoke)))}) | ${errs ? `${errs} of ${fmt(rs.reduce((s, r) => s + r.ok + r.errors, 0))}` : '0'} |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+/** Per-run ratio of two targets' figures (same run, same clients), as median (min–max). */
+function ratio(results, a, b, c, pick) {
+  const ra = results.get(a)?.get(c) ?? [];
+  const rb = results.get(b)?.get(c) ?? [];
+  const xs = ra.map((r, i) => (rb[i] ? pick(r) / pick(rb[i]) : NaN));
+  return spread(xs);
+}
+function difference(results, a, b, c, pick) {
+  const ra = results.get(a)?.get(c) ?? [];
+  const rb = results.get(b)?.get(c) ?? [];
+  return spread(ra.map((r, i) => (rb[i] ? pick(r) - pick(rb[i]) : NaN)));
+}
+
+function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+async function waitFor(cond, timeoutMs, stepMs = 50) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await cond()) return true;
+    await sleep(stepMs);
+  }
+  return false;
+}
+
+/** Spawns a clean child (node over IPC, or python over Node's IPC channel) and times its first answer: the floor of a cold start. */
+function floorColdStart(kind) {
+  return new Promise((resolveP, reject) => {
+    const env = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
+    const t0 = performance.now();
+    const child =
+      kind === 'python'
+        ? spawn(cfg.python, ['-u', join(BENCH, 'lib', 'floor_child.py')], { env, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
+        : fork(join(BENCH, 'lib', 'floor-child.cjs'), [], { env, execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${kind} floor child gave no answer in 10 s`));
+    }, 10_000);
+    child.once('message', () => {
+      const ms = performance.now() - t0;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      child.once('exit', () => resolveP(ms));
+    });
+    child.send({ id: 1, body: PAYLOAD });
+  });
+}
+
+// ---------- the scenarios ----------
+
+const R = { notes: [] };
+
+async function warmScenarios() {
+  say('Scenario 1/2: warm sync invokes');
+  const alonzo = await startAlonzo('warm');
+  await createFunction(alonzo.port, 'echo-node', NODE_ECHO);
+  await createFunction(alonzo.port, 'echo-python', PY_ECHO);
+  await checkEcho(alonzo.port, INVOKE('echo-node'));
+  await checkEcho(alonzo.port, INVOKE('echo-python'));
+  const floorNode = await startFloor('node');
+  const floorPy = want('python') ? await startFloor('python') : null;
+  await checkEcho(floorNode.port, '/');
+  if (floorPy) await checkEcho(floorPy.port, '/');
+
+  const peers = [];
+  R.peer = { attempted: cfg.peer && want('warm'), problems: [] };
+  if (R.peer.attempted) {
+    for (const mode of ['in-process', 'worker-threads']) {
+      try {
+        say(`  starting serverless-offline (${mode})`);
+        const p = await startPeer(mode);
+        await checkEcho(p.port, INVOKE('bench-dev-echo'));
+        peers.push({ mode, ...p });
+      } catch (e) {
+        R.peer.problems.push(`${mode}: ${e.message.split('\n')[0]}`);
+        say(`  serverless-offline (${mode}) unavailable: ${e.message}`);
+      }
+    }
+    try {
+      R.peer.versions = {
+        serverless: JSON.parse(readFileSync(join(BENCH, 'node_modules', 'serverless', 'package.json'), 'utf8')).version,
+        offline: JSON.parse(readFileSync(join(BENCH, 'node_modules', 'serverless-offline', 'package.json'), 'utf8')).version,
+      };
+    } catch {
+      R.peer.versions = null;
+    }
+  }
+
+  if (want('warm')) {
+    const targets = [
+      { name: 'alonzo', label: 'Alonzo (nodejs20.x)', port: alonzo.port, pid: alonzo.pid, path: INVOKE('echo-node') },
+      ...peers.map((p) => ({ name: `sls-${p.mode}`, label: `serverless-offline, ${p.mode}`, port: p.port, pid: p.pid, path: INVOKE('bench-dev-echo') })),
+      { name: 'floor', label: 'floor: Node HTTP + 1 node child over IPC', port: floorNode.port, pid: floorNode.pid, path: '/' },
+    ];
+    R.warm = { targets, results: await interleaved(targets, 'node') };
+    R.warm.alonzoEnvs = descendants(alonzo.pid).filter((pid) => cmdline(pid).includes('bootstrap.cjs')).length;
+  }
+  for (const p of peers) await stopProcess(p);
+  if (floorPy) {
+    const targets = [
+      { name: 'alonzo', label: 'Alonzo (python3.12)', port: alonzo.port, pid: alonzo.pid, path: INVOKE('echo-python') },
+      { name: 'floor', label: 'floor: Node HTTP + 1 python child over IPC', port: floorPy.port, pid: floorPy.pid, path: '/' },
+    ];
+    R.python = { targets, results: await interleaved(targets, 'python') };
+  }
+  // The floor's children are the reference for an environment's memory: a bare interpreter answering over IPC.
+  R.floorChildRss = { node: rssKb(floorNode.childPid), nodePss: pssKb(floorNode.childPid), python: floorPy ? rssKb(floorPy.childPid) : NaN, pythonPss: floorPy ? pssKb(floorPy.childPid) : NaN };
+  await sleep(1000);
+  const served = [R.warm, R.python].filter(Boolean).reduce((n, sc) => n + [...sc.results.get('alonzo').values()].flat().reduce((m, r) => m + r.ok + r.errors, 0), 0);
+  R.afterLoad = { rssKb: rssKb(alonzo.pid), envs: descendants(alonzo.pid).length, served };
+  await stopProcess(alonzo);
+  await stopProcess(floorNode);
+  if (floorPy) await stopProcess(floorPy);
+}
+
+async function coldScenario() {
+  say('Scenario 3: cold starts');
+  const alonzo = await startAlonzo('cold', { extraArgs: ['--idle-timeout-ms', '500'] });
+  const out = { node: { create: [], first: [], second: [] }, python: { create: [], first: [], second: [] }, reaped: { node: [], python: [] }, floor: { node: [], python: [] } };
+  for (let i = 0; i < cfg.coldRuns; i++) {
+    for (const [family, spec] of [['node', NODE_ECHO], ['python', PY_ECHO]]) {
+      const name = `cold-${family}-${i}`;
+      // New code each time (a comment naming the function), so every create unpacks a new package, as a real deploy does.
+      const files = Object.fromEntries(Object.entries(spec.files).map(([f, c]) => [f, `${family === 'node' ? '//' : '#'} ${name}\n${c}`]));
+      const created = await createFunction(alonzo.port, name, { ...spec, files });
+      const first = await request({ port: alonzo.port, path: INVOKE(name), body: PAYLOAD });
+      if (first.status !== 200) throw new Error(`cold invoke of ${name}: HTTP ${first.status} ${first.body}`);
+      const second = await request({ port: alonzo.port, path: INVOKE(name), body: PAYLOAD });
+      out[family].create.push(created.ms);
+      out[family].first.push(first.ms);
+      out[family].second.push(second.ms);
+      // The floor right after, so the same moment's noise hits both.
+      out.floor[family].push(await floorColdStart(family));
+    }
+  }
+  for (let i = 0; i < cfg.reapedRuns; i++) {
+    for (const family of ['node', 'python']) {
+      const name = `cold-${family}-0`;
+      // The environment is reaped after 500 ms idle: wait until the server has no child left, then invoke.
+      const gone = await waitFor(() => descendants(alonzo.pid).length === 0, 10_000);
+      if (!gone) R.notes.push('cold start after reaping: an environment was still alive 10 s after its last use.');
+      const r = await request({ port: alonzo.port, path: INVOKE(name), body: PAYLOAD });
+      if (r.status !== 200) throw new Error(`invoke after reaping ${name}: HTTP ${r.status} ${r.body}`);
+      out.reaped[family].push(r.ms);
+    }
+  }
+  await stopProcess(alonzo);
+  R.cold = out;
+}
+
+/** Is the Event path of this build durable? Read from the compiled composition root, since the bench talks HTTP only. */
+function eventPathOfBuild() {
+  try {
+    const root = readFileSync(join(ROOT, 'dist', 'src', 'server', 'index.js'), 'utf8');
+    return /queue\//.test(root) ? 'durable' : 'background';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function asyncScenario() {
+  say('Scenario 4: Event invokes');
+  const alonzo = await startAlonzo('async');
+  const runs = [];
+  for (let r = 0; r < cfg.asyncRuns; r++) {
+    const name = `async-noop-${r}`;
+    const file = join(work, `${name}.out`);
+    writeFileSync(file, '');
+    await createFunction(alonzo.port, name, {
+      runtime: 'nodejs20.x',
+      handler: 'index.handler',
+      files: { 'index.js': "const fs = require('fs');\nexports.handler = async () => { fs.appendFileSync(process.env.BENCH_OUT_FILE, '1\\n'); };\n" },
+      variables: { BENCH_OUT_FILE: file },
+    });
+    const t0 = performance.now();
+    let lastSize = 0;
+    let lastChange = t0;
+    let done = false;
+    // Completions are the file's lines ("1\n": two bytes each), watched from the first Event on.
+    const watcher = (async () => {
+      while (!done) {
+        const size = statSync(file).size;
+        if (size !== lastSize) {
+          lastSize = size;
+          lastChange = performance.now();
+        }
+        await sleep(25);
+      }
+    })();
+    const res = await runLoad({ port: alonzo.port, path: INVOKE(name), body: PAYLOAD, headers: { 'X-Amz-Invocation-Type': 'Event' }, connections: 16, durationMs: cfg.asyncSeconds * 1000, expectStatus: 202 });
+    const acceptedAt = performance.now();
+    const completedDuringLoad = lastSize / 2;
+    // Bounded drain: stop once every accepted Event completed, or nothing completed for 10 s, or after 120 s.
+    await waitFor(() => lastSize / 2 >= res.ok || performance.now() - lastChange > 10_000, 120_000, 50);
+    done = true;
+    await watcher;
+    const completed = lastSize / 2;
+    const completionMs = lastChange - t0;
+    const run = {
+      accepted: res.ok,
+      rejected: res.errors,
+      statuses: res.statuses,
+      acceptRate: res.rate,
+      acceptP50: res.p50us / 1000,
+      acceptP99: res.p99us / 1000,
+      completed,
+      completedDuringLoad,
+      completeRate: completionMs > 0 ? (completed / completionMs) * 1000 : NaN,
+      drainMs: Math.max(0, lastChange - acceptedAt),
+      envs: descendants(alonzo.pid).length,
+    };
+    runs.push(run);
+    say(`  async run ${r + 1}/${cfg.asyncRuns}: accepted ${fmt(run.acceptRate)} /s (${run.accepted}, ${run.rejected} not 202), completed ${run.completed} at ${fmt(run.completeRate)} /s`);
+  }
+  await stopProcess(alonzo);
+  R.async = { runs, path: eventPathOfBuild() };
+}
+
+async function memoryScenario() {
+  say('Scenario 5: memory');
+  const alonzo = await startAlonzo('memory');
+  await sleep(1500);
+  const m = { idleRss: rssKb(alonzo.pid), idlePss: pssKb(alonzo.pid), n: cfg.memEnvs };
+  const slowNode = { runtime: 'nodejs20.x', handler: 'index.handler', files: { 'index.js': 'exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return e; };\n' } };
+  const slowPy = { runtime: 'python3.12', handler: 'lambda_function.handler', files: { 'lambda_function.py': 'import time\n\ndef handler(event, context):\n    time.sleep(event["ms"] / 1000)\n    return event\n' } };
+  await createFunction(alonzo.port, 'mem-node', slowNode);
+  await createFunction(alonzo.port, 'mem-python', slowPy);
+  for (const [family, name] of [['node', 'mem-node'], ['python', 'mem-python']]) {
+    const before = new Set(descendants(alonzo.pid));
+    const rs = await Promise.all(Array.from({ length: m.n }, () => request({ port: alonzo.port, path: INVOKE(name), body: JSON.stringify({ ms: 1500 }) })));
+    if (rs.some((r) => r.status !== 200)) throw new Error(`memory warm-up of ${name}: ${rs.map((r) => r.status).join(',')}`);
+    await sleep(500);
+    const kids = descendants(alonzo.pid).filter((p) => !before.has(p));
+    m[family] = { count: kids.length, rssKb: kids.reduce((s, p) => s + rssKb(p), 0), pssKb: kids.reduce((s, p) => s + pssKb(p), 0) };
+  }
+  m.serverWithEnvsRss = rssKb(alonzo.pid);
+  m.totalEnvs = descendants(alonzo.pid).length;
+  await stopProcess(alonzo);
+  R.memory = m;
+}
+
+async function profileScenario() {
+  say('Profile: the warm path at 16 clients under --cpu-prof');
+  const dir = join(work, 'profile');
+  mkdirSync(dir);
+  const alonzo = await startAlonzo('profile', { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  await createFunction(alonzo.port, 'echo-node', NODE_ECHO);
+  await checkEcho(alonzo.port, INVOKE('echo-node'));
+  await runLoad({ port: alonzo.port, path: INVOKE('echo-node'), body: PAYLOAD, connections: 16, durationMs: 1000 });
+  // Only the samples inside the measured window count: start-up, spawning the environments and shutdown stay out.
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  const res = await runLoad({ port: alonzo.port, path: INVOKE('echo-node'), body: PAYLOAD, connections: 16, durationMs: cfg.profileSeconds * 1000 });
+  const toUs = Number(process.hrtime.bigint() / 1000n);
+  await stopProcess(alonzo, 15_000);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (!files.length) {
+    R.notes.push('profile: the server wrote no .cpuprofile (it did not exit cleanly on SIGTERM).');
+    return;
+  }
+  R.profile = { rate: res.rate, invokes: res.ok, ...summarise(join(dir, files[0]), { top: 25, fromUs, toUs }) };
+  if (!R.profile.windowed) R.notes.push("profile: the measured window could not be matched to the profile's clock, so the figures include the server's start-up, warm-up and shutdown.");
+}
+
+// ---------- the document ----------
+
+function git(args) {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Median time of one 4 KiB write + fsync in the benchmark's directory: what every durable commit pays at least. */
+function fsyncMs() {
+  const f = join(work, 'fsync.probe');
+  const fd = openSync(f, 'w');
+  const block = Buffer.alloc(4096, 1);
+  const xs = [];
+  try {
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now();
+      writeSync(fd, block, 0, block.length, 0);
+      fsyncSync(fd);
+      xs.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(f, { force: true });
+  }
+  return { median: median(xs), p90: quantile(xs, 0.9) };
+}
+
+function machine() {
+  const cpus = os.cpus();
+  let python = '';
+  try {
+    python = execFileSync(cfg.python, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    python = 'not found';
+  }
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+    python,
+    fsync: fsyncMs(),
+  };
+}
+
+const ms3 = (s) => fmtSpread(spread(s), 1);
+const mb = (kb) => kb / 1024;
+
+function verdict(ok) {
+  return ok === undefined ? 'not measured' : ok ? '**met**' : '**missed**';
+}
+
+function writeDoc(meta) {
+  const L = [];
+  const p = (s = '') => L.push(s);
+  const m = meta.machine;
+  p('# Benchmarks');
+  p();
+  p(`Written by \`npm run bench\` (bench/run.mjs) — do not edit by hand; rerun it. ${QUICK ? '**Quick mode (BENCH_QUICK=1): too few runs to trust; for a smoke test only.**' : ''}`);
+  p();
+  p('| | |');
+  p('|---|---|');
+  p(`| date | ${meta.date} |`);
+  p(`| commit | \`${meta.commit}\`${meta.dirty ? ` plus ${meta.dirty} uncommitted change(s) in the working tree (what was built and measured)` : ''} |`);
+  p(`| CPU | ${m.cpu}, ${m.cores} cores |`);
+  p(`| memory | ${fmt(m.memGiB, 1)} GiB |`);
+  p(`| Node.js | ${m.node} |`);
+  p(`| Python interpreter (runs the python3.12 functions) | ${m.python} |`);
+  p(`| kernel | ${m.kernel} |`);
+  p(`| 4 KiB write + fsync, in the benchmark's temp directory | ${fmt(m.fsync.median, 2)} ms median, ${fmt(m.fsync.p90, 2)} ms p90 (measured at the end of the run) |`);
+  p(`| runs | ${cfg.runs} × ${cfg.seconds} s per target and client count; cold starts ×${cfg.coldRuns}, after reaping ×${cfg.reapedRuns}; Event runs ×${cfg.asyncRuns} of ${cfg.asyncSeconds} s; ${cfg.memEnvs} environments for memory |`);
+  p(`| load generator | bench/lib/loadgen.mjs, the same for every target: raw keep-alive HTTP/1.1 over loopback, one request in flight per client. **It runs on the same 2 cores as the targets**, so every figure here is "target + generator on 2 cores"; it used ${fmt(meta.genUs)} µs of CPU per request (median over the warm runs) |`);
+  p(`| other work on the machine | ${meta.other} |`);
+  p();
+  p('Figures are the median of the runs, with the spread (min–max) in brackets. Targets are interleaved within each run (A, B, C, A, B, C…) and the order rotates from run to run, so noise from the machine hits every target alike: compare figures **within this document**, not with another run. The targets below are figures to compare against, not test assertions.');
+  p();
+
+  // ---- targets summary ----
+  // Each target: what, goal, measured, met?, by how much, and what the measurements say about it.
+  const T = [];
+  const w = R.warm?.results;
+  const c16 = Math.max(...cfg.clients);
+  const c1 = Math.min(...cfg.clients);
+  const pr = R.profile;
+  const ownTop = pr ? pr.owners.filter((o) => o.name.startsWith('`')).slice(0, 4).map((o) => `${o.name} ${fmt(o.share * 100)}%`).join(', ') : '';
+  const profileWhy = pr ? `Under the profiler the server's main thread spent ≈ ${fmt((pr.busyMs * 1000) / Math.max(1, pr.invokes))} µs per invoke; the Alonzo functions costing most: ${ownTop} (see "Where the time goes").` : 'No profile in this run.';
+  const cpuOf = (name, c) => median((w?.get(name)?.get(c) ?? []).map((r) => r.cpuUsPerInvoke));
+  if (w) {
+    const rf = ratio(w, 'alonzo', 'floor', c16, (r) => r.rate);
+    const cpuWhy = `CPU per invoke at ${c16} clients: Alonzo's tree ${fmt(cpuOf('alonzo', c16))} µs, the floor's ${fmt(cpuOf('floor', c16))} µs.`;
+    T.push(['warm invoke at 16 clients vs the floor', '≥ 60% of the floor', `${fmt(rf.median * 100)}% (${fmt(rf.min * 100)}–${fmt(rf.max * 100)}%)`, rf.median >= 0.6, rf.median >= 0.6 ? '' : `${fmt((0.6 - rf.median) * 100)} points short`, `${cpuWhy} ${profileWhy}`]);
+    if (w.has('sls-in-process')) {
+      const rs = ratio(w, 'alonzo', 'sls-in-process', c16, (r) => r.rate);
+      T.push(['warm invoke at 16 clients vs serverless-offline in-process', '≥ 3×', `${fmt(rs.median, 2)}× (${fmt(rs.min, 2)}–${fmt(rs.max, 2)}×)`, rs.median >= 3, rs.median >= 3 ? '' : `${fmt(3 - rs.median, 2)}× short`, `serverless-offline in-process runs the handler inside its own server process (no process hop, no isolation); its CPU per invoke: ${fmt(cpuOf('sls-in-process', c16))} µs.`]);
+    } else T.push(['warm invoke at 16 clients vs serverless-offline in-process', '≥ 3×', 'serverless-offline not measured', undefined, '', R.peer?.problems?.join('; ') ?? '']);
+    const d = difference(w, 'alonzo', 'floor', c1, (r) => r.p50us / 1000);
+    T.push(['added p50 latency at 1 client over the floor', '≤ 0.3 ms', `${fmt(d.median, 3)} ms (${fmt(d.min, 3)}–${fmt(d.max, 3)})`, d.median <= 0.3, d.median <= 0.3 ? '' : `${fmt(d.median - 0.3, 3)} ms over`, `Both cross HTTP → server → child → server → HTTP once; what Alonzo adds is its own work per invoke. CPU per invoke at 1 client: Alonzo ${fmt(cpuOf('alonzo', c1))} µs, floor ${fmt(cpuOf('floor', c1))} µs. ${profileWhy}`]);
+  }
+  if (R.cold) {
+    for (const f of ['node', 'python']) {
+      const x = median(R.cold[f].first);
+      const fl = median(R.cold.floor[f]);
+      const d = median(R.cold[f].first.map((v, i) => v - (R.cold.floor[f][i] ?? NaN)));
+      const adds = d > 0 ? `Alonzo adds ${fmt(d, 1)} ms (median per pair: HTTP, lookups, the sandbox, its bootstrap's set-up)` : 'Alonzo adds nothing measurable over it in this run';
+      T.push([`cold start p50, ${f === 'node' ? 'Node.js' : 'Python'} (first invoke of a new function)`, '≤ 40 ms', `${fmt(x, 1)} ms`, x <= 40, x <= 40 ? '' : `${fmt(x - 40, 1)} ms over`, `Spawning a clean ${f === 'node' ? 'node' : 'python3'} and getting its first answer over IPC takes ${fmt(fl, 1)} ms on this machine during this run: ${adds}. Most of a cold start is the interpreter's own start under this load.`]);
+    }
+  }
+  if (R.async) {
+    const a = median(R.async.runs.map((r) => r.acceptRate));
+    const fs = `A 4 KiB write + fsync takes ${fmt(meta.machine.fsync.median, 2)} ms here (so ≈ ${fmt(1000 / meta.machine.fsync.median)} un-batched durable commits/s).`;
+    if (R.async.path === 'durable') T.push(['durable Event acceptance', '≥ 10,000/s', `${fmt(a)}/s`, a >= 10_000, a >= 10_000 ? '' : `${fmt(10_000 - a)}/s short`, `${fs} Accepting and running share the 2 cores and the database.`]);
+    // A non-durable path cannot meet a durability target, whatever its rate.
+    else T.push(['durable Event acceptance', '≥ 10,000/s', `${fmt(a)}/s, but **not durable** in this build (scenario 4)`, false, 'no durable Event path to measure', fs]);
+  }
+  if (R.memory) {
+    const idle = mb(R.memory.idleRss);
+    T.push(['idle server RSS', '≤ 80 MB', `${fmt(idle, 1)} MB`, idle <= 80, idle <= 80 ? '' : `${fmt(idle - 80, 1)} MB over`, `PSS ${fmt(mb(R.memory.idlePss), 1)} MB.`]);
+    const env = mb(R.memory.node.rssKb / Math.max(1, R.memory.node.count));
+    const envPss = mb(R.memory.node.pssKb / Math.max(1, R.memory.node.count));
+    T.push(['warm Node.js environment RSS', '≤ 45 MB', `${fmt(env, 1)} MB`, env <= 45, env <= 45 ? '' : `${fmt(env - 45, 1)} MB over`, `PSS ${fmt(envPss, 1)} MB (the node binary's pages are shared); a bare node child: ${R.floorChildRss ? fmt(mb(R.floorChildRss.node), 1) : '—'} MB RSS.`]);
+  }
+  p('## Targets');
+  p();
+  p('| target | goal | measured | verdict | by how much | what the measurements show |');
+  p('|---|---|---|---|---|---|');
+  for (const [what, goal, got, ok, by, why] of T) p(`| ${what} | ${goal} | ${got} | ${verdict(ok)} | ${by} | ${why ?? ''} |`);
+  p();
+
+  // ---- scenario 1 ----
+  p('## 1. Warm sync invoke, Node.js echo');
+  p();
+  p(`\`exports.handler = async (e) => e\` with a ${Buffer.byteLength(PAYLOAD)}-byte JSON event, \`POST /2015-03-31/functions/{name}/invocations\`, at ${cfg.clients.join(' and ')} concurrent clients. "CPU µs/invoke" is the CPU time of the target's whole process tree (server plus its environments or child; serverless-offline's worker threads live inside its one process) per answered invoke, and in brackets that of the server process alone: CPU per invoke is less sensitive to where the kernel places the load generator than the rate is, and the difference between the two is what the environments (or the floor's child) spend.`);
+  p();
+  if (R.peer?.attempted) {
+    if (R.peer.problems.length) p(`**serverless-offline could not be measured in every mode here:** ${R.peer.problems.join('; ')}. The rest of the benchmark ran without it.`);
+    p(`The peer: serverless ${R.peer.versions?.serverless ?? '?'} with serverless-offline ${R.peer.versions?.offline ?? '?'} (serverless 4 cannot run offline), the same handler (bench/peer), on its Lambda invoke port; \`in-process\` is \`--useInProcess\`, \`worker-threads\` its default. (serverless-offline's worker-thread mode is known to slow down over tens of thousands of invokes; it gets ${fmt(cfg.runs * cfg.seconds * cfg.clients.length)} s of load here.)`);
+    p();
+  } else if (!cfg.peer) {
+    p('serverless-offline was skipped (BENCH_PEER=0).');
+    p();
+  }
+  if (w) {
+    p(loadTable(R.warm.targets, w));
+    p();
+    const lines = [];
+    for (const c of cfg.clients) {
+      const rf = ratio(w, 'alonzo', 'floor', c, (r) => r.rate);
+      let s = `at ${c} client${c > 1 ? 's' : ''}: Alonzo / floor ${fmt(rf.median * 100)}% (${fmt(rf.min * 100)}–${fmt(rf.max * 100)}%)`;
+      if (w.has('sls-in-process')) {
+        const rs = ratio(w, 'alonzo', 'sls-in-process', c, (r) => r.rate);
+        s += `, Alonzo / serverless-offline in-process ${fmt(rs.median, 2)}× (${fmt(rs.min, 2)}–${fmt(rs.max, 2)}×)`;
+      }
+      if (w.has('sls-worker-threads')) {
+        const rs = ratio(w, 'alonzo', 'sls-worker-threads', c, (r) => r.rate);
+        s += `, Alonzo / serverless-offline worker threads ${fmt(rs.median, 2)}×`;
+      }
+      const d = difference(w, 'alonzo', 'floor', c, (r) => r.p50us / 1000);
+      s += `; p50 over the floor ${fmt(d.median, 3)} ms`;
+      lines.push(`- ${s}.`);
+    }
+    p('Ratios, per run then median (min–max):');
+    p();
+    for (const l of lines) p(l);
+    p();
+    p(`After the ${c16}-client runs Alonzo had ${R.warm.alonzoEnvs} warm Node.js environments (one per concurrent request, as Lambda scales: ${R.warm.alonzoEnvs} processes sharing 2 cores with the server and the load generator); the floor has one child, the serverless-offline modes none (in-process) or worker threads.`);
+    p();
+  }
+
+  // ---- scenario 2 ----
+  if (R.python) {
+    p('## 2. Warm sync invoke, Python echo');
+    p();
+    p('`def handler(event, context): return event` (python3.12 runtime, run by the interpreter named above), Alonzo only, against a floor whose single child is the same Python interpreter answering over Node\'s IPC channel.');
+    p();
+    p(loadTable(R.python.targets, R.python.results));
+    p();
+    for (const c of cfg.clients) {
+      const rf = ratio(R.python.results, 'alonzo', 'floor', c, (r) => r.rate);
+      const d = difference(R.python.results, 'alonzo', 'floor', c, (r) => r.p50us / 1000);
+      p(`- at ${c} client${c > 1 ? 's' : ''}: Alonzo / floor ${fmt(rf.median * 100)}% (${fmt(rf.min * 100)}–${fmt(rf.max * 100)}%); p50 over the floor ${fmt(d.median, 3)} ms.`);
+    }
+    p();
+  }
+
+  // ---- scenario 3 ----
+  if (R.cold) {
+    const c = R.cold;
+    p('## 3. Cold start');
+    p();
+    p(`A server started with \`--idle-timeout-ms 500\`. **New function**: CreateFunction with a new package each time (so the zip is unpacked anew), then the first invoke, timed from sending it to the complete answer (a fresh TCP connection each, as the timing includes); ${cfg.coldRuns} functions per runtime. **After reaping**: the environment of an existing function is reaped (the benchmark waits until the server has no child process left), then one invoke. **Floor**: spawning a clean \`node\` (fork, IPC) or \`python3\` and getting its first answer over IPC, from the benchmark process, no HTTP; measured right after each new function's first invoke, so the two see the same moment's load.`);
+    p();
+    p('| | Node.js ms | Python ms |');
+    p('|---|---:|---:|');
+    p(`| CreateFunction (answer) | ${ms3(c.node.create)} | ${ms3(c.python.create)} |`);
+    p(`| **first invoke of a new function** | ${ms3(c.node.first)} | ${ms3(c.python.first)} |`);
+    p(`| p90 of the first invoke | ${fmt(quantile(c.node.first, 0.9), 1)} | ${fmt(quantile(c.python.first, 0.9), 1)} |`);
+    p(`| second invoke (warm) | ${ms3(c.node.second)} | ${ms3(c.python.second)} |`);
+    p(`| first invoke after the environment was reaped | ${ms3(c.reaped.node)} | ${ms3(c.reaped.python)} |`);
+    p(`| floor: spawn + first answer over IPC | ${ms3(c.floor.node)} | ${ms3(c.floor.python)} |`);
+    p();
+    const over = (f) => {
+      const d = median(c[f].first.map((x, i) => x - (c.floor[f][i] ?? NaN)));
+      return d > 0 ? `${fmt(d, 1)} ms` : `nothing measurable (${fmt(d, 1)} ms: the noise of this run is larger than the difference)`;
+    };
+    p(`Cold start over the floor (per pair, median): Node.js ${over('node')}, Python ${over('python')}.`);
+    p();
+  }
+
+  // ---- scenario 4 ----
+  if (R.async) {
+    const a = R.async;
+    p('## 4. Asynchronous (Event) invokes');
+    p();
+    const pathText = {
+      durable: 'This build wires the durable queue into the server (dist/src/server/index.js imports src/queue): each 202 is answered after the Event is committed.',
+      background: "**This build's Event path is not durable**: the compiled server wires no queue, so the engine runs each Event once in the background, in memory, right after its 202 (another engineer is making Event invokes durable; these figures are for what the server did at this commit, and say nothing about the durable path's cost).",
+      unknown: 'Could not tell from the build whether the Event path is durable.',
+    }[a.path];
+    p(`${pathText} 16 clients send \`X-Amz-Invocation-Type: Event\` for ${cfg.asyncSeconds} s to a no-op Node.js function that appends one line to a file; completions are counted as lines, watched every 25 ms, until all accepted Events are done or nothing completes for 10 s.`);
+    p();
+    p('| run | accepted/s | accepted | not 202 | accept p50 ms | accept p99 ms | completed | completed during the load | completed/s (first Event to last completion) | drain after the load, ms | environments at the end |');
+    p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    a.runs.forEach((r, i) => {
+      p(`| ${i + 1} | ${fmt(r.acceptRate)} | ${fmt(r.accepted)} | ${r.rejected ? `${fmt(r.rejected)} ${JSON.stringify(r.statuses)}` : 0} | ${fmt(r.acceptP50, 3)} | ${fmt(r.acceptP99, 3)} | ${fmt(r.completed)} | ${fmt(r.completedDuringLoad)} | ${fmt(r.completeRate)} | ${fmt(r.drainMs)} | ${r.envs} |`);
+    });
+    p();
+    const lost = a.runs.reduce((s, r) => s + Math.max(0, r.accepted - r.completed), 0);
+    if (lost) p(`**${fmt(lost)} accepted Event(s) never completed** within the bounded wait.`);
+    else p('Every accepted Event completed.');
+    p();
+  }
+
+  // ---- scenario 5 ----
+  if (R.memory) {
+    const mm = R.memory;
+    p('## 5. Memory');
+    p();
+    p(`VmRSS from /proc/<pid>/status; PSS (proportional: shared pages such as the interpreter binary divided among the processes sharing them) from /proc/<pid>/smaps_rollup. Per environment = the sum over the server's new child processes after ${mm.n} concurrent 1.5 s invokes of a sleeping function, divided by their count, measured once they were idle and warm.`);
+    p();
+    p('| | RSS MB | PSS MB |');
+    p('|---|---:|---:|');
+    p(`| server, idle (fresh, no function yet) | ${fmt(mb(mm.idleRss), 1)} | ${fmt(mb(mm.idlePss), 1)} |`);
+    p(`| server with ${mm.totalEnvs} warm environments | ${fmt(mb(mm.serverWithEnvsRss), 1)} | |`);
+    if (R.afterLoad) p(`| server after scenarios 1–2 (≈ ${fmt(R.afterLoad.served)} measured invokes), idle 1 s, ${R.afterLoad.envs} warm environments | ${fmt(mb(R.afterLoad.rssKb), 1)} | |`);
+    for (const f of ['node', 'python']) {
+      const x = mm[f];
+      p(`| one warm ${f === 'node' ? 'Node.js' : 'Python'} environment (${x.count} processes) | ${fmt(mb(x.rssKb / Math.max(1, x.count)), 1)} | ${fmt(mb(x.pssKb / Math.max(1, x.count)), 1)} |`);
+    }
+    if (R.floorChildRss) {
+      p(`| floor: a bare node child answering over IPC | ${fmt(mb(R.floorChildRss.node), 1)} | ${fmt(mb(R.floorChildRss.nodePss), 1)} |`);
+      if (Number.isFinite(R.floorChildRss.python)) p(`| floor: a bare python3 child answering over IPC | ${fmt(mb(R.floorChildRss.python), 1)} | ${fmt(mb(R.floorChildRss.pythonPss), 1)} |`);
+    }
+    p();
+  }
+
+  // ---- profile ----
+  if (R.profile) {
+    const pr = R.profile;
+    p('## Where the time goes: the server on the warm path');
+    p();
+    p(`\`node --cpu-prof\` on a server started for the purpose (so the profiler's overhead touches no other figure), counting only the samples taken while 16 clients invoked the Node.js echo for ${cfg.profileSeconds} s (${fmt(pr.rate)} invokes/s under the profiler, ${fmt(pr.invokes)} invokes). Sampled: ${fmt(pr.busyMs)} ms busy, ${fmt(pr.idleMs)} ms idle — the server's main thread was busy ${fmt((pr.busyMs / (pr.busyMs + pr.idleMs)) * 100)}% of the time, about ${fmt((pr.busyMs * 1000) / Math.max(1, pr.invokes))} µs per invoke. Self time by area:`);
+    p();
+    p('| area | ms | share of busy |');
+    p('|---|---:|---:|');
+    for (const a of pr.areas.slice(0, 16)) p(`| ${a.name} | ${fmt(a.ms)} | ${fmt(a.share * 100, 1)}% |`);
+    p();
+    p('Top functions by self time (Alonzo\'s own code is mapped back to src/*.ts through its source maps):');
+    p();
+    p('| function | where | on behalf of (nearest Alonzo frame) | ms | share |');
+    p('|---|---|---|---:|---:|');
+    for (const f of pr.functions) p(`| \`${f.fn}\` | ${f.at} | ${f.via ?? ''} | ${fmt(f.ms)} | ${fmt(f.share * 100, 1)}% |`);
+    p();
+    p('The same time charged to the nearest Alonzo function on the stack (its own time plus the Node internals and native calls it made; work reached from the event loop with no Alonzo frame above it, such as parsing an HTTP request, is listed by area):');
+    p();
+    p('| Alonzo function (or area) | ms | share |');
+    p('|---|---:|---:|');
+    for (const o of pr.owners) p(`| ${o.name} | ${fmt(o.ms)} | ${fmt(o.share * 100, 1)}% |`);
+    p();
+    const own = pr.areas.filter((a) => a.name.startsWith('alonzo '));
+    const ownShare = own.reduce((s, a) => s + a.share, 0);
+    const http = pr.areas.filter((a) => /^node (http|net)/.test(a.name)).reduce((s, a) => s + a.share, 0);
+    const gc = pr.areas.find((a) => a.name === 'garbage collection')?.share ?? 0;
+    const fsShare = pr.areas.find((a) => a.name === 'node fs')?.share ?? 0;
+    const sqlite = pr.areas.filter((a) => /better-sqlite3|src\/store\/|src\/queue\//.test(a.name)).reduce((s, a) => s + a.share, 0);
+    const owners = pr.owners.filter((o) => o.name.startsWith('`')).slice(0, 4).map((o) => `${o.name} ${fmt(o.share * 100, 1)}%`).join(', ');
+    p(`In short, by area (a native call counts in the area of the JavaScript that made it, often a Node internal such as fs): Alonzo's own code ${fmt(ownShare * 100)}% of the busy time (largest: ${own.slice(0, 4).map((a) => `${a.name.replace('alonzo ', '')} ${fmt(a.share * 100, 1)}%`).join(', ')}; the store and queue, SQLite included, ${fmt(sqlite * 100)}%), Node's HTTP and socket layers ${fmt(http * 100)}% (mostly the write and read syscalls every request needs), file-system calls ${fmt(fsShare * 100)}%, garbage collection ${fmt(gc * 100)}%. Charged to the Alonzo function responsible (the table above), the largest are ${owners}.`);
+    p();
+  }
+
+  if (R.notes.length) {
+    p('## Notes from this run');
+    p();
+    for (const n of R.notes) p(`- ${n}`);
+    p();
+  }
+  p('## Reproducing');
+  p();
+  p('`npm run bench` from the repository root builds Alonzo, installs bench/\'s own dependencies (serverless 3, serverless-offline 13.9: they are not the product\'s) and runs bench/run.mjs, which rewrites this file. A full run takes about ten minutes. Settings (environment variables):');
+  p();
+  p('| variable | meaning | default (quick) |');
+  p('|---|---|---|');
+  p('| `BENCH_QUICK=1` | everything small: a smoke test | |');
+  p('| `BENCH_RUNS`, `BENCH_SECONDS` | interleaved runs per target and client count, seconds each | 5, 5 (1, 1) |');
+  p('| `BENCH_CLIENTS` | client counts | 1,16 |');
+  p('| `BENCH_COLD_RUNS`, `BENCH_REAPED_RUNS` | new functions per runtime; invokes after reaping | 10, 5 (3, 2) |');
+  p('| `BENCH_ASYNC_RUNS`, `BENCH_ASYNC_SECONDS` | Event runs and their length | 3, 5 (1, 1) |');
+  p('| `BENCH_MEM_ENVS` | environments warmed for the memory figures | 8 (4) |');
+  p('| `BENCH_PROFILE_SECONDS` | length of the profiled load | 5 (2) |');
+  p('| `BENCH_PEER=0` | skip serverless-offline | |');
+  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, profile | all |');
+  p('| `BENCH_OUT` | where to write this document | docs/BENCHMARKS.md |');
+  p('| `BENCH_PYTHON` | interpreter of the Python floor | /usr/bin/python3 |');
+  p();
+  mkdirSync(dirname(cfg.out), { recursive: true });
+  writeFileSync(cfg.out, `${L.join('\n')}\n`);
+}
+
+// ---------- main ----------
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    say(`\n${sig}: stopping every process the benchmark started…`);
+    stopAll().finally(() => process.exit(130));
+  });
+}
+
+async function main() {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('Alonzo is not built: run `npm run bench` from the repository root (it builds first).');
+  const started = Date.now();
+  const busy0 = machineBusySeconds();
+  const self0 = selfAndReapedCpuSeconds();
+  const load0 = os.loadavg()[0];
+  say(`Benchmarking in ${work}${QUICK ? ' (quick mode)' : ''}`);
+  if (want('warm') || want('python')) await warmScenarios();
+  if (want('cold')) await coldScenario();
+  if (want('async')) await asyncScenario();
+  if (want('memory')) await memoryScenario();
+  if (want('profile')) await profileScenario();
+  await stopAll();
+  const wall = (Date.now() - started) / 1000;
+  const ours = selfAndReapedCpuSeconds() - self0;
+  const others = Math.max(0, machineBusySeconds() - busy0 - ours);
+  const share = others / (wall * os.cpus().length);
+  const other =
+    share > 0.05
+      ? `**yes**: other processes used ≈ ${fmt(others)} CPU-seconds during the ${fmt(wall)} s run (≈ ${fmt(share * 100)}% of the ${os.cpus().length} cores; 1-minute load average ${fmt(load0, 2)} at the start) — figures are lower and noisier than on an idle machine`
+      : `little: other processes used ≈ ${fmt(others)} CPU-seconds during the ${fmt(wall)} s run (≈ ${fmt(share * 100)}% of the cores)`;
+  const genUs = median([...(R.warm ? [...R.warm.results.values()] : [])].flatMap((byC) => [...byC.values()].flat().map((r) => r.genUsPerInvoke)));
+  // Changes to the product, not to the benchmark itself.
+  const dirty = git(['status', '--porcelain']).split('\n').filter((l) => l && !/ (bench\/|docs\/BENCHMARKS\.md)/.test(l)).length;
+  writeDoc({ machine: machine(), date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC', commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown', dirty, other, genUs });
+  say(`Wrote ${cfg.out} (${fmt(wall)} s)`);
+}
+
+try {
+  await main();
+  rmSync(work, { recursive: true, force: true });
+} catch (e) {
+  process.stderr.write(`bench failed: ${e.stack ?? e}\nLogs kept in ${logDir}\n`);
+  await stopAll();
+  process.exitCode = 1;
+}
