@@ -1,40 +1,88 @@
 // Where finished invocations' logs are kept for later reading (`alonzo logs`, the dashboard): one bounded file per function.
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+//
+// Off the invoke path: what the invocations of one event-loop turn logged is written with one append per function,
+// and each file's size is tracked in memory (an append + stat per invocation cost ~5% of the server's time).
+import { mkdirSync, statSync } from 'node:fs';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A function's log file is cut to its newer half past this size. */
 const MAX_FILE = 8 << 20;
 
-export class LogSink {
-  private chains = new Map<string, Promise<void>>();
+interface FileState {
+  pending: Buffer[];
+  size: number;
+  /** The write under way, if any; the next one starts after it. */
+  writing?: Promise<void>;
+}
 
-  constructor(private readonly dir: string) {}
+export class LogSink {
+  private files = new Map<string, FileState>();
+  private scheduled = false;
+
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
 
   private file(functionName: string): string {
     return join(this.dir, `${functionName}.log`);
   }
 
-  /** Appends in order per function, off the invoke path. */
+  private state(functionName: string): FileState {
+    let st = this.files.get(functionName);
+    if (!st) {
+      let size = 0;
+      try {
+        size = statSync(this.file(functionName)).size;
+      } catch {
+        // a new file
+      }
+      st = { pending: [], size };
+      this.files.set(functionName, st);
+    }
+    return st;
+  }
+
+  /** Queues an invocation's log; written in order per function, once per event-loop turn. */
   append(functionName: string, text: Buffer): void {
-    const prev = this.chains.get(functionName) ?? mkdir(this.dir, { recursive: true }).then(() => undefined);
-    const next = prev.then(async () => {
-      const f = this.file(functionName);
-      await appendFile(f, text);
-      const st = await stat(f);
+    this.state(functionName).pending.push(text);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.writeAll());
+    }
+  }
+
+  private writeAll(): void {
+    this.scheduled = false;
+    for (const [name, st] of this.files) {
+      if (st.pending.length && !st.writing) this.write(name, st);
+    }
+  }
+
+  private write(name: string, st: FileState): void {
+    const chunk = Buffer.concat(st.pending);
+    st.pending = [];
+    const f = this.file(name);
+    st.writing = (async () => {
+      await appendFile(f, chunk);
+      st.size += chunk.length;
       if (st.size > MAX_FILE) {
         const all = await readFile(f);
         const cut = all.indexOf('\nSTART RequestId', all.length / 2);
-        await writeFile(f, all.subarray(cut === -1 ? all.length / 2 : cut + 1));
+        const kept = all.subarray(cut === -1 ? all.length / 2 : cut + 1);
+        await writeFile(f, kept);
+        st.size = kept.length;
       }
-    }).catch(() => undefined);
-    this.chains.set(functionName, next);
-    void next.then(() => {
-      if (this.chains.get(functionName) === next) this.chains.delete(functionName);
-    });
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        st.writing = undefined;
+        if (st.pending.length) this.write(name, st);
+      });
   }
 
   async read(functionName: string, maxBytes = 64 << 10): Promise<Buffer> {
-    await this.chains.get(functionName);
+    await this.settled(functionName);
     try {
       const all = await readFile(this.file(functionName));
       return all.subarray(Math.max(0, all.length - maxBytes));
@@ -43,7 +91,16 @@ export class LogSink {
     }
   }
 
+  /** Waits until everything appended so far for one function is on disk. */
+  private async settled(functionName: string): Promise<void> {
+    const st = this.files.get(functionName);
+    while (st && (st.writing || st.pending.length)) {
+      if (!st.writing) this.write(functionName, st);
+      await st.writing;
+    }
+  }
+
   async flush(): Promise<void> {
-    await Promise.all([...this.chains.values()]);
+    await Promise.all([...this.files.keys()].map((n) => this.settled(n)));
   }
 }

@@ -69,6 +69,11 @@ export interface Page<T> {
 }
 
 export interface Store {
+  /**
+   * Bumped by every write to functions, versions, aliases and provisioned configs made through this store, so that a
+   * reader may cache what it read (the invoke engine does) and drop it when the number moves.
+   */
+  generation(): number;
   getFunction(name: string): Promise<FunctionRecord | undefined>;
   /** Creates the function and its $LATEST (and version 1 when published) atomically; false if the name exists. */
   createFunction(fn: FunctionRecord, versions: VersionRecord[]): Promise<boolean>;

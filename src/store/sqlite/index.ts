@@ -151,18 +151,24 @@ export function openSqliteStore(dataDir: string): Store {
     return more ? { items, nextMarker: encodeMarker(key(rows[limit - 1])) } : { items };
   }
 
+  let gen = 0;
+
   return {
+    generation: () => gen,
     async getFunction(name) {
       const r = q.getFunction.get(name) as Parameters<typeof toFunction>[0] | undefined;
       return r ? toFunction(r) : undefined;
     },
     async createFunction(fn, versions) {
+      gen++;
       return createFunction(fn, versions);
     },
     async deleteFunction(name) {
+      gen++;
       return q.deleteFunction.run(name).changes > 0;
     },
     async updateFunction(name, patch) {
+      gen++;
       if (patch.tags !== undefined) db.prepare('UPDATE functions SET tags = ? WHERE name = ?').run(JSON.stringify(patch.tags), name);
       if (patch.reservedConcurrency !== undefined) db.prepare('UPDATE functions SET reserved_concurrency = ? WHERE name = ?').run(patch.reservedConcurrency, name);
     },
@@ -181,12 +187,15 @@ export function openSqliteStore(dataDir: string): Store {
       return r ? toVersion(r) : undefined;
     },
     async putVersion(rec, expect) {
+      gen++;
       return putVersion(rec, expect);
     },
     async publishVersion(rec) {
+      gen++;
       return publish(rec);
     },
     async deleteVersion(fn, version) {
+      gen++;
       return q.deleteVersion.run(fn, version).changes > 0;
     },
     async listVersions(fn, { marker, limit }) {
@@ -199,12 +208,15 @@ export function openSqliteStore(dataDir: string): Store {
       return r ? toAlias(r) : undefined;
     },
     async insertAlias(a) {
+      gen++;
       return q.insertAlias.run(a.functionName, a.name, a.functionVersion, a.description, a.routing ? JSON.stringify(a.routing) : null, a.revisionId).changes > 0;
     },
     async replaceAlias(a) {
+      gen++;
       q.replaceAlias.run(a.functionVersion, a.description, a.routing ? JSON.stringify(a.routing) : null, a.revisionId, a.functionName, a.name);
     },
     async deleteAlias(fn, name) {
+      gen++;
       return q.deleteAlias.run(fn, name).changes > 0;
     },
     async listAliases(fn, { marker, limit, functionVersion }) {
@@ -216,9 +228,11 @@ export function openSqliteStore(dataDir: string): Store {
       return r ? toProvisioned(r) : undefined;
     },
     async putProvisioned(p) {
+      gen++;
       q.putProvisioned.run(p.functionName, p.qualifier, p.requested, p.lastModified);
     },
     async deleteProvisioned(fn, qualifier) {
+      gen++;
       return q.deleteProvisioned.run(fn, qualifier).changes > 0;
     },
     async listProvisioned(fn) {
