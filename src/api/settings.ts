@@ -1,13 +1,12 @@
 // Validation of the function settings shared by CreateFunction and UpdateFunctionConfiguration, with AWS's messages.
 import { err, validation } from '../core/errors.js';
+import { RUNNABLE } from '../core/runtimes.js';
 import { obj, int, str, notNull } from './body.js';
 import type { VersionSettings } from '../store/types.js';
 
 /** AWS's runtime enum, in the order its message lists it. */
 export const RUNTIME_ENUM = ['nodejs20.x', 'python3.14', 'provided.al2023', 'python3.12', 'python3.13', 'nodejs24.x', 'nodejs22.x', 'java25', 'python3.10', 'python3.11', 'java21', 'ruby3.3', 'ruby3.4', 'ruby3.2', 'python3.8', 'python3.9', 'java17', 'nodejs16.x', 'dotnet10', 'dotnet8', 'java11', 'dotnet6', 'nodejs18.x', 'provided.al2', 'java8.al2'];
 const DEPRECATED = ['java8', 'go1.x', 'provided', 'ruby2.7', 'nodejs14.x', 'python3.7', 'dotnetcore3.1', 'nodejs12.x', 'nodejs10.x', 'nodejs8.10', 'python3.6', 'python2.7', 'dotnetcore2.1', 'ruby2.5', 'nodejs16.x', 'python3.8', 'dotnet6'];
-/** What Alonzo can run on this machine. */
-export const RUNNABLE = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14', 'provided.al2', 'provided.al2023'];
 
 /** Variables Lambda sets itself and refuses to take from the configuration (AWS docs, "Defined runtime environment variables"). */
 const RESERVED_ENV = [
@@ -20,13 +19,6 @@ const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\
 const ROLE_RE = new RegExp(`^(?:${ROLE_PATTERN})$`);
 const HANDLER_PATTERN = '[^\\s]+';
 
-export function runtimeFamily(runtime: string | undefined): 'node' | 'python' | 'provided' | undefined {
-  if (!runtime) return undefined;
-  if (runtime.startsWith('nodejs')) return 'node';
-  if (runtime.startsWith('python')) return 'python';
-  if (runtime.startsWith('provided')) return 'provided';
-  return undefined;
-}
 
 function checkRuntime(rt: string): void {
   if (DEPRECATED.includes(rt) && !RUNNABLE.includes(rt)) {

@@ -1,7 +1,7 @@
 // The invocation engine: resolves the qualifier (alias routing included), applies concurrency, runs on an environment, shapes the result.
 import { err, ServiceError } from '../core/errors.js';
 import { functionArn, isVersionNumber, LATEST, type Account } from '../core/names.js';
-import { runtimeFamily } from '../api/settings.js';
+import { runtimeFamily } from '../core/runtimes.js';
 import type { Logger } from '../core/logger.js';
 import type { Store, VersionRecord } from '../store/types.js';
 import type { CodeStore } from '../code/index.js';

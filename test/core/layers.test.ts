@@ -1,0 +1,44 @@
+// Imports point inward (docs/ARCHITECTURE.md): each folder of src/ may import only the folders listed for it here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname, sep } from 'node:path';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+const ALLOWED: Record<string, string[]> = {
+  core: [],
+  config: ['core'],
+  store: ['core'],
+  code: ['core'],
+  runtime: ['core'],
+  invoke: ['core', 'store', 'code', 'runtime'],
+  queue: ['core', 'store', 'invoke'],
+  api: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue'],
+  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api'],
+  cli: ['core', 'config', 'server'],
+};
+
+function files(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) files(p, out);
+    else if (name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+test('every import in src/ points inward', () => {
+  const src = join(REPO_ROOT, 'src');
+  const wrong: string[] = [];
+  for (const file of files(src)) {
+    const from = relative(src, file).split(sep)[0];
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/from '(\.[^']+)'/g)) {
+      const to = relative(src, resolve(dirname(file), m[1])).split(sep)[0];
+      if (to === from || to.startsWith('..')) continue;
+      if (!(from in ALLOWED)) wrong.push(`${relative(src, file)}: folder '${from}' has no entry in the layer table`);
+      else if (!ALLOWED[from].includes(to)) wrong.push(`${relative(src, file)} imports ${m[1]} ('${from}' may not use '${to}')`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
