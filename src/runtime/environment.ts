@@ -1,8 +1,9 @@
 // One execution environment: an OS process running a function version, one invocation at a time, as a state machine.
 //
 // States: starting → ready → busy → ready …, and stopping → stopped, or failed. Every transition goes through
-// `to()`, which refuses what the current state does not allow. The process speaks either the private fd-3 channel
-// (built-in Node and Python runtimes, ~24 µs a hand-off) or the Lambda Runtime API over HTTP (provided.*).
+// `to()`, which refuses what the current state does not allow. Every environment is served the Lambda Runtime API
+// over HTTP (`AWS_LAMBDA_RUNTIME_API`); the built-in Node and Python runtimes also get the private fd-3 channel unless
+// the server runs with runtimeTransport 'runtime-api' (see RuntimeHost.transport for what the two mean together).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -14,6 +15,9 @@ import { RuntimeApiServer } from './runtime-api.js';
 import type { Logger } from '../core/logger.js';
 
 export type Family = 'node' | 'python' | 'provided';
+
+/** How the built-in runtimes talk to the server; provided.* runtimes always speak the Runtime API. */
+export type RuntimeTransport = 'channel' | 'runtime-api';
 
 export interface EnvironmentSpec {
   functionName: string;
@@ -36,6 +40,15 @@ export interface RuntimeHost {
   bootstrapDir: string;
   /** Pass-through credentials and such from the server's own environment. */
   inherited: Record<string, string>;
+  /**
+   * 'channel' (the default): a Node or Python environment gets fd 3 and, like every environment, a Runtime API. The
+   * first of the two to hear from the process during init carries its invocations: normally the bootstrap's channel
+   * `ready`; a GET next first (an AWS_LAMBDA_EXEC_WRAPPER that runs its own Runtime API client instead of ours) makes
+   * it the Runtime API. The other then stays shut (a Runtime API call gets AWS's 403 InvalidStateTransition), because a
+   * Lambda environment has exactly one runtime; code that only reads AWS_LAMBDA_RUNTIME_API finds a live endpoint.
+   * 'runtime-api': no fd 3, and the bootstraps speak the Runtime API over HTTP as AWS's runtime interface clients do.
+   */
+  transport?: RuntimeTransport;
 }
 
 export interface Invocation {
@@ -116,6 +129,8 @@ export class Environment {
   private proc?: ChildProcess;
   private channel?: Socket;
   private api?: RuntimeApiServer;
+  /** What carries this environment's invocations: decided by the first message of init (see RuntimeHost.transport). */
+  private via?: 'channel' | 'runtime-api';
   private decoder = new FrameDecoder();
   private initOutput: Buffer[] = [];
   private initStarted = 0;
@@ -184,24 +199,26 @@ export class Environment {
     const s = this.spec;
     let cmd: string;
     let args: string[];
-    let extra: Record<string, string> = {};
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
+    // Served alongside the channel too (see RuntimeHost.transport): listening costs ~0.2 ms of a ~40 ms cold start.
+    this.api = new RuntimeApiServer(this);
+    const extra: Record<string, string> = { AWS_LAMBDA_RUNTIME_API: await this.api.listen() };
+    const channel = s.family !== 'provided' && (this.host.transport ?? 'channel') === 'channel';
+    if (channel) {
+      extra.ALONZO_CHANNEL_FD = '3';
+      stdio.push('pipe');
+    }
     if (s.family === 'node') {
       cmd = this.host.nodePath;
       args = [`--max-old-space-size=${s.memoryMb}`, join(this.host.bootstrapDir, 'node', 'bootstrap.cjs')];
-      extra = { ALONZO_CHANNEL_FD: '3', NODE_PATH: `${s.codeDir}/node_modules:${s.codeDir}` };
-      stdio.push('pipe');
+      extra.NODE_PATH = `${s.codeDir}/node_modules:${s.codeDir}`;
     } else if (s.family === 'python') {
       cmd = this.host.pythonPath;
       args = ['-u', join(this.host.bootstrapDir, 'python', 'bootstrap.py')];
-      extra = { ALONZO_CHANNEL_FD: '3', PYTHONPATH: s.codeDir, PYTHONDONTWRITEBYTECODE: '1' };
-      stdio.push('pipe');
+      Object.assign(extra, { PYTHONPATH: s.codeDir, PYTHONDONTWRITEBYTECODE: '1' });
     } else {
-      this.api = new RuntimeApiServer(this);
-      const addr = await this.api.listen();
       cmd = join(s.codeDir, 'bootstrap');
       args = [];
-      extra = { AWS_LAMBDA_RUNTIME_API: addr };
     }
     const wrapper = s.variables.AWS_LAMBDA_EXEC_WRAPPER;
     if (wrapper) {
@@ -248,7 +265,7 @@ export class Environment {
       case 'log':
         return this.output(body);
       case 'ready':
-        return this.initDone();
+        return this.initDone('channel');
       case 'init_error':
         return this.initError(header.errorType ?? 'Runtime.Unknown', body);
       case 'result':
@@ -260,12 +277,18 @@ export class Environment {
     }
   }
 
-  initDone(): void {
+  initDone(via: 'channel' | 'runtime-api'): void {
     if (this.state !== 'starting') return;
+    this.via = via;
     // A provisioned environment's init happened before any invocation: no Init Duration in the first REPORT.
     this.initDurationMs = this.provisioned ? undefined : performance.now() - this.initStarted;
     this.to('ready');
     this.settleReady(undefined);
+  }
+
+  /** Whether Runtime API calls are this environment's runtime speaking (false once its channel has spoken first). */
+  servesRuntimeApi(): boolean {
+    return this.via !== 'channel';
   }
 
   initError(errorType: string, payload: Buffer): void {
@@ -314,7 +337,7 @@ export class Environment {
     const durationMs = performance.now() - p.started;
     const initDurationMs = this.initDurationMs;
     this.initDurationMs = undefined;
-    const maxMemoryUsedMb = this.maxMemoryMb();
+    const maxMemoryUsedMb = this.maxMemoryMb(durationMs);
     p.log.finish({ durationMs, memoryMb: this.spec.memoryMb, maxMemoryUsedMb, initDurationMs, status });
     this.lastUsed = Date.now();
     p.resolve({ kind, payload, errorType, log: p.log, durationMs, initDurationMs, maxMemoryUsedMb, environmentLost: lost });
@@ -348,19 +371,28 @@ export class Environment {
     this.onLost(this);
   }
 
-  private maxMemoryMb(): number {
+  /**
+   * The process's peak RSS (VmHWM) for the REPORT line. Reading /proc on every invoke was 20% of the server's time on
+   * the warm path, so a quick invocation reuses a reading less than a second old; a slower one (≥ 50 ms, where
+   * the read is noise) or an old reading reads again. VmHWM only grows, so a reused value is at most a second stale.
+   */
+  private maxMemoryMb(durationMs = Infinity): number {
     const pid = this.proc?.pid;
     if (!pid || this.exitInfo) return this.lastMaxMb;
+    const now = performance.now();
+    if (durationMs < 50 && now - this.lastMaxReadAt < 1000) return this.lastMaxMb;
+    this.lastMaxReadAt = now;
     try {
       const status = readFileSync(`/proc/${pid}/status`, 'latin1');
       const m = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (m) this.lastMaxMb = Math.ceil(Number(m[1]) / 1024);
+      if (m) this.lastMaxMb = Math.max(this.lastMaxMb, Math.ceil(Number(m[1]) / 1024));
     } catch {
       // the process is gone
     }
     return this.lastMaxMb;
   }
   private lastMaxMb = 0;
+  private lastMaxReadAt = -Infinity;
 
   private rssMb(): number {
     try {
@@ -402,8 +434,8 @@ export class Environment {
       }, MEMORY_POLL_MS);
       p.memTimer.unref();
       this.pending = p;
-      if (this.channel) {
-        this.channel.write(
+      if (this.via === 'channel') {
+        this.channel!.write(
           encodeFrame(
             { t: 'invoke', id: inv.requestId, deadlineMs: deadline, arn: inv.invokedArn, clientContext: inv.clientContext ?? null, identity: null, traceId: inv.traceId ?? null },
             inv.payload,

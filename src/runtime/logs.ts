@@ -6,22 +6,35 @@ export const MAX_INVOCATION_LOG = 1 << 20;
 export const TAIL_BYTES = 4096;
 
 export class InvocationLog {
+  /** Init output (on a cold start) and the START line: always kept. */
+  private readonly head: Buffer;
+  /** The function's output and END/REPORT, of which the newest MAX_INVOCATION_LOG bytes are kept. */
   private chunks: Buffer[] = [];
   private size = 0;
   private dropped = 0;
 
   constructor(readonly requestId: string, readonly version: string, prefix?: Buffer) {
-    if (prefix && prefix.length) this.add(prefix);
-    this.add(Buffer.from(`START RequestId: ${requestId} Version: ${version}\n`));
+    const start = Buffer.from(`START RequestId: ${requestId} Version: ${version}\n`);
+    this.head = prefix && prefix.length ? Buffer.concat([prefix, start]) : start;
   }
 
   add(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.size += chunk.length;
-    while (this.size > MAX_INVOCATION_LOG && this.chunks.length > 1) {
-      const first = this.chunks.shift()!;
-      this.size -= first.length;
-      this.dropped += first.length;
+    // Drop the oldest bytes, cutting into a chunk when needed: however the output was split into writes (one 5 MB
+    // console.log or eighty 64 KiB pipe reads), exactly the newest part is kept.
+    while (this.size > MAX_INVOCATION_LOG) {
+      const excess = this.size - MAX_INVOCATION_LOG;
+      const first = this.chunks[0];
+      if (first.length <= excess) {
+        this.chunks.shift();
+        this.size -= first.length;
+        this.dropped += first.length;
+      } else {
+        this.chunks[0] = first.subarray(excess);
+        this.size -= excess;
+        this.dropped += excess;
+      }
     }
   }
 
@@ -34,13 +47,14 @@ export class InvocationLog {
   }
 
   text(): Buffer {
-    const body = Buffer.concat(this.chunks);
-    return this.dropped ? Buffer.concat([Buffer.from(`[alonzo: ${this.dropped} earlier bytes of this invocation's log were dropped]\n`), body]) : body;
+    const parts = [this.head];
+    if (this.dropped) parts.push(Buffer.from(`[alonzo: ${this.dropped} bytes of this invocation's output were dropped here]\n`));
+    return Buffer.concat([...parts, ...this.chunks]);
   }
 
   /** base64 of the last 4 KB, as X-Amz-Log-Result carries it. */
   tail(): string {
-    const all = Buffer.concat(this.chunks);
+    const all = this.text();
     return all.subarray(Math.max(0, all.length - TAIL_BYTES)).toString('base64');
   }
 }

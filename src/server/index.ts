@@ -48,7 +48,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
   const pool = new EnvironmentPool(
-    { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited },
+    { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport },
     join(dataDir, 'sandboxes'),
     { maxEnvironments: config.maxEnvironments, maxMemoryMb: config.maxEnvironmentMemoryMb, idleTimeoutMs: config.idleTimeoutMs },
     log,

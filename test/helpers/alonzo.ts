@@ -16,7 +16,9 @@ export interface TestServer extends RunningServer {
 /** Starts a server; `t.after(() => s.close())` or `await using`. The data dir is removed on close unless keepData. */
 export async function startAlonzo(overrides: Partial<Config> = {}, opts: { keepData?: boolean } = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'alonzo-test-'));
-  const server = await startServer({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...overrides, dataDir });
+  // ALONZO_TEST_RUNTIME_TRANSPORT=runtime-api runs a suite with the built-in runtimes on the Runtime API over HTTP.
+  const transport = process.env.ALONZO_TEST_RUNTIME_TRANSPORT as Config['runtimeTransport'] | undefined;
+  const server = await startServer({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...(transport ? { runtimeTransport: transport } : {}), ...overrides, dataDir });
   const client = lambdaClient(server.url);
   return {
     ...server,

@@ -1,12 +1,17 @@
-// The Node.js in-environment runtime: loads the function's handler and serves its invocations over the fd-3 channel, behaving like AWS Lambda's Node.js runtime (aws-lambda-nodejs-runtime-interface-client).
+// The Node.js in-environment runtime: loads the function's handler and serves its invocations over the fd-3 channel or the Lambda Runtime API, behaving like AWS Lambda's Node.js runtime (aws-lambda-nodejs-runtime-interface-client).
 //
 // Standalone on purpose (docs STYLE.md point 7): it imports nothing from the server and only core modules, so an
 // environment starts with one small file. CommonJS rather than ESM because `node bootstrap.cjs` reaches its first line
 // about 7 ms sooner than the same code as .mjs on this machine kind (40 vs 47 ms median of 20 bare starts).
 //
-// Channel frames, both ways: [u32 BE header length][u32 BE body length][header JSON][body bytes].
+// Two transports, one behaviour (the server picks; test/invoke/transport-parity.test.ts holds them to the same results):
+// - the private channel, when ALONZO_CHANNEL_FD is set (the default): frames, both ways,
+//   [u32 BE header length][u32 BE body length][header JSON][body bytes];
 //   out: ready | init_error{errorType} | log | result{id} | error{id,errorType}      in: invoke{id,deadlineMs,arn,...}
-// Exit codes: 0 channel closed, 1 left to the user's own process.exit(1), 2 init error, 3 protocol/bootstrap bug,
+// - the Lambda Runtime API over HTTP at AWS_LAMBDA_RUNTIME_API otherwise, as AWS's runtime interface client speaks it:
+//   GET /runtime/invocation/next, POST …/{id}/response or …/{id}/error, POST /runtime/init/error. Log lines then go
+//   to fd 1, each written whole and before the POST that ends its invocation (the server drains the pipe first).
+// Exit codes: 0 channel or Runtime API closed, 1 left to the user's own process.exit(1), 2 init error, 3 protocol/bootstrap bug,
 // 13 init never settled (Node's own code for an unsettled top-level await), 128 unhandled rejection and
 // 129 uncaught exception during an invocation (the codes AWS's runtime client uses).
 'use strict';
@@ -25,6 +30,11 @@ const EXIT_UNCAUGHT_EXCEPTION = 129;
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT || process.cwd();
 const HANDLER = process.env._HANDLER || '';
 const CHANNEL_FD = Number(process.env.ALONZO_CHANNEL_FD || 3);
+// The channel when the server handed one over (or when there is no Runtime API to fall back on), else the Runtime API.
+const USE_CHANNEL = process.env.ALONZO_CHANNEL_FD !== undefined || !process.env.AWS_LAMBDA_RUNTIME_API;
+const RUNTIME_API = process.env.AWS_LAMBDA_RUNTIME_API;
+/** Where log lines go without a channel: stdout, one fd for everything so that lines keep their order. */
+const LOG_FD = 1;
 // The function must see Lambda's environment, not our plumbing (AWS likewise deletes _LAMBDA_TELEMETRY_LOG_FD).
 delete process.env.ALONZO_CHANNEL_FD;
 
@@ -54,12 +64,14 @@ if (!process.env.NODE_PATH && typeof Module._initPaths === 'function') {
 let phase = 'init';
 let exiting = false;
 
-try {
-  const st = fs.fstatSync(CHANNEL_FD);
-  if (!st.isSocket() && !st.isFIFO()) throw new Error('not a socket');
-} catch (err) {
-  process._rawDebug(`alonzo bootstrap: no channel on fd ${CHANNEL_FD}: ${err.message}`);
-  process.exit(EXIT_PROTOCOL);
+if (USE_CHANNEL) {
+  try {
+    const st = fs.fstatSync(CHANNEL_FD);
+    if (!st.isSocket() && !st.isFIFO()) throw new Error('not a socket');
+  } catch (err) {
+    process._rawDebug(`alonzo bootstrap: no channel on fd ${CHANNEL_FD}: ${err.message}`);
+    process.exit(EXIT_PROTOCOL);
+  }
 }
 
 /** One frame in one buffer, so a frame is one write. */
@@ -77,11 +89,11 @@ function encode(headerJson, body) {
   return buf;
 }
 
-function writeAll(buf) {
+function writeAll(buf, fd = CHANNEL_FD) {
   let off = 0;
   while (off < buf.length) {
     try {
-      off += fs.writeSync(CHANNEL_FD, buf, off, buf.length - off);
+      off += fs.writeSync(fd, buf, off, buf.length - off);
     } catch (err) {
       if (err.code === 'EAGAIN') {
         // Only if the server ever hands over a non-blocking fd: wait for room rather than drop a frame.
@@ -90,7 +102,7 @@ function writeAll(buf) {
         // The server went away: same as EOF.
         process.exit(0);
       } else {
-        process._rawDebug(`alonzo bootstrap: cannot write the channel: ${err.stack}`);
+        process._rawDebug(`alonzo bootstrap: cannot write fd ${fd}: ${err.stack}`);
         process.exit(EXIT_PROTOCOL);
       }
     }
@@ -102,16 +114,11 @@ function send(headerJson, body) {
   writeAll(encode(headerJson, body));
 }
 
-function sendThenExit(headerJson, body, code) {
-  if (exiting) return;
-  exiting = true;
-  writeAll(encode(headerJson, body));
-  process.exit(code);
-}
-
 const LOG_HEADER = '{"t":"log"}';
 function sendLog(data) {
-  if (data.length > 0) send(LOG_HEADER, data);
+  if (data.length === 0) return;
+  if (USE_CHANNEL) send(LOG_HEADER, data);
+  else writeAll(typeof data === 'string' ? Buffer.from(data) : data, LOG_FD);
 }
 
 // Incoming: invoke frames only, one at a time. A typical frame arrives in one read into the scratch buffer; a larger
@@ -191,7 +198,7 @@ function onFrame(buf, off) {
   if (header.t !== 'invoke') return protocolError(`unexpected frame ${JSON.stringify(header.t)}`);
   if (phase !== 'idle') return protocolError(`invoke while ${phase}`);
   const body = buf.toString('utf8', off + 8 + hLen, off + 8 + hLen + bLen);
-  runtime.handleOnceNonStreaming(header, body);
+  startInvoke(header, body);
 }
 
 function protocolError(message) {
@@ -200,7 +207,124 @@ function protocolError(message) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Logging: console.* and process.stdout/stderr become log frames, in order with result frames (same fd, sync writes).
+// The Runtime API client (no channel): node:http on one keep-alive connection, as AWS's RAPIDClient does.
+//
+// One socket (maxSockets 1): the GET next that follows a POST queues behind it and goes out on the same connection
+// once the POST is answered, which is the order AWS's client keeps. The agent unrefs an idle keep-alive socket, so
+// during an invocation nothing of ours holds the event loop open ('beforeExit' works as with the channel), and the
+// pending GET next holds it open while idle. node:http is loaded only in this mode (it costs ~1 ms of a start).
+
+let rapid = null;
+let postsInFlight = 0;
+let afterPosts = null;
+
+function rapidRequest(method, path, headers, body, onResponse) {
+  if (rapid === null) {
+    const http = require('node:http');
+    const url = new URL(`http://${RUNTIME_API}`);
+    rapid = { http, hostname: url.hostname, port: url.port, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) };
+  }
+  const req = rapid.http.request(
+    { agent: rapid.agent, hostname: rapid.hostname, port: rapid.port, method, path: `/2018-06-01/runtime${path}`, headers },
+    (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => onResponse(res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    },
+  );
+  // The server went away (the environment is being stopped): same as EOF on the channel.
+  req.on('error', () => process.exit(0));
+  req.end(body);
+}
+
+function rapidPost(path, body, headers, then) {
+  postsInFlight++;
+  rapidRequest('POST', path, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers }, body, (res, answer) => {
+    if (res.statusCode >= 300) process._rawDebug(`alonzo bootstrap: POST ${path} answered ${res.statusCode}: ${answer}`);
+    postsInFlight--;
+    if (then) then();
+    if (postsInFlight === 0 && afterPosts !== null) afterPosts();
+  });
+}
+
+/** A header carries Latin-1 only: anything else is percent-encoded (as AWS's client does for \x7F); the body has the real type. */
+function headerValue(v) {
+  return String(v).replace(/[^\t\x20-\x7e]/g, (c) => Buffer.from(c).toString('hex').toUpperCase().replace(/../g, '%$&'));
+}
+
+function rapidNext() {
+  if (exiting) return;
+  rapidRequest('GET', '/invocation/next', undefined, undefined, (res, body) => {
+    if (res.statusCode !== 200) return protocolError(`GET /runtime/invocation/next answered ${res.statusCode}: ${body}`);
+    if (phase !== 'idle') return protocolError(`invoke while ${phase}`);
+    const h = res.headers;
+    const invoke = {
+      id: h['lambda-runtime-aws-request-id'],
+      deadlineMs: h['lambda-runtime-deadline-ms'],
+      arn: h['lambda-runtime-invoked-function-arn'],
+      // JSON in ASCII (the server \u-escapes the rest), as the channel would carry it.
+      clientContext: h['lambda-runtime-client-context'],
+      identity: h['lambda-runtime-cognito-identity'],
+      traceId: h['lambda-runtime-trace-id'],
+    };
+    startInvoke(invoke, body.toString('utf8'));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What the runtime reports, over whichever transport this environment has
+
+/**
+ * Runs an invocation from a fresh stack, whichever transport delivered it: a handler's stack trace then ends
+ * `at Runtime.handleOnceNonStreaming … at process.processImmediate` over both (not in the channel reader's frames or in
+ * node:http's), so error payloads and logged stacks are the same. Costs a hop to the check phase of the same loop turn.
+ */
+function startInvoke(invoke, bodyJson) {
+  setImmediate(runtime.handleOnce, invoke, bodyJson);
+}
+
+function reportReady() {
+  // Over the Runtime API, the first GET next is what ends init.
+  if (USE_CHANNEL) send('{"t":"ready"}');
+}
+
+function waitForInvoke() {
+  if (USE_CHANNEL) readNext();
+  else rapidNext();
+}
+
+function reportResult(id, body) {
+  if (USE_CHANNEL) send(`{"t":"result","id":${JSON.stringify(id)}}`, body);
+  else rapidPost(`/invocation/${encodeURIComponent(id)}/response`, body);
+}
+
+function reportError(id, payload, then) {
+  if (USE_CHANNEL) {
+    send(errorFrameHeader(id, payload), serialize(payload));
+    if (then) then();
+  } else {
+    rapidPost(`/invocation/${encodeURIComponent(id)}/error`, serialize(payload), { 'Lambda-Runtime-Function-Error-Type': headerValue(payload.errorType) }, then);
+  }
+}
+
+function reportInitError(payload, then) {
+  if (USE_CHANNEL) {
+    send(JSON.stringify({ t: 'init_error', errorType: payload.errorType }), JSON.stringify(payload));
+    then();
+  } else {
+    rapidPost('/init/error', JSON.stringify(payload), { 'Lambda-Runtime-Function-Error-Type': headerValue(payload.errorType) }, then);
+  }
+}
+
+/** Exits once every report already made has reached the server (a channel write is synchronous: at once). */
+function exitAfterReports(code) {
+  if (postsInFlight === 0) process.exit(code);
+  else afterPosts = () => process.exit(code);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Logging: console.* and process.stdout/stderr become log frames, in order with result frames (same fd, sync writes),
+// or, without a channel, lines on fd 1 written (synchronously) before the result is posted.
 
 // The same global symbol AWS's runtime uses, so tools that read the current request id keep working.
 const REQUEST_ID = Symbol.for('aws.lambda.runtime.requestId');
@@ -418,14 +542,11 @@ let currentId = null;
 function fatal(error, code) {
   if (exiting) return;
   const payload = toRapidResponse(error);
-  if (phase === 'init') {
-    sendThenExit(JSON.stringify({ t: 'init_error', errorType: payload.errorType }), JSON.stringify(payload), EXIT_INIT_ERROR);
-  } else if (phase === 'busy') {
-    sendThenExit(errorFrameHeader(currentId, payload), serialize(payload), code);
-  } else {
-    exiting = true;
-    process.exit(code);
-  }
+  const wasPhase = phase;
+  exiting = true;
+  if (wasPhase === 'init') reportInitError(payload, () => process.exit(EXIT_INIT_ERROR));
+  else if (wasPhase === 'busy') reportError(currentId, payload, () => exitAfterReports(code));
+  else exitAfterReports(code);
 }
 
 process.on('uncaughtException', (error) => {
@@ -564,7 +685,7 @@ function scheduleNext() {
   beforeExit = NO_OP;
   currentId = null;
   phase = 'idle';
-  readNext();
+  waitForInvoke();
 }
 
 /**
@@ -574,8 +695,7 @@ function scheduleNext() {
 function buildCallbackContext(id) {
   const postError = (err) => {
     logError('Invoke Error', err);
-    const payload = toRapidResponse(err);
-    send(errorFrameHeader(id, payload), serialize(payload));
+    reportError(id, toRapidResponse(err));
     scheduleNext();
   };
 
@@ -588,7 +708,7 @@ function buildCallbackContext(id) {
     isCompleteInvoked = true;
     // Serialising can throw ("Unable to stringify response body"); callers turn that into this invocation's error.
     const body = serialize(result);
-    send(`{"t":"result","id":${JSON.stringify(id)}}`, body);
+    reportResult(id, body);
     scheduleNext();
   };
 
@@ -685,6 +805,7 @@ class Runtime {
   constructor(handler) {
     this.handler = handler;
     this.isAsync = isAsyncFunction(handler);
+    this.handleOnce = this.handleOnceNonStreaming.bind(this);
   }
 
   handleOnceNonStreaming(invoke, bodyJson) {
@@ -700,7 +821,7 @@ class Runtime {
       markCompleted();
       if (isAsync) postError(new NodeJsExit());
       else {
-        send(`{"t":"result","id":${JSON.stringify(id)}}`, 'null');
+        reportResult(id, 'null');
         scheduleNext();
       }
     };
@@ -730,9 +851,9 @@ async function main() {
   }
   if (exiting) return;
   runtime = new Runtime(handler);
-  send('{"t":"ready"}');
+  reportReady();
   phase = 'idle';
-  readNext();
+  waitForInvoke();
 }
 
 main().catch((err) => {

@@ -1,12 +1,18 @@
-# The Python in-environment runtime: loads the function's handler and serves its invocations over the fd-3 channel, behaving like AWS Lambda's Python runtime (awslambdaric).
+# The Python in-environment runtime: loads the function's handler and serves its invocations over the fd-3 channel or the Lambda Runtime API, behaving like AWS Lambda's Python runtime (awslambdaric).
 #
 # Standalone on purpose (docs STYLE.md point 7): standard library only, Python 3.9-3.13, nothing from the server.
 # Started through bootstrap.py (the entry point the server spawns); like AWS's, error stack traces leave out the
 # runtime's own leading frames (this file and bootstrap.py).
 #
-# Channel frames, both ways: [u32 BE header length][u32 BE body length][header JSON][body bytes].
+# Two transports, one behaviour (the server picks; test/invoke/transport-parity.test.ts holds them to the same results):
+# - the private channel, when ALONZO_CHANNEL_FD is set (the default): frames, both ways,
+#   [u32 BE header length][u32 BE body length][header JSON][body bytes];
 #   out: ready | init_error{errorType} | log | result{id} | error{id,errorType}      in: invoke{id,deadlineMs,arn,...}
-# Exit codes: 0 channel closed, 1 left to the user's own sys.exit(1), 2 init error, 3 protocol/bootstrap bug.
+# - the Lambda Runtime API over HTTP at AWS_LAMBDA_RUNTIME_API otherwise (http.client, one keep-alive connection), as
+#   awslambdaric speaks it: GET /runtime/invocation/next, POST .../{id}/response or .../{id}/error, POST
+#   /runtime/init/error. Log lines then go to fd 1, each written whole and before the POST that ends its invocation
+#   (the server drains the pipe first).
+# Exit codes: 0 channel or Runtime API closed, 1 left to the user's own sys.exit(1), 2 init error, 3 protocol/bootstrap bug.
 # sys.exit() in user code is not caught (SystemExit is not an Exception): the process exits with the user's code,
 # as on AWS, and the server reports Runtime.ExitError.
 
@@ -16,17 +22,24 @@ import sys
 EXIT_INIT_ERROR = 2
 EXIT_PROTOCOL = 3
 
-_CHANNEL_FD = int(os.environ.pop("ALONZO_CHANNEL_FD", "3"))
+_CHANNEL_FD_SETTING = os.environ.pop("ALONZO_CHANNEL_FD", None)
+_RUNTIME_API = os.environ.get("AWS_LAMBDA_RUNTIME_API")
+# The channel when the server handed one over (or when there is no Runtime API to fall back on), else the Runtime API.
+_USE_CHANNEL = _CHANNEL_FD_SETTING is not None or not _RUNTIME_API
+_CHANNEL_FD = int(_CHANNEL_FD_SETTING or "3")
+# Where log lines go without a channel: stdout, one fd for everything so that lines keep their order.
+_LOG_FD = 1
 _TASK_ROOT = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
 _HANDLER = os.environ.get("_HANDLER", "")
 
-try:
-    os.set_blocking(_CHANNEL_FD, True)
-    # User code that spawns processes must not hand them our channel.
-    os.set_inheritable(_CHANNEL_FD, False)
-except OSError as _e:
-    sys.stderr.write("alonzo bootstrap: no channel on fd %d: %s\n" % (_CHANNEL_FD, _e))
-    sys.exit(EXIT_PROTOCOL)
+if _USE_CHANNEL:
+    try:
+        os.set_blocking(_CHANNEL_FD, True)
+        # User code that spawns processes must not hand them our channel.
+        os.set_inheritable(_CHANNEL_FD, False)
+    except OSError as _e:
+        sys.stderr.write("alonzo bootstrap: no channel on fd %d: %s\n" % (_CHANNEL_FD, _e))
+        sys.exit(EXIT_PROTOCOL)
 
 import io  # noqa: E402
 import json  # noqa: E402
@@ -40,17 +53,21 @@ import time  # noqa: E402
 _send_lock = threading.Lock()
 
 
-def _send(header, body=b""):
-    """Writes one frame with one lock held, so frames from several threads never interleave."""
-    data = len(header).to_bytes(4, "big") + len(body).to_bytes(4, "big") + header + body
+def _write_all(fd, data):
+    """Writes all of data to fd with one lock held, so frames and lines from several threads never interleave."""
     view = memoryview(data)
     with _send_lock:
         try:
             while view:
-                view = view[os.write(_CHANNEL_FD, view):]
+                view = view[os.write(fd, view):]
         except (BrokenPipeError, ConnectionResetError):
             # The server went away: same as EOF.
             os._exit(0)
+
+
+def _send(header, body=b""):
+    """Writes one channel frame."""
+    _write_all(_CHANNEL_FD, len(header).to_bytes(4, "big") + len(body).to_bytes(4, "big") + header + body)
 
 
 _LOG_HEADER = b'{"t":"log"}'
@@ -58,7 +75,10 @@ _LOG_HEADER = b'{"t":"log"}'
 
 def _send_log(data):
     if data:
-        _send(_LOG_HEADER, data)
+        if _USE_CHANNEL:
+            _send(_LOG_HEADER, data)
+        else:
+            _write_all(_LOG_FD, data)
 
 
 def _read_exact(n):
@@ -90,7 +110,115 @@ def _read_frame():
 
 
 # -----------------------------------------------------------------------------------------------------------------
-# stdout and stderr become log frames, in order with result frames (same channel, written synchronously).
+# The Runtime API client (no channel): http.client on one keep-alive connection, loaded only in this mode.
+
+
+class _RuntimeApiClient(object):
+    def __init__(self, address):
+        # Before any user code runs, and from the standard library even if the task root holds an http or email
+        # module of its own (an import that user code repeats then finds these in sys.modules).
+        saved = sys.path[:]
+        sys.path[:] = [p for p in saved if p not in (_TASK_ROOT, "")]
+        try:
+            import http.client
+            import socket
+        finally:
+            sys.path[:] = saved
+
+        class _Connection(http.client.HTTPConnection):
+            def connect(self):
+                super().connect()
+                # Requests and answers are small and strictly alternate: never wait for Nagle's algorithm.
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        host, _, port = address.rpartition(":")
+        self._conn = _Connection(host, int(port))
+        self._gone = (OSError, http.client.HTTPException)
+        try:
+            # Connected now, so that a user module that patches socket (gevent…) does not change our connection.
+            self._conn.connect()
+        except OSError:
+            os._exit(0)
+
+    def _request(self, method, path, body=None, headers=None):
+        try:
+            self._conn.request(method, "/2018-06-01/runtime" + path, body=body, headers=headers or {})
+            response = self._conn.getresponse()
+            return response, response.read()
+        except self._gone:
+            # The server went away (the environment is being stopped): same as EOF on the channel.
+            os._exit(0)
+
+    def next(self):
+        """The next invocation as (header dict shaped like the channel's invoke frame, body bytes)."""
+        response, body = self._request("GET", "/invocation/next")
+        if response.status != 200:
+            sys.__stderr__.write("alonzo bootstrap: GET next answered %d: %r\n" % (response.status, body))
+            os._exit(EXIT_PROTOCOL)
+        h = response.headers
+        return {
+            "t": "invoke",
+            "id": h.get("Lambda-Runtime-Aws-Request-Id"),
+            "deadlineMs": h.get("Lambda-Runtime-Deadline-Ms"),
+            "arn": h.get("Lambda-Runtime-Invoked-Function-Arn"),
+            # JSON in ASCII (the server \u-escapes the rest), as the channel would carry it.
+            "clientContext": h.get("Lambda-Runtime-Client-Context"),
+            "identity": h.get("Lambda-Runtime-Cognito-Identity"),
+            "traceId": h.get("Lambda-Runtime-Trace-Id"),
+        }, body
+
+    def post(self, path, body, error_type=None):
+        headers = {"Content-Type": "application/json"}
+        if error_type is not None:
+            headers["Lambda-Runtime-Function-Error-Type"] = _header_value(error_type)
+        response, answer = self._request("POST", path, body, headers)
+        if response.status >= 300:
+            sys.__stderr__.write("alonzo bootstrap: POST %s answered %d: %r\n" % (path, response.status, answer))
+
+
+def _header_value(value):
+    """A header carries printable ASCII here: anything else is percent-encoded; the body has the real error type."""
+    return "".join(
+        c if c == "\t" or " " <= c <= "~" else "".join("%%%02X" % b for b in c.encode("utf-8", "surrogatepass"))
+        for c in str(value)
+    )
+
+
+def _quote_id(invoke_id):
+    from urllib.parse import quote
+
+    return quote(invoke_id or "", safe="")
+
+
+_rapid = None
+
+
+def _report_result(invoke_id, result):
+    if _USE_CHANNEL:
+        _send(b'{"t":"result","id":' + json.dumps(invoke_id).encode() + b"}", result)
+    else:
+        _rapid.post("/invocation/%s/response" % _quote_id(invoke_id), result)
+
+
+def _report_error(invoke_id, error_result):
+    body = _to_json(error_result).encode("utf-8", "backslashreplace")
+    if _USE_CHANNEL:
+        _send(json.dumps({"t": "error", "id": invoke_id, "errorType": error_result["errorType"]}).encode(), body)
+    else:
+        _rapid.post("/invocation/%s/error" % _quote_id(invoke_id), body, error_result["errorType"])
+
+
+def _report_init_error(error_result):
+    body = _to_json(error_result).encode("utf-8", "backslashreplace")
+    if _USE_CHANNEL:
+        _send(json.dumps({"t": "init_error", "errorType": error_result["errorType"]}).encode(), body)
+    else:
+        _rapid.post("/init/error", body, error_result["errorType"])
+
+
+# -----------------------------------------------------------------------------------------------------------------
+# stdout and stderr become log frames, in order with result frames (same channel, written synchronously), or lines on
+# fd 1 written before the result is posted.
 
 
 class _LogBinaryStream(io.RawIOBase):
@@ -541,17 +669,17 @@ def _handle_invoke(request_handler, header, body):
         error_result = _fault_result(sys.exc_info(), invoke_id)
 
     if error_result is None:
-        _send(b'{"t":"result","id":' + json.dumps(invoke_id).encode() + b"}", result)
+        _report_result(invoke_id, result)
     else:
         _log_error(error_result)
-        _send(
-            json.dumps({"t": "error", "id": invoke_id, "errorType": error_result["errorType"]}).encode(),
-            _to_json(error_result).encode("utf-8", "backslashreplace"),
-        )
+        _report_error(invoke_id, error_result)
 
 
 def main():
+    global _rapid
     _setup_logging()
+    if not _USE_CHANNEL:
+        _rapid = _RuntimeApiClient(_RUNTIME_API)
     # The task root first on sys.path, in place of the runtime's own directory (AWS puts /var/task first).
     script_dir = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [_TASK_ROOT] + [p for p in sys.path if p not in (script_dir, _TASK_ROOT)]
@@ -562,11 +690,14 @@ def main():
         error_result = _fault_result(sys.exc_info())
         logging.warning(_UNHANDLED_WARNING)
         _log_error(error_result)
-        _send(
-            json.dumps({"t": "init_error", "errorType": error_result["errorType"]}).encode(),
-            _to_json(error_result).encode("utf-8", "backslashreplace"),
-        )
+        _report_init_error(error_result)
         os._exit(EXIT_INIT_ERROR)
+
+    if not _USE_CHANNEL:
+        # The first GET next is what ends init.
+        while True:
+            header, body = _rapid.next()
+            _handle_invoke(request_handler, header, body)
 
     _send(b'{"t":"ready"}')
     while True:
