@@ -1,5 +1,5 @@
 // Runs every compiled test file under dist/test with node's test runner (Node 20 takes no globs).
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -18,5 +18,9 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// Functions run with their own /tmp (a mount namespace, where the server may make one), so files that tests and
+// functions share (data dirs, fixtures, results a function writes for the test to read) live outside /tmp.
+const testTmp = process.env.ALONZO_TEST_TMPDIR ?? '/var/tmp/alonzo-tests';
+mkdirSync(testTmp, { recursive: true });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env: { ...process.env, TMPDIR: testTmp } });
 process.exit(r.status ?? 1);

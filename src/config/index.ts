@@ -31,6 +31,12 @@ export interface Config {
   destinationEndpoint: string;
   /** How the built-in Node and Python runtimes talk to the server: the private fd-3 channel or the Lambda Runtime API. */
   runtimeTransport: RuntimeTransport;
+  /**
+   * How environments see the filesystem: 'namespace' gives each its own /tmp and its code read-only at /var/task, as
+   * on Lambda (needs root and util-linux `unshare`); 'none' leaves them on the host's paths (TMPDIR points at a
+   * folder of their own); 'auto' takes 'namespace' where it works.
+   */
+  isolation: 'auto' | 'namespace' | 'none';
 }
 
 export type RuntimeTransport = 'channel' | 'runtime-api';
@@ -60,6 +66,7 @@ export const DEFAULTS: Config = {
   // costs more over the Runtime API (spawn to ready, medians of 15): Node 57 vs 40 ms (node:http and its first request),
   // Python 64 vs 40 ms (importing http.client).
   runtimeTransport: 'channel',
+  isolation: 'auto',
 };
 
 /** Environment variable for each setting: ALONZO_ + the key in SCREAMING_SNAKE_CASE. */
@@ -92,6 +99,7 @@ export function resolveConfig(flags: Partial<Record<keyof Config, unknown>> = {}
   if (!/^\d{12}$/.test(cfg.accountId)) problems.push(`accountId must be 12 digits, got '${cfg.accountId}'`);
   if (!/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(cfg.region)) problems.push(`region must look like us-east-1, got '${cfg.region}'`);
   if (!RUNTIME_TRANSPORTS.includes(cfg.runtimeTransport)) problems.push(`runtimeTransport must be one of ${RUNTIME_TRANSPORTS.join(', ')}, got '${cfg.runtimeTransport}'`);
+  if (!['auto', 'namespace', 'none'].includes(cfg.isolation)) problems.push(`isolation must be one of auto, namespace, none, got '${cfg.isolation}'`);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return cfg;
 }

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder } from './channel.js';
 import { InvocationLog } from './logs.js';
 import { RuntimeApiServer } from './runtime-api.js';
+import { inNamespace, TASK_ROOT, type Isolation } from './sandbox.js';
 import type { Logger } from '../core/logger.js';
 
 export type Family = 'node' | 'python' | 'provided';
@@ -49,6 +50,11 @@ export interface RuntimeHost {
    * 'runtime-api': no fd 3, and the bootstraps speak the Runtime API over HTTP as AWS's runtime interface clients do.
    */
   transport?: RuntimeTransport;
+  /**
+   * 'namespace': each environment sees its own sandbox folder as /tmp and its code read-only at /var/task, as on
+   * Lambda (a private mount namespace; needs root). 'none': the code's real path and TMPDIR pointing at the sandbox.
+   */
+  isolation?: Isolation;
 }
 
 export interface Invocation {
@@ -166,6 +172,15 @@ export class Environment {
     this.state = next;
   }
 
+  private get isolated(): boolean {
+    return this.host.isolation === 'namespace';
+  }
+
+  /** Where the function finds its code: /var/task in a namespace, else the unpacked folder itself. */
+  private get taskRoot(): string {
+    return this.isolated ? TASK_ROOT : this.spec.codeDir;
+  }
+
   private env(extra: Record<string, string>): Record<string, string> {
     const s = this.spec;
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
@@ -173,7 +188,8 @@ export class Environment {
       PATH: '/usr/local/bin:/usr/bin:/bin',
       LANG: 'en_US.UTF-8',
       TZ: ':UTC',
-      TMPDIR: this.tmpDir,
+      // In a namespace /tmp is the sandbox itself and, as on Lambda, TMPDIR is unset.
+      ...(this.isolated ? {} : { TMPDIR: this.tmpDir }),
       ...this.host.inherited,
       AWS_LAMBDA_FUNCTION_NAME: s.functionName,
       AWS_LAMBDA_FUNCTION_VERSION: s.version,
@@ -184,7 +200,7 @@ export class Environment {
       AWS_REGION: s.region,
       AWS_DEFAULT_REGION: s.region,
       AWS_EXECUTION_ENV: `AWS_Lambda_${s.runtime}`,
-      LAMBDA_TASK_ROOT: s.codeDir,
+      LAMBDA_TASK_ROOT: this.taskRoot,
       LAMBDA_RUNTIME_DIR: join(this.host.bootstrapDir, s.family),
       _HANDLER: s.handler,
       ...extra,
@@ -211,13 +227,13 @@ export class Environment {
     if (s.family === 'node') {
       cmd = this.host.nodePath;
       args = [`--max-old-space-size=${s.memoryMb}`, join(this.host.bootstrapDir, 'node', 'bootstrap.cjs')];
-      extra.NODE_PATH = `${s.codeDir}/node_modules:${s.codeDir}`;
+      extra.NODE_PATH = `${this.taskRoot}/node_modules:${this.taskRoot}`;
     } else if (s.family === 'python') {
       cmd = this.host.pythonPath;
       args = ['-u', join(this.host.bootstrapDir, 'python', 'bootstrap.py')];
-      Object.assign(extra, { PYTHONPATH: s.codeDir, PYTHONDONTWRITEBYTECODE: '1' });
+      Object.assign(extra, { PYTHONPATH: this.taskRoot, PYTHONDONTWRITEBYTECODE: '1' });
     } else {
-      cmd = join(s.codeDir, 'bootstrap');
+      cmd = join(this.taskRoot, 'bootstrap');
       args = [];
     }
     const wrapper = s.variables.AWS_LAMBDA_EXEC_WRAPPER;
@@ -227,6 +243,7 @@ export class Environment {
     }
     // Its own process group, so that a kill takes the processes the function started with it (Lambda stops the
     // whole sandbox); nothing a function leaves running outlives its environment.
+    if (this.isolated) ({ cmd, args } = inNamespace(this.tmpDir, s.codeDir, cmd, args));
     const proc = spawn(cmd, args, { cwd: s.codeDir, env: this.env(extra), stdio, detached: true });
     this.proc = proc;
     proc.stdout!.on('data', (c: Buffer) => this.output(c));

@@ -10,6 +10,7 @@ import { openSqliteStore } from '../store/sqlite/index.js';
 import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
 import { LogSink } from '../runtime/log-sink.js';
+import { probeNamespaces } from '../runtime/sandbox.js';
 import { InvokeEngine } from '../invoke/engine.js';
 import { openSqliteQueue } from '../queue/sqlite.js';
 import { Poller } from '../queue/poller.js';
@@ -47,8 +48,12 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const code = new CodeStore(join(dataDir, 'code'));
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
+  const isolation = config.isolation === 'none' ? 'none' : probeNamespaces() ? 'namespace' : 'none';
+  if (config.isolation === 'namespace' && isolation === 'none') {
+    throw new Error('isolation is namespace, but this process cannot make mount namespaces (it needs root and util-linux unshare); use auto or none');
+  }
   const pool = new EnvironmentPool(
-    { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport },
+    { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, isolation },
     join(dataDir, 'sandboxes'),
     { maxEnvironments: config.maxEnvironments, maxMemoryMb: config.maxEnvironmentMemoryMb, idleTimeoutMs: config.idleTimeoutMs },
     log,

@@ -1,7 +1,7 @@
 // The `alonzo` CLI, run in-process with captured output against a real server: deploy, invoke, logs, and its error grammar.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -15,7 +15,10 @@ before(async () => {
   s = await startAlonzo();
   dir = mkdtempSync(join(tmpdir(), 'alonzo-cli-'));
 });
-after(() => s.close());
+after(async () => {
+  await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function run(...argv: string[]) {
   let out = '';
