@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder } from './channel.js';
 import { InvocationLog } from './logs.js';
 import { RuntimeApiServer } from './runtime-api.js';
-import { inNamespace, TASK_ROOT, type Isolation } from './sandbox.js';
+import { inNamespace, RUNTIME_ROOT, TASK_ROOT, type Isolation } from './sandbox.js';
 import type { Logger } from '../core/logger.js';
 
 export type Family = 'node' | 'python' | 'provided';
@@ -176,6 +176,11 @@ export class Environment {
     return this.host.isolation === 'namespace';
   }
 
+  /** Where the built-in runtimes are: /var/runtime in a namespace (as on Lambda), else Alonzo's own folder. */
+  private get runtimeDir(): string {
+    return this.isolated ? RUNTIME_ROOT : this.host.bootstrapDir;
+  }
+
   /** Where the function finds its code: /var/task in a namespace, else the unpacked folder itself. */
   private get taskRoot(): string {
     return this.isolated ? TASK_ROOT : this.spec.codeDir;
@@ -201,7 +206,7 @@ export class Environment {
       AWS_DEFAULT_REGION: s.region,
       AWS_EXECUTION_ENV: `AWS_Lambda_${s.runtime}`,
       LAMBDA_TASK_ROOT: this.taskRoot,
-      LAMBDA_RUNTIME_DIR: join(this.host.bootstrapDir, s.family),
+      LAMBDA_RUNTIME_DIR: join(this.runtimeDir, s.family),
       _HANDLER: s.handler,
       ...extra,
       ...s.variables,
@@ -226,11 +231,11 @@ export class Environment {
     }
     if (s.family === 'node') {
       cmd = this.host.nodePath;
-      args = [`--max-old-space-size=${s.memoryMb}`, join(this.host.bootstrapDir, 'node', 'bootstrap.cjs')];
+      args = [`--max-old-space-size=${s.memoryMb}`, join(this.runtimeDir, 'node', 'bootstrap.cjs')];
       extra.NODE_PATH = `${this.taskRoot}/node_modules:${this.taskRoot}`;
     } else if (s.family === 'python') {
       cmd = this.host.pythonPath;
-      args = ['-u', join(this.host.bootstrapDir, 'python', 'bootstrap.py')];
+      args = ['-u', join(this.runtimeDir, 'python', 'bootstrap.py')];
       Object.assign(extra, { PYTHONPATH: this.taskRoot, PYTHONDONTWRITEBYTECODE: '1' });
     } else {
       cmd = join(this.taskRoot, 'bootstrap');
@@ -243,7 +248,7 @@ export class Environment {
     }
     // Its own process group, so that a kill takes the processes the function started with it (Lambda stops the
     // whole sandbox); nothing a function leaves running outlives its environment.
-    if (this.isolated) ({ cmd, args } = inNamespace(this.tmpDir, s.codeDir, cmd, args));
+    if (this.isolated) ({ cmd, args } = inNamespace(this.tmpDir, s.codeDir, this.host.bootstrapDir, cmd, args));
     const proc = spawn(cmd, args, { cwd: s.codeDir, env: this.env(extra), stdio, detached: true });
     this.proc = proc;
     proc.stdout!.on('data', (c: Buffer) => this.output(c));

@@ -17,6 +17,7 @@ exports.handler = async (event, context) => {
   try { fs.writeFileSync(process.env.LAMBDA_TASK_ROOT + '/new-file', 'x'); } catch (e) { roError = e.code; }
   return {
     taskRoot: process.env.LAMBDA_TASK_ROOT,
+    runtimeDir: process.env.LAMBDA_RUNTIME_DIR,
     tmpdir: process.env.TMPDIR ?? null,
     cwd: process.cwd(),
     file: __filename,
@@ -43,6 +44,7 @@ after(() => s?.close());
 test('namespace: the code is at /var/task (cwd, LAMBDA_TASK_ROOT, stack traces) and read-only even for root', async () => {
   const { body } = await call(s.client, 'sb', {});
   assert.equal(body.taskRoot, '/var/task');
+  assert.equal(body.runtimeDir, '/var/runtime/node', 'the built-in runtime is mounted where Lambda keeps it');
   assert.equal(body.cwd, '/var/task');
   assert.equal(body.file, '/var/task/index.js');
   assert.equal(body.tmpdir, null, 'Lambda sets no TMPDIR');
