@@ -552,6 +552,7 @@ function writeDoc(meta) {
   p(`| runs | ${cfg.runs} × ${cfg.seconds} s per target and client count; cold starts ×${cfg.coldRuns}, after reaping ×${cfg.reapedRuns}; Event runs ×${cfg.asyncRuns} of ${cfg.asyncSeconds} s; ${cfg.memEnvs} environments for memory |`);
   p(`| load generator | bench/lib/loadgen.mjs, the same for every target: raw keep-alive HTTP/1.1 over loopback, one request in flight per client. **It runs on the same 2 cores as the targets**, so every figure here is "target + generator on 2 cores"; it used ${fmt(meta.genUs)} µs of CPU per request (median over the warm runs) |`);
   p(`| other work on the machine | ${meta.other} |`);
+  p(`| Alonzo's environment isolation | ${process.env.ALONZO_ISOLATION ?? 'auto'} (as root: a private mount namespace per environment, giving it /var/task, /var/runtime and its own /tmp as on Lambda; it costs ≈ 5 ms of each cold start, which \`ALONZO_ISOLATION=none\` saves) |`);
   p();
   p('Figures are the median of the runs, with the spread (min–max) in brackets. Targets are interleaved within each run (A, B, C, A, B, C…) and the order rotates from run to run, so noise from the machine hits every target alike: compare figures **within this document**, not with another run. The targets below are figures to compare against, not test assertions.');
   p();
