@@ -1,164 +1,36 @@
 // Runs the Python bootstrap against real function fixtures over the fd-3 channel and checks what AWS Lambda's Python runtime would give.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { BOOTSTRAP_DIR, FUNCTION_FIXTURES } from '../helpers/paths.js';
-import { encodeFrame, FrameDecoder, type Frame } from '../../src/runtime/channel.js';
+import { ARN, BootstrapEnv, killLiveEnvs } from '../helpers/bootstrap-env.js';
 
 const BOOTSTRAP = join(BOOTSTRAP_DIR, 'python', 'bootstrap.py');
 // Spawned directly: a pyenv shim on PATH costs ~100 ms per start.
 const PYTHON = '/usr/bin/python3';
-const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:fn';
-const WAIT_MS = 10_000;
 
-// ---- harness: one spawned environment speaking the channel protocol ------------------------------------------------
+// ---- harness: test/helpers/bootstrap-env.ts --------------------------------------------------------------------------
 
-const live = new Set<ChildProcess>();
-after(() => {
-  for (const child of live) child.kill('SIGKILL');
-});
+after(killLiveEnvs);
 
-interface Step {
-  logs: string;
-  frame: Frame;
-  body: string;
-}
-
-interface InvokeOptions {
-  deadlineMs?: number;
-  arn?: string;
-  clientContext?: string | null;
-  identity?: string | null;
-  traceId?: string | null;
-}
-
-class Env {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly channel: Duplex;
-  private readonly queue: Frame[] = [];
-  private waiter: (() => void) | null = null;
-  private seq = 0;
-
-  constructor(fixture: string, handler: string, opts: { python?: string; env?: Record<string, string> } = {}) {
-    const root = join(FUNCTION_FIXTURES, fixture);
-    this.child = spawn(opts.python ?? PYTHON, [BOOTSTRAP], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      // A clean, Lambda-shaped environment: nothing of the test process leaks in.
-      env: {
-        PATH: '/usr/local/bin:/usr/bin:/bin',
-        LANG: 'C.UTF-8',
-        // As the server does: no __pycache__ written into the fixtures (the runtime's own module still caches).
-        PYTHONDONTWRITEBYTECODE: '1',
-        LAMBDA_TASK_ROOT: root,
-        _HANDLER: handler,
-        AWS_LAMBDA_FUNCTION_NAME: 'fn',
-        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
-        AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/fn',
-        AWS_LAMBDA_LOG_STREAM_NAME: '2026/11/21/[$LATEST]0123456789abcdef',
-        AWS_REGION: 'us-east-1',
-        AWS_EXECUTION_ENV: 'AWS_Lambda_python3.11',
-        ALONZO_CHANNEL_FD: '3',
-        ...opts.env,
-      },
-    });
-    live.add(this.child);
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        live.delete(this.child);
-        resolve({ code, signal });
-      });
-    });
-    this.child.stdout!.resume();
-    this.child.stderr!.resume();
-    this.channel = this.child.stdio[3] as Duplex;
-    const decoder = new FrameDecoder();
-    this.channel.on('data', (chunk: Buffer) => {
-      for (const f of decoder.push(chunk)) this.queue.push({ header: f.header, body: Buffer.from(f.body) });
-      this.waiter?.();
-    });
-    this.channel.on('error', () => {});
-  }
-
-  async next(): Promise<Frame> {
-    const deadline = Date.now() + WAIT_MS;
-    while (this.queue.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('timed out waiting for a frame');
-      const gotOne = new Promise<void>((resolve) => (this.waiter = resolve));
-      const exit = this.exited.then(() => 'exit' as const);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), left)));
-      const r = await Promise.race([gotOne, exit, timeout]);
-      clearTimeout(timer);
-      this.waiter = null;
-      if (r === 'exit' && this.queue.length === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        if (this.queue.length === 0) throw new Error('environment exited');
-      }
-    }
-    return this.queue.shift()!;
-  }
-
-  async step(): Promise<Step> {
-    let logs = '';
-    for (;;) {
-      const frame = await this.next();
-      if (frame.header.t === 'log') logs += frame.body.toString();
-      else return { logs, frame, body: frame.body.toString() };
-    }
-  }
-
-  async ready(): Promise<Step> {
-    const s = await this.step();
-    assert.equal(s.frame.header.t, 'ready', `expected ready, got ${JSON.stringify(s.frame.header)}: ${s.body}`);
-    return s;
-  }
-
-  send(event: string, opts: InvokeOptions = {}): string {
-    const id = `00000000-0000-4000-8000-${String(++this.seq).padStart(12, '0')}`;
-    const header = {
-      t: 'invoke',
-      id,
-      deadlineMs: opts.deadlineMs ?? Date.now() + 3000,
-      arn: opts.arn ?? ARN,
-      clientContext: opts.clientContext ?? null,
-      identity: opts.identity ?? null,
-      traceId: opts.traceId ?? null,
-    };
-    this.channel.write(encodeFrame(header, Buffer.from(event)));
-    return id;
-  }
-
-  async invoke(event: string, opts: InvokeOptions = {}): Promise<Step & { id: string }> {
-    const id = this.send(event, opts);
-    return { ...(await this.step()), id };
-  }
-
-  close(): void {
-    this.channel.end();
-  }
-}
+const newEnv = (fixture: string, handler: string, opts: { python?: string; env?: Record<string, string> } = {}) =>
+  new BootstrapEnv(opts.python ?? PYTHON, BOOTSTRAP, fixture, handler, {
+    LANG: 'C.UTF-8',
+    // As the server does: no __pycache__ written into the fixtures (the runtime's own module still caches).
+    PYTHONDONTWRITEBYTECODE: '1',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_python3.11',
+    ...opts.env,
+  });
 
 async function start(fixture: string, handler = 'lambda_function.lambda_handler', opts: { python?: string; env?: Record<string, string> } = {}) {
-  const env = new Env(fixture, handler, opts);
+  const env = newEnv(fixture, handler, opts);
   const init = await env.ready();
   return { env, init };
 }
 
-async function startFailing(fixture: string, handler = 'lambda_function.lambda_handler', python?: string) {
-  const env = new Env(fixture, handler, { python });
-  const s = await env.step();
-  assert.equal(s.frame.header.t, 'init_error', `expected init_error, got ${JSON.stringify(s.frame.header)}: ${s.body}`);
-  const { code } = await env.exited;
-  return { ...s, payload: JSON.parse(s.body), code };
-}
+const startFailing = (fixture: string, handler = 'lambda_function.lambda_handler', python?: string) => newEnv(fixture, handler, { python }).initFailure();
 
 const NBSP = '\u00a0';
 const LAMBDA_WARNING =
@@ -403,7 +275,7 @@ test('sys.exit in the handler exits the process with its code, after its output'
 });
 
 test('sys.exit(0) at import exits before ready', async () => {
-  const env = new Env('python-init-exit', 'lambda_function.lambda_handler');
+  const env = newEnv('python-init-exit', 'lambda_function.lambda_handler');
   await assert.rejects(env.next(), /environment exited/);
   assert.deepEqual(await env.exited, { code: 0, signal: null });
 });
@@ -453,7 +325,7 @@ test('cold start and warm round trip (reported, loosely bounded)', async (t) => 
   const colds: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
-    const env = new Env('python-echo', 'lambda_function.lambda_handler');
+    const env = newEnv('python-echo', 'lambda_function.lambda_handler');
     await env.ready();
     colds.push(performance.now() - t0);
     env.close();
