@@ -327,10 +327,18 @@ async function warmScenarios() {
   if (floorPy) await stopProcess(floorPy);
 }
 
+/** The sandbox's own cost: the same cold start without it (isolation none), interleaved with the sandboxed one. */
 async function coldScenario() {
   say('Scenario 3: cold starts');
   const alonzo = await startAlonzo('cold', { extraArgs: ['--idle-timeout-ms', '500'] });
-  const out = { node: { create: [], first: [], second: [] }, python: { create: [], first: [], second: [] }, reaped: { node: [], python: [] }, floor: { node: [], python: [] } };
+  const bare = await startAlonzo('cold-none', { extraArgs: ['--idle-timeout-ms', '500', '--isolation', 'none'] });
+  const out = {
+    node: { create: [], first: [], second: [], bare: [] },
+    python: { create: [], first: [], second: [], bare: [] },
+    reaped: { node: [], python: [] },
+    floor: { node: [], python: [] },
+    isolation: isolationOf(alonzo),
+  };
   for (let i = 0; i < cfg.coldRuns; i++) {
     for (const [family, spec] of [['node', NODE_ECHO], ['python', PY_ECHO]]) {
       const name = `cold-${family}-${i}`;
@@ -343,15 +351,20 @@ async function coldScenario() {
       out[family].create.push(created.ms);
       out[family].first.push(first.ms);
       out[family].second.push(second.ms);
-      // The floor right after, so the same moment's noise hits both.
+      await createFunction(bare.port, name, { ...spec, files });
+      const unsandboxed = await request({ port: bare.port, path: INVOKE(name), body: PAYLOAD });
+      if (unsandboxed.status !== 200) throw new Error(`cold invoke of ${name} without a sandbox: HTTP ${unsandboxed.status} ${unsandboxed.body}`);
+      out[family].bare.push(unsandboxed.ms);
+      // The floor right after, so the same moment's noise hits all three.
       out.floor[family].push(await floorColdStart(family));
     }
   }
+  await stopProcess(bare);
   for (let i = 0; i < cfg.reapedRuns; i++) {
     for (const family of ['node', 'python']) {
       const name = `cold-${family}-0`;
       // The environment is reaped after 500 ms idle: wait until the server has no child left, then invoke.
-      const gone = await waitFor(() => descendants(alonzo.pid).length === 0, 10_000);
+      const gone = await waitFor(() => environmentsOf(alonzo.pid).envs.length === 0, 10_000);
       if (!gone) R.notes.push('cold start after reaping: an environment was still alive 10 s after its last use.');
       const r = await request({ port: alonzo.port, path: INVOKE(name), body: PAYLOAD });
       if (r.status !== 200) throw new Error(`invoke after reaping ${name}: HTTP ${r.status} ${r.body}`);
@@ -360,6 +373,39 @@ async function coldScenario() {
   }
   await stopProcess(alonzo);
   R.cold = out;
+}
+
+/** The isolation a running server chose, from its start-up log line (`server:isolation`). */
+function isolationOf(h) {
+  const re = /"event":"server:isolation","mode":"(\w+)"/;
+  try {
+    return re.exec(h.startText ?? '')?.[1] ?? re.exec(readFileSync(h.logFile, 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * A server's environments and its idle standby sandboxes. In a sandbox an environment is three processes (the
+ * launcher, the namespace's init, the runtime); a standby launcher waiting for orders has no child yet.
+ */
+function environmentsOf(serverPid) {
+  const all = descendants(serverPid);
+  const parent = new Map(all.map((p) => [p, ppidOf(p)]));
+  const direct = all.filter((p) => parent.get(p) === serverPid);
+  const tree = (root) => all.filter((p) => { for (let q = p; q; q = parent.get(q)) if (q === root) return true; return false; });
+  const standby = direct.filter((p) => cmdline(p).includes('--standby') && tree(p).length === 1);
+  const envs = direct.filter((p) => !standby.includes(p)).map((p) => tree(p));
+  return { envs, standby };
+}
+
+function ppidOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
 }
 
 /** Is the Event path of this build durable? Read from the compiled composition root, since the bench talks HTTP only. */
@@ -439,16 +485,20 @@ async function memoryScenario() {
   const slowPy = { runtime: 'python3.12', handler: 'lambda_function.handler', files: { 'lambda_function.py': 'import time\n\ndef handler(event, context):\n    time.sleep(event["ms"] / 1000)\n    return event\n' } };
   await createFunction(alonzo.port, 'mem-node', slowNode);
   await createFunction(alonzo.port, 'mem-python', slowPy);
+  m.isolation = isolationOf(alonzo);
+  const idle = environmentsOf(alonzo.pid).standby;
+  m.standby = { count: idle.length, rssKb: idle.reduce((s, p) => s + rssKb(p), 0), pssKb: idle.reduce((s, p) => s + pssKb(p), 0) };
   for (const [family, name] of [['node', 'mem-node'], ['python', 'mem-python']]) {
-    const before = new Set(descendants(alonzo.pid));
+    const before = new Set(environmentsOf(alonzo.pid).envs.map((t) => t[0]));
     const rs = await Promise.all(Array.from({ length: m.n }, () => request({ port: alonzo.port, path: INVOKE(name), body: JSON.stringify({ ms: 1500 }) })));
     if (rs.some((r) => r.status !== 200)) throw new Error(`memory warm-up of ${name}: ${rs.map((r) => r.status).join(',')}`);
     await sleep(500);
-    const kids = descendants(alonzo.pid).filter((p) => !before.has(p));
-    m[family] = { count: kids.length, rssKb: kids.reduce((s, p) => s + rssKb(p), 0), pssKb: kids.reduce((s, p) => s + pssKb(p), 0) };
+    const envs = environmentsOf(alonzo.pid).envs.filter((t) => !before.has(t[0]));
+    const procs = envs.flat();
+    m[family] = { count: envs.length, procs: procs.length, rssKb: procs.reduce((s, p) => s + rssKb(p), 0), pssKb: procs.reduce((s, p) => s + pssKb(p), 0) };
   }
   m.serverWithEnvsRss = rssKb(alonzo.pid);
-  m.totalEnvs = descendants(alonzo.pid).length;
+  m.totalEnvs = environmentsOf(alonzo.pid).envs.length;
   await stopProcess(alonzo);
   R.memory = m;
 }
@@ -552,7 +602,7 @@ function writeDoc(meta) {
   p(`| runs | ${cfg.runs} × ${cfg.seconds} s per target and client count; cold starts ×${cfg.coldRuns}, after reaping ×${cfg.reapedRuns}; Event runs ×${cfg.asyncRuns} of ${cfg.asyncSeconds} s; ${cfg.memEnvs} environments for memory |`);
   p(`| load generator | bench/lib/loadgen.mjs, the same for every target: raw keep-alive HTTP/1.1 over loopback, one request in flight per client. **It runs on the same 2 cores as the targets**, so every figure here is "target + generator on 2 cores"; it used ${fmt(meta.genUs)} µs of CPU per request (median over the warm runs) |`);
   p(`| other work on the machine | ${meta.other} |`);
-  p(`| Alonzo's environment isolation | ${process.env.ALONZO_ISOLATION ?? 'auto'} (as root: a private mount namespace per environment, giving it /var/task, /var/runtime and its own /tmp as on Lambda; it costs ≈ 5 ms of each cold start, which \`ALONZO_ISOLATION=none\` saves) |`);
+  p(`| Alonzo's environment isolation | ${R.cold?.isolation ?? R.memory?.isolation ?? process.env.ALONZO_ISOLATION ?? 'auto'} (docs/SECURITY.md; as root, \`sandbox\`: namespaces, a user and cgroups per environment, a minimal root; its cost per cold start is measured in scenario 3) |`);
   p();
   p('Figures are the median of the runs, with the spread (min–max) in brackets. Targets are interleaved within each run (A, B, C, A, B, C…) and the order rotates from run to run, so noise from the machine hits every target alike: compare figures **within this document**, not with another run. The targets below are figures to compare against, not test assertions.');
   p();
@@ -678,6 +728,7 @@ function writeDoc(meta) {
     p(`| p90 of the first invoke | ${fmt(quantile(c.node.first, 0.9), 1)} | ${fmt(quantile(c.python.first, 0.9), 1)} |`);
     p(`| second invoke (warm) | ${ms3(c.node.second)} | ${ms3(c.python.second)} |`);
     p(`| first invoke after the environment was reaped | ${ms3(c.reaped.node)} | ${ms3(c.reaped.python)} |`);
+    p(`| first invoke of a new function **without the sandbox** (\`--isolation none\`, interleaved) | ${ms3(c.node.bare)} | ${ms3(c.python.bare)} |`);
     p(`| floor: spawn + first answer over IPC | ${ms3(c.floor.node)} | ${ms3(c.floor.python)} |`);
     p();
     const over = (f) => {
@@ -685,6 +736,9 @@ function writeDoc(meta) {
       return d > 0 ? `${fmt(d, 1)} ms` : `nothing measurable (${fmt(d, 1)} ms: the noise of this run is larger than the difference)`;
     };
     p(`Cold start over the floor (per pair, median): Node.js ${over('node')}, Python ${over('python')}.`);
+    p();
+    const sandboxCost = (f) => fmt(median(c[f].first.map((x, i) => x - (c[f].bare[i] ?? NaN))), 1);
+    p(`The sandbox's own cost per cold start (isolation \`${c.isolation}\` against \`none\`, per pair, median): Node.js ${sandboxCost('node')} ms, Python ${sandboxCost('python')} ms. It builds the namespaces, the minimal root and the cgroups' limits in a launcher that was started ahead of need (\`standbySandboxes\`); a warm invoke goes through the same channel with or without it.`);
     p();
   }
 
@@ -726,8 +780,9 @@ function writeDoc(meta) {
     if (R.afterLoad) p(`| server after scenarios 1–2 (≈ ${fmt(R.afterLoad.served)} measured invokes), idle 1 s, ${R.afterLoad.envs} warm environments | ${fmt(mb(R.afterLoad.rssKb), 1)} | |`);
     for (const f of ['node', 'python']) {
       const x = mm[f];
-      p(`| one warm ${f === 'node' ? 'Node.js' : 'Python'} environment (${x.count} processes) | ${fmt(mb(x.rssKb / Math.max(1, x.count)), 1)} | ${fmt(mb(x.pssKb / Math.max(1, x.count)), 1)} |`);
+      p(`| one warm ${f === 'node' ? 'Node.js' : 'Python'} environment (mean of ${x.count}; ${x.procs / Math.max(1, x.count)} processes each) | ${fmt(mb(x.rssKb / Math.max(1, x.count)), 1)} | ${fmt(mb(x.pssKb / Math.max(1, x.count)), 1)} |`);
     }
+    if (mm.standby.count) p(`| the standby pool: ${mm.standby.count} sandbox launchers waiting, in all | ${fmt(mb(mm.standby.rssKb), 1)} | ${fmt(mb(mm.standby.pssKb), 1)} |`);
     if (R.floorChildRss) {
       p(`| floor: a bare node child answering over IPC | ${fmt(mb(R.floorChildRss.node), 1)} | ${fmt(mb(R.floorChildRss.nodePss), 1)} |`);
       if (Number.isFinite(R.floorChildRss.python)) p(`| floor: a bare python3 child answering over IPC | ${fmt(mb(R.floorChildRss.python), 1)} | ${fmt(mb(R.floorChildRss.pythonPss), 1)} |`);

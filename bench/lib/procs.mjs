@@ -35,7 +35,7 @@ export function startProcess(name, cmd, args, { cwd, env, logFile, ready, probe,
       clearTimeout(timer);
       proc.stdout.removeAllListeners('data');
       proc.stdout.resume();
-      resolve({ ...entry, entry, pid: proc.pid, info: r });
+      resolve({ ...entry, entry, pid: proc.pid, info: r, logFile, startText: text });
     };
     proc.stdout.on('data', (c) => {
       text += c.toString();

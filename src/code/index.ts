@@ -27,6 +27,13 @@ export class CodeStore {
     // would make every function's index.js load as an ES module.
     const stop = join(root, 'package.json');
     if (!existsSync(stop)) writeFileSync(stop, '{}\n');
+    // A package folder appears only by an atomic rename once its unpacking is complete (see save), so a folder named
+    // by its hash is whole; what an interrupted unpack left is removed here.
+    for (const name of readdirSync(root)) {
+      if (!name.startsWith('.tmp-')) continue;
+      makeWritable(join(root, name));
+      rmSync(join(root, name), { recursive: true, force: true });
+    }
   }
 
   dirFor(hex: string): string {

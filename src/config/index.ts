@@ -32,11 +32,15 @@ export interface Config {
   /** How the built-in Node and Python runtimes talk to the server: the private fd-3 channel or the Lambda Runtime API. */
   runtimeTransport: RuntimeTransport;
   /**
-   * How environments see the filesystem: 'namespace' gives each its own /tmp and its code read-only at /var/task, as
-   * on Lambda (needs root and util-linux `unshare`); 'none' leaves them on the host's paths (TMPDIR points at a
-   * folder of their own); 'auto' takes 'namespace' where it works.
+   * How environments are isolated (docs/SECURITY.md): 'sandbox' (root: namespaces, a user and cgroups of their own, a
+   * minimal filesystem), 'userns' (without root: the same namespaces in a user namespace, no cgroups), 'none' (plain
+   * processes on the host's paths); 'auto' takes the strongest that works here and says what it lacks.
    */
-  isolation: 'auto' | 'namespace' | 'none';
+  isolation: 'auto' | 'sandbox' | 'userns' | 'none';
+  /** The unprivileged user ids sandboxes run as, one per sandbox: FIRST-LAST. */
+  sandboxUids: string;
+  /** Sandbox launchers kept started ahead of need (isolation 'sandbox'), so that a cold start does not wait for one. */
+  standbySandboxes: number;
 }
 
 export type RuntimeTransport = 'channel' | 'runtime-api';
@@ -67,6 +71,9 @@ export const DEFAULTS: Config = {
   // Python 64 vs 40 ms (importing http.client).
   runtimeTransport: 'channel',
   isolation: 'auto',
+  // Far above the ids of real users and of the usual container subuid ranges (100000-165535).
+  sandboxUids: '3000000-3999999',
+  standbySandboxes: 2,
 };
 
 /** Environment variable for each setting: ALONZO_ + the key in SCREAMING_SNAKE_CASE. */
@@ -99,7 +106,7 @@ export function resolveConfig(flags: Partial<Record<keyof Config, unknown>> = {}
   if (!/^\d{12}$/.test(cfg.accountId)) problems.push(`accountId must be 12 digits, got '${cfg.accountId}'`);
   if (!/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(cfg.region)) problems.push(`region must look like us-east-1, got '${cfg.region}'`);
   if (!RUNTIME_TRANSPORTS.includes(cfg.runtimeTransport)) problems.push(`runtimeTransport must be one of ${RUNTIME_TRANSPORTS.join(', ')}, got '${cfg.runtimeTransport}'`);
-  if (!['auto', 'namespace', 'none'].includes(cfg.isolation)) problems.push(`isolation must be one of auto, namespace, none, got '${cfg.isolation}'`);
+  if (!['auto', 'sandbox', 'userns', 'none'].includes(cfg.isolation)) problems.push(`isolation must be one of auto, sandbox, userns, none, got '${cfg.isolation}'`);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return cfg;
 }

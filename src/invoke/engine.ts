@@ -191,6 +191,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       handler: s.Handler ?? '',
       codeDir: this.d.code.dirFor(Buffer.from(v.codeSha256, 'base64').toString('hex')),
       memoryMb: s.MemorySize,
+      ephemeralMb: s.EphemeralStorage?.Size ?? 512,
       timeoutS: s.Timeout,
       variables: s.Environment?.Variables ?? {},
       logGroup: s.LoggingConfig.LogGroup,

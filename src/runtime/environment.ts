@@ -4,15 +4,13 @@
 // `to()`, which refuses what the current state does not allow. Every environment is served the Lambda Runtime API
 // over HTTP (`AWS_LAMBDA_RUNTIME_API`); the built-in Node and Python runtimes also get the private fd-3 channel unless
 // the server runs with runtimeTransport 'runtime-api' (see RuntimeHost.transport for what the two mean together).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import { encodeFrame, FrameDecoder } from './channel.js';
+import { encodeFrame, FrameDecoder, FrameError } from './channel.js';
 import { InvocationLog } from './logs.js';
 import { RuntimeApiServer } from './runtime-api.js';
-import { inNamespace, RUNTIME_ROOT, TASK_ROOT, type Isolation } from './sandbox.js';
+import type { Supervised, Supervisor } from './supervisor/types.js';
 import type { Logger } from '../core/logger.js';
 
 export type Family = 'node' | 'python' | 'provided';
@@ -28,6 +26,8 @@ export interface EnvironmentSpec {
   handler: string;
   codeDir: string;
   memoryMb: number;
+  /** EphemeralStorage: the size of the environment's /tmp. */
+  ephemeralMb: number;
   timeoutS: number;
   variables: Record<string, string>;
   logGroup: string;
@@ -39,8 +39,10 @@ export interface RuntimeHost {
   nodePath: string;
   pythonPath: string;
   bootstrapDir: string;
-  /** Pass-through credentials and such from the server's own environment. */
+  /** Variables every environment gets besides Lambda's own (proxy settings); never the server's credentials. */
   inherited: Record<string, string>;
+  /** Starts, measures and stops environments' processes, in a sandbox where the machine allows one. */
+  supervisor: Supervisor;
   /**
    * 'channel' (the default): a Node or Python environment gets fd 3 and, like every environment, a Runtime API. The
    * first of the two to hear from the process during init carries its invocations: normally the bootstrap's channel
@@ -50,11 +52,6 @@ export interface RuntimeHost {
    * 'runtime-api': no fd 3, and the bootstraps speak the Runtime API over HTTP as AWS's runtime interface clients do.
    */
   transport?: RuntimeTransport;
-  /**
-   * 'namespace': each environment sees its own sandbox folder as /tmp and its code read-only at /var/task, as on
-   * Lambda (a private mount namespace; needs root). 'none': the code's real path and TMPDIR pointing at the sandbox.
-   */
-  isolation?: Isolation;
 }
 
 export interface Invocation {
@@ -112,7 +109,14 @@ const SIGNAL_NAMES: Partial<Record<NodeJS.Signals, string>> = {
   SIGUSR2: 'user defined signal 2',
 };
 const INIT_TIMEOUT_MS = 10_000;
-const MEMORY_POLL_MS = 50;
+/**
+ * The largest frame the channel takes from a runtime: a result just over the 6 MB response limit must still arrive
+ * whole to be answered Function.ResponseSizeTooLarge; anything larger is refused before it is buffered.
+ */
+const MAX_FRAME = 16 * 1024 * 1024;
+/** Error types come from the runtime (untrusted): they go into a header and a log line only if they look like one. */
+const ERROR_TYPE = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const safeErrorType = (t: unknown, fallback = 'Runtime.Unknown'): string => (typeof t === 'string' && ERROR_TYPE.test(t) ? t : fallback);
 
 let nextId = 0;
 
@@ -132,12 +136,12 @@ export class Environment {
   private readonly streamId = randomBytes(16).toString('hex');
   state: EnvState = 'starting';
   lastUsed = Date.now();
-  private proc?: ChildProcess;
+  private proc?: Supervised;
   private channel?: Socket;
   private api?: RuntimeApiServer;
   /** What carries this environment's invocations: decided by the first message of init (see RuntimeHost.transport). */
   private via?: 'channel' | 'runtime-api';
-  private decoder = new FrameDecoder();
+  private decoder = new FrameDecoder({ maxFrameBytes: MAX_FRAME });
   private initOutput: Buffer[] = [];
   private initStarted = 0;
   /** Reported on the first invocation only (a cold start). */
@@ -149,7 +153,6 @@ export class Environment {
   private oomKilled = false;
   private stderrTail = '';
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
-  private groupKilled = false;
   readonly tmpDir: string;
   /** The request waiting on this environment's init, for the messages of an init that dies. */
   pendingInitRequestId?: string;
@@ -172,18 +175,14 @@ export class Environment {
     this.state = next;
   }
 
-  private get isolated(): boolean {
-    return this.host.isolation === 'namespace';
-  }
-
-  /** Where the built-in runtimes are: /var/runtime in a namespace (as on Lambda), else Alonzo's own folder. */
+  /** Where the built-in runtimes are: /var/runtime in a sandbox (as on Lambda), else Alonzo's own folder. */
   private get runtimeDir(): string {
-    return this.isolated ? RUNTIME_ROOT : this.host.bootstrapDir;
+    return this.host.supervisor.runtimeRoot ?? this.host.bootstrapDir;
   }
 
-  /** Where the function finds its code: /var/task in a namespace, else the unpacked folder itself. */
+  /** Where the function finds its code: /var/task in a sandbox, else the unpacked folder itself. */
   private get taskRoot(): string {
-    return this.isolated ? TASK_ROOT : this.spec.codeDir;
+    return this.host.supervisor.taskRoot ?? this.spec.codeDir;
   }
 
   private env(extra: Record<string, string>): Record<string, string> {
@@ -193,8 +192,6 @@ export class Environment {
       PATH: '/usr/local/bin:/usr/bin:/bin',
       LANG: 'en_US.UTF-8',
       TZ: ':UTC',
-      // In a namespace /tmp is the sandbox itself and, as on Lambda, TMPDIR is unset.
-      ...(this.isolated ? {} : { TMPDIR: this.tmpDir }),
       ...this.host.inherited,
       AWS_LAMBDA_FUNCTION_NAME: s.functionName,
       AWS_LAMBDA_FUNCTION_VERSION: s.version,
@@ -215,20 +212,15 @@ export class Environment {
 
   /** Spawns the process; init completes when it reports ready (or fails). */
   async start(): Promise<void> {
-    mkdirSync(this.tmpDir, { recursive: true });
     this.initStarted = performance.now();
     const s = this.spec;
     let cmd: string;
     let args: string[];
-    const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
     // Served alongside the channel too (see RuntimeHost.transport): listening costs ~0.2 ms of a ~40 ms cold start.
     this.api = new RuntimeApiServer(this);
     const extra: Record<string, string> = { AWS_LAMBDA_RUNTIME_API: await this.api.listen() };
     const channel = s.family !== 'provided' && (this.host.transport ?? 'channel') === 'channel';
-    if (channel) {
-      extra.ALONZO_CHANNEL_FD = '3';
-      stdio.push('pipe');
-    }
+    if (channel) extra.ALONZO_CHANNEL_FD = '3';
     if (s.family === 'node') {
       cmd = this.host.nodePath;
       args = [`--max-old-space-size=${s.memoryMb}`, join(this.runtimeDir, 'node', 'bootstrap.cjs')];
@@ -246,29 +238,30 @@ export class Environment {
       args = [cmd, ...args];
       cmd = wrapper;
     }
-    // Its own process group, so that a kill takes the processes the function started with it (Lambda stops the
-    // whole sandbox); nothing a function leaves running outlives its environment.
-    if (this.isolated) ({ cmd, args } = inNamespace(this.tmpDir, s.codeDir, this.host.bootstrapDir, cmd, args));
-    const proc = spawn(cmd, args, { cwd: s.codeDir, env: this.env(extra), stdio, detached: true });
+    // The supervisor stops everything the environment started with it (Lambda stops the whole sandbox): nothing a
+    // function leaves running outlives its environment.
+    const proc = this.host.supervisor.launch({ cmd, args, env: this.env(extra), channel, sandboxDir: this.tmpDir, codeDir: s.codeDir, memoryMb: s.memoryMb, ephemeralMb: s.ephemeralMb });
     this.proc = proc;
-    proc.stdout!.on('data', (c: Buffer) => this.output(c));
-    proc.stderr!.on('data', (c: Buffer) => {
+    proc.stdout.on('data', (c: Buffer) => this.output(c));
+    proc.stderr.on('data', (c: Buffer) => {
       this.stderrTail = (this.stderrTail + c.toString('latin1')).slice(-2048);
       this.output(c);
     });
-    if (stdio.length === 4) {
-      const ch = proc.stdio[3] as Socket;
+    if (proc.channel) {
+      const ch = proc.channel;
       this.channel = ch;
       ch.on('data', (chunk: Buffer) => {
-        for (const f of this.decoder.push(chunk)) this.frame(f.header, f.body);
+        let frames;
+        try {
+          frames = this.decoder.push(chunk);
+        } catch (e) {
+          return this.channelBroken(e as FrameError);
+        }
+        for (const f of frames) this.frame(f.header, f.body);
       });
       ch.on('error', () => undefined);
     }
-    proc.on('error', (e) => {
-      this.output(Buffer.from(`${e.message}\n`));
-      this.exited(127, null);
-    });
-    proc.on('exit', (code, signal) => this.exited(code, signal));
+    proc.onExit((code, signal) => this.exited(code, signal));
     setTimeout(() => {
       if (this.state === 'starting') this.initFailed('Sandbox.Timedout', `Init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`);
     }, Math.max(INIT_TIMEOUT_MS, s.timeoutS * 1000)).unref();
@@ -282,21 +275,39 @@ export class Environment {
 
   // ---- messages from the runtime (channel frames or Runtime API calls) ----
 
-  frame(header: { t: string; id?: string; errorType?: string }, body: Buffer): void {
+  frame(header: { t: unknown; id?: unknown; errorType?: unknown }, body: Buffer): void {
+    const id = typeof header.id === 'string' ? header.id : undefined;
     switch (header.t) {
       case 'log':
         return this.output(body);
       case 'ready':
         return this.initDone('channel');
       case 'init_error':
-        return this.initError(header.errorType ?? 'Runtime.Unknown', body);
+        return this.initError(safeErrorType(header.errorType), body);
       case 'result':
-        this.finish(header.id, 'result', body);
+        this.finish(id, 'result', body);
         return;
       case 'error':
-        this.finish(header.id, 'error', body, header.errorType);
+        this.finish(id, 'error', body, safeErrorType(header.errorType));
         return;
     }
+  }
+
+  /**
+   * Bytes on the channel that are not a frame, or a frame over the limit: the channel cannot be read any further, so
+   * the environment ends (the server is unharmed). A frame too large while an invocation runs is a response too large,
+   * as AWS answers one; anything else ends as the runtime's exit.
+   */
+  private channelBroken(e: FrameError): void {
+    this.log.warn('environment:bad-frame', { fn: this.spec.functionName, error: e.message });
+    this.channel?.removeAllListeners('data');
+    this.channel?.destroy();
+    if (this.pending && /exceeds/.test(e.message)) {
+      const errorType = 'Function.ResponseSizeTooLarge';
+      this.complete('error', Buffer.from(JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE} bytes).`, errorType })), errorType, true, 'error');
+      this.to('failed');
+    }
+    this.kill();
   }
 
   initDone(via: 'channel' | 'runtime-api'): void {
@@ -368,9 +379,9 @@ export class Environment {
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exitInfo) return;
     this.exitInfo = { code, signal };
-    // Whatever the function started goes with its runtime; after this the group id may be reused, so no more kills.
+    // Whatever the function started goes with its runtime.
     this.kill();
-    this.groupKilled = true;
+    this.proc?.dispose();
     this.channel?.destroy();
     this.api?.close();
     const reason = this.oomKilled
@@ -380,7 +391,7 @@ export class Environment {
         : code === 0
           ? 'Runtime exited without providing a reason'
           : `Runtime exited with error: exit status ${code}`;
-    const oom = this.oomKilled || /heap out of memory|MemoryError/.test(this.stderrTail);
+    const oom = this.oomKilled || !!this.proc?.outOfMemory() || /heap out of memory|MemoryError/.test(this.stderrTail);
     const errorType = oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
     if (this.state === 'starting') {
       this.failInit(errorType, Buffer.from(JSON.stringify({ errorType, errorMessage: `RequestId: ${this.pendingInitRequestId ?? ''} Error: ${reason}` })));
@@ -394,36 +405,20 @@ export class Environment {
   }
 
   /**
-   * The process's peak RSS (VmHWM) for the REPORT line. Reading /proc on every invoke was 20% of the server's time on
-   * the warm path, so a quick invocation reuses a reading less than a second old; a slower one (≥ 50 ms, where
-   * the read is noise) or an old reading reads again. VmHWM only grows, so a reused value is at most a second stale.
+   * Max Memory Used for the REPORT line: the highest memory of the environment's processes seen so far (every process,
+   * through the supervisor). A quick invocation (< 50 ms) reuses a reading less than a second old: reading on every
+   * invoke was 20% of the server's time on the warm path.
    */
   private maxMemoryMb(durationMs = Infinity): number {
-    const pid = this.proc?.pid;
-    if (!pid || this.exitInfo) return this.lastMaxMb;
+    if (!this.proc || this.exitInfo) return this.lastMaxMb;
     const now = performance.now();
     if (durationMs < 50 && now - this.lastMaxReadAt < 1000) return this.lastMaxMb;
     this.lastMaxReadAt = now;
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-      const m = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (m) this.lastMaxMb = Math.max(this.lastMaxMb, Math.ceil(Number(m[1]) / 1024));
-    } catch {
-      // the process is gone
-    }
+    this.lastMaxMb = Math.max(this.lastMaxMb, Math.ceil(this.proc.memoryMb()));
     return this.lastMaxMb;
   }
   private lastMaxMb = 0;
   private lastMaxReadAt = -Infinity;
-
-  private rssMb(): number {
-    try {
-      const statm = readFileSync(`/proc/${this.proc!.pid}/statm`, 'latin1');
-      return (Number(statm.split(' ')[1]) * 4096) / 1048576;
-    } catch {
-      return 0;
-    }
-  }
 
   /** Runs one invocation. Init errors, crashes, timeouts and OOM all come back as an error Outcome. */
   async invoke(inv: Invocation): Promise<Outcome> {
@@ -444,16 +439,17 @@ export class Environment {
     return new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => this.timedOut(), timeoutMs);
       const p: Pending = { inv, log, started: performance.now(), deadline, timer, resolve };
-      // Without a cgroup, memory is enforced by watching RSS while the invocation runs.
+      // MemorySize is enforced by watching the memory of every process of the environment while the invocation runs
+      // (the kernel's hard limit, where there is a cgroup, also makes room for the tmpfs /tmp).
       p.memTimer = setInterval(() => {
-        const rss = this.rssMb();
+        const rss = this.proc!.memoryMb();
         // Also the REPORT line's Max Memory Used when the process is gone before the end (crash, OOM kill).
         if (rss > this.lastMaxMb) this.lastMaxMb = Math.ceil(rss);
         if (rss > this.spec.memoryMb) {
           this.oomKilled = true;
           this.kill();
         }
-      }, MEMORY_POLL_MS);
+      }, this.proc!.memoryPollMs);
       p.memTimer.unref();
       this.pending = p;
       if (this.via === 'channel') {
@@ -481,18 +477,12 @@ export class Environment {
   }
 
   kill(): void {
-    const pid = this.proc?.pid;
-    if (pid === undefined || this.groupKilled) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // the group is gone; the leader may still need reaping
-      try {
-        this.proc?.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    this.proc?.kill();
+  }
+
+  /** Whether a Runtime API connection from 127.0.0.1:`remotePort` comes from this environment's own processes. */
+  owns(remotePort: number, localPort: number): boolean {
+    return !!this.proc && !this.exitInfo && this.proc.owns(remotePort, localPort);
   }
 
   /** Stops an idle environment (reaped, evicted, or the server shutting down). */

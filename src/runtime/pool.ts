@@ -1,5 +1,4 @@
 // The environments of every function version: reuse a warm one, start a new one within the machine's caps, reap idle ones.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Environment, type EnvironmentSpec, type RuntimeHost } from './environment.js';
 import type { Logger } from '../core/logger.js';
@@ -177,7 +176,7 @@ export class EnvironmentPool {
     this.total--;
     this.memoryInUse -= env.spec.memoryMb;
     if (keepSandbox && this.pools.get(pool.key) === pool) pool.spareSandboxes.push(env.tmpDir);
-    else rmSync(env.tmpDir, { recursive: true, force: true });
+    else this.host.supervisor.releaseSandbox(env.tmpDir);
     if (pool.all.size === 0 && pool.spareSandboxes.length === 0 && pool.provisioned === 0) this.pools.delete(pool.key);
     if (env.provisioned && pool.provisioned > 0 && this.pools.get(pool.key) === pool && !this.closed) this.topUp(pool);
     this.wakeOne();
@@ -219,7 +218,7 @@ export class EnvironmentPool {
         pool.idle = pool.idle.filter((e) => e !== env);
         this.total--;
         this.memoryInUse -= env.spec.memoryMb;
-        rmSync(env.tmpDir, { recursive: true, force: true });
+        this.host.supervisor.releaseSandbox(env.tmpDir);
       }
     }
   }
@@ -232,7 +231,7 @@ export class EnvironmentPool {
         this.stopEnv(env);
         this.forget(env);
       }
-      for (const dir of pool.spareSandboxes) rmSync(dir, { recursive: true, force: true });
+      for (const dir of pool.spareSandboxes) this.host.supervisor.releaseSandbox(dir);
       this.pools.delete(key);
     }
   }
@@ -262,8 +261,8 @@ export class EnvironmentPool {
     for (const env of all) this.stopEnv(env);
     for (const w of this.waiters) w();
     for (const pool of this.pools.values()) {
-      for (const env of pool.all) rmSync(env.tmpDir, { recursive: true, force: true });
-      for (const dir of pool.spareSandboxes) rmSync(dir, { recursive: true, force: true });
+      for (const env of pool.all) this.host.supervisor.releaseSandbox(env.tmpDir);
+      for (const dir of pool.spareSandboxes) this.host.supervisor.releaseSandbox(dir);
     }
     this.pools.clear();
   }

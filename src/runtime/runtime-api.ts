@@ -9,16 +9,33 @@
 // invocation, with it none (test/invoke/transport-parity.test.ts keeps checking). At init the same race was not seen
 // in 400 cold starts; the first GET next waits the same turn anyway, for the same reason.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Environment, Invocation } from './environment.js';
+import { safeErrorType } from './environment.js';
 
 const PREFIX = '/2018-06-01/runtime';
+/** AWS's limit on a response or error payload (interop.MaxPayloadSize in AWS's runtime interface emulator). */
+export const MAX_PAYLOAD = 6 * 1024 * 1024 + 100;
+const TOO_LARGE = `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`;
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** Reads a body up to `limit` bytes; past it, stops keeping bytes and answers undefined (nothing large is buffered). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      if (over) return;
+      size += c.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -32,46 +49,73 @@ function asciiJson(text: string): string {
   return text.replace(/[\r\n]/g, ' ').replace(/[^\t\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+/** Every error as AWS's runtime API renders it: `{"errorMessage","errorType"}` and a trailing newline. */
+function json(res: ServerResponse, status: number, body: unknown, close = false): void {
+  const text = `${JSON.stringify(body)}\n`;
+  const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
+  if (close) headers.Connection = 'close';
+  res.writeHead(status, headers);
   res.end(text);
 }
 
+/** AWS's 403 for a call the runtime's state does not allow ("State transition from Ready to InitError failed…"). */
+function refused(res: ServerResponse, from: string, to: string): void {
+  json(res, 403, { errorMessage: `State transition from ${from} to ${to} failed for runtime. Error: State transition is not allowed`, errorType: 'InvalidStateTransition' });
+}
+
+const ROUTES: [RegExp, string][] = [
+  [/^\/2018-06-01\/runtime\/invocation\/next$/, 'GET'],
+  [/^\/2018-06-01\/runtime\/invocation\/[^/]+\/(response|error)$/, 'POST'],
+  [/^\/2018-06-01\/runtime\/init\/error$/, 'POST'],
+];
+
 export class RuntimeApiServer {
   private server: Server;
-  /** A `next` long poll waiting for the next invocation. */
-  private waiting?: ServerResponse;
+  /** `next` long polls waiting for the next invocation, oldest first (AWS's emulator lets several wait, and serves the oldest). */
+  private waiting: ServerResponse[] = [];
   /**
    * The invocation last handed out, by identity: an async retry runs again with the same request id, often on the same
    * warm environment, and must still be delivered.
    */
   private delivered?: Invocation;
+  /** The runtime reported an init error: its state is InitError and nothing more is allowed. */
+  private initErrored = false;
+  /** Whether each connection comes from the environment's own processes (checked once per connection). */
+  private trusted = new WeakMap<Socket, boolean>();
+  private port = 0;
 
   constructor(private readonly env: Environment) {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     this.server.keepAliveTimeout = 0;
+    // A runtime sends small headers; Node's default (16 KiB) applies, and a slow sender is cut off.
+    this.server.headersTimeout = 10_000;
   }
 
   listen(): Promise<string> {
     return new Promise((resolve) => {
-      this.server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(this.server.address() as AddressInfo).port}`));
+      this.server.listen(0, '127.0.0.1', () => {
+        this.port = (this.server.address() as AddressInfo).port;
+        resolve(`127.0.0.1:${this.port}`);
+      });
     });
   }
 
-  /** An invocation is pending: hand it to the waiting long poll, if the runtime is already asking. */
+  /** An invocation is pending: hand it to the oldest waiting long poll, if the runtime is already asking. */
   dispatch(): void {
-    if (this.waiting) {
-      const res = this.waiting;
-      this.waiting = undefined;
+    while (this.waiting.length) {
+      const res = this.waiting.shift()!;
+      if (res.destroyed || res.socket?.destroyed) continue;
       this.deliver(res);
+      return;
     }
   }
 
   private deliver(res: ServerResponse): void {
     const inv = this.env.currentInvocation();
-    if (!inv || this.delivered === inv) {
-      this.waiting = res;
+    // Between invocations, or after a response, `next` waits. While an invocation runs without an answer yet, AWS
+    // hands the same invocation out again.
+    if (!inv || (this.delivered === inv && this.env.state !== 'busy')) {
+      this.waiting.push(res);
       return;
     }
     this.delivered = inv;
@@ -88,11 +132,45 @@ export class RuntimeApiServer {
     res.end(inv.payload);
   }
 
+  /** Only the environment's own processes may speak for its runtime: any other local process is refused. */
+  private fromEnvironment(socket: Socket): boolean {
+    let ok = this.trusted.get(socket);
+    if (ok === undefined) {
+      ok = socket.remoteAddress === '127.0.0.1' && socket.remotePort !== undefined && this.env.owns(socket.remotePort, this.port);
+      this.trusted.set(socket, ok);
+    }
+    return ok;
+  }
+
+  /** The runtime state's name as AWS's emulator words it. */
+  private stateName(): string {
+    if (this.initErrored) return 'InitError';
+    if (this.env.state === 'starting') return 'Started';
+    return this.env.state === 'busy' && this.env.currentInvocation() ? 'Running' : 'Ready';
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.fromEnvironment(req.socket)) {
+      json(res, 403, { errorMessage: 'This Runtime API serves its own execution environment only.', errorType: 'AccessDenied' }, true);
+      req.socket.destroySoon();
+      return;
+    }
     const url = req.url ?? '';
-    const body = await readBody(req);
+    const route = ROUTES.find(([re]) => re.test(url));
+    if (!route) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      res.end('404 page not found\n');
+      return;
+    }
+    if (req.method !== route[1]) {
+      res.writeHead(405, { Allow: route[1], 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    const body = await readBody(req, route[1] === 'GET' ? 65_536 : MAX_PAYLOAD);
     if (!this.env.servesRuntimeApi()) return this.forbidden(res);
-    if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) {
+    if (req.method === 'GET') {
+      if (this.initErrored) return refused(res, 'InitError', 'Ready');
       if (this.env.state !== 'starting') return this.deliver(res);
       // The first `next` is the end of init (after the init's log lines are in).
       setImmediate(() => {
@@ -103,32 +181,44 @@ export class RuntimeApiServer {
       return;
     }
     await new Promise((ok) => setImmediate(ok));
-    if (req.method === 'POST' && url === `${PREFIX}/init/error`) {
-      const type = String(req.headers['lambda-runtime-function-error-type'] ?? 'Runtime.Unknown');
+    if (url === `${PREFIX}/init/error`) {
+      if (this.env.state !== 'starting' || this.initErrored) return refused(res, this.stateName(), 'InitError');
+      if (!body) return json(res, 413, { errorMessage: TOO_LARGE, errorType: 'RequestEntityTooLarge' }, true);
+      const type = safeErrorType(req.headers['lambda-runtime-function-error-type']);
+      this.initErrored = true;
       this.env.initError(type, body.length ? body : Buffer.from(JSON.stringify({ errorType: type, errorMessage: '' })));
       return json(res, 202, { status: 'OK' });
     }
-    const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url);
-    if (req.method === 'POST' && m) {
-      const id = decodeURIComponent(m[1]);
-      let ok: boolean;
-      if (m[2] === 'response') ok = this.env.finish(id, 'result', body);
-      else {
-        const type = String(req.headers['lambda-runtime-function-error-type'] ?? '');
-        let payload = body;
-        let errorType = type || 'Unhandled';
-        try {
-          const parsed = JSON.parse(body.toString('utf8'));
-          if (parsed && typeof parsed.errorType === 'string') errorType = parsed.errorType;
-        } catch {
-          payload = Buffer.from(JSON.stringify({ errorType, errorMessage: body.toString('utf8') }));
-        }
-        ok = this.env.finish(id, 'error', payload, errorType);
-      }
-      if (!ok) return json(res, 400, { errorMessage: `Invalid request ID: ${id}`, errorType: 'InvalidRequestID' });
-      return json(res, 202, { status: 'OK' });
+    const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url)!;
+    let id: string;
+    try {
+      id = decodeURIComponent(m[1]);
+    } catch {
+      id = m[1];
     }
-    json(res, 404, { errorMessage: `Unknown Runtime API path: ${req.method} ${url}`, errorType: 'InvalidPath' });
+    const current = this.env.currentInvocation();
+    // The request id is checked before anything else, as AWS's emulator does: an old, unknown or already answered one is a 400.
+    if (!current || current.requestId !== id || this.delivered !== current) return json(res, 400, { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' });
+    if (!body) {
+      // Too large: the invoker gets AWS's Function.ResponseSizeTooLarge, the runtime a 413; nothing was kept.
+      const errorType = 'Function.ResponseSizeTooLarge';
+      this.env.finish(id, 'error', Buffer.from(JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`, errorType })), errorType);
+      return json(res, 413, { errorMessage: TOO_LARGE, errorType: 'RequestEntityTooLarge' }, true);
+    }
+    if (m[2] === 'response') this.env.finish(id, 'result', body);
+    else {
+      const type = safeErrorType(req.headers['lambda-runtime-function-error-type'], '');
+      let payload = body;
+      let errorType = type || 'Unhandled';
+      try {
+        const parsed = JSON.parse(body.toString('utf8'));
+        if (parsed && typeof parsed.errorType === 'string') errorType = safeErrorType(parsed.errorType, errorType);
+      } catch {
+        payload = Buffer.from(JSON.stringify({ errorType, errorMessage: body.toString('utf8') }));
+      }
+      this.env.finish(id, 'error', payload, errorType);
+    }
+    return json(res, 202, { status: 'OK' });
   }
 
   /** AWS's answer to a call its runtime state does not allow; here, the environment's runtime already uses the channel. */
@@ -140,7 +230,8 @@ export class RuntimeApiServer {
   }
 
   close(): void {
-    this.waiting?.destroy();
+    for (const w of this.waiting) w.destroy();
+    this.waiting = [];
     this.server.closeAllConnections();
     this.server.close();
   }

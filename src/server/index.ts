@@ -3,14 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { resolveConfig, type Config } from '../config/index.js';
 import { createLogger } from '../core/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
 import { LogSink } from '../runtime/log-sink.js';
-import { probeNamespaces } from '../runtime/sandbox.js';
+import { chooseSupervisor } from './supervisor.js';
 import { InvokeEngine } from '../invoke/engine.js';
 import { openSqliteQueue } from '../queue/sqlite.js';
 import { Poller } from '../queue/poller.js';
@@ -32,13 +32,15 @@ const ASYNC_CONCURRENCY = 32;
 /** On shutdown, how long running async events get to finish before they are left to run again at the next start. */
 const ASYNC_GRACE_MS = 3000;
 
-/** Credentials and proxies a function may need to reach AWS (or a local stand-in), passed through as `sam local` does. */
-const PASS_THROUGH = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
+/** Proxy settings a function may need to reach the network; never the server's own credentials or other secrets. */
+const PASS_THROUGH = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
 
 export async function startServer(overrides: Partial<Config> = {}): Promise<RunningServer> {
   const config = resolveConfig(overrides);
   const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // The data dir holds every function's code and variables: the server's alone.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   const log = createLogger(config.logLevel);
   const account = { region: config.region, accountId: config.accountId };
   const store = openSqliteStore(dataDir);
@@ -48,12 +50,9 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const code = new CodeStore(join(dataDir, 'code'));
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
-  const isolation = config.isolation === 'none' ? 'none' : probeNamespaces() ? 'namespace' : 'none';
-  if (config.isolation === 'namespace' && isolation === 'none') {
-    throw new Error('isolation is namespace, but this process cannot make mount namespaces (it needs root and util-linux unshare); use auto or none');
-  }
+  const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), [config.nodePath, config.pythonPath], BOOTSTRAP_DIR, log);
   const pool = new EnvironmentPool(
-    { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, isolation },
+    { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, supervisor },
     join(dataDir, 'sandboxes'),
     { maxEnvironments: config.maxEnvironments, maxMemoryMb: config.maxEnvironmentMemoryMb, idleTimeoutMs: config.idleTimeoutMs },
     log,
@@ -106,6 +105,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
         // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
         await poller!.stop(ASYNC_GRACE_MS);
         await invoker.close();
+        supervisor.close();
         await poller!.drain();
         await asyncInvoke.close();
         await store.close();

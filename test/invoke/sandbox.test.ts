@@ -35,8 +35,8 @@ async function call(client: LambdaClient, name: string, event: object) {
 
 let s: TestServer;
 before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('this test needs root: mount namespaces (isolation "namespace") are made only by root');
-  s = await startAlonzo({ isolation: 'namespace' });
+  if (process.getuid?.() !== 0) throw new Error('this test needs root: the sandbox (isolation "sandbox") needs root');
+  s = await startAlonzo({ isolation: 'sandbox' });
   await s.client.send(new CreateFunctionCommand({ FunctionName: 'sb', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: await zipOf({ 'index.js': CODE }) } }));
 });
 after(() => s?.close());

@@ -1,0 +1,190 @@
+// The sandboxing supervisor: every environment runs through the alonzo-sandbox launcher in its own mount, PID, IPC
+// and UTS namespaces with a minimal root filesystem. As root ('sandbox'): an unprivileged uid per sandbox, cgroups
+// for memory, processes and CPU, and a /tmp of EphemeralStorage size that outlasts a runtime restart. Without root
+// ('userns'): the same namespaces inside a user namespace, without cgroups (see `missing`).
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Cgroups, type EnvironmentCgroup } from './cgroups.js';
+import { LaunchedProcess } from './launch.js';
+import { mountsUnder } from './procfs.js';
+import type { LaunchSpec, Supervised, Supervisor } from './types.js';
+import type { UidAllocator } from './uids.js';
+import type { Logger } from '../../core/logger.js';
+
+export const TASK_ROOT = '/var/task';
+export const RUNTIME_ROOT = '/var/runtime';
+/** Lambda's limit on open files. */
+const MAX_FILES = 1024;
+const MAX_PROCESSES = 1024;
+
+/** What of /etc an environment sees: name resolution, TLS roots, time zones, the dynamic linker; no host secrets. */
+const ETC = [
+  'resolv.conf', 'hosts', 'nsswitch.conf', 'host.conf', 'gai.conf', 'localtime', 'timezone', 'ld.so.cache', 'ld.so.conf',
+  'ld.so.conf.d', 'ssl', 'ca-certificates', 'ca-certificates.conf', 'pki', 'alternatives', 'mime.types', 'protocols',
+  'services', 'os-release',
+];
+
+export const USERNS_MISSING = [
+  'without root there are no cgroups: memory is enforced by polling the processes\' RSS, and processes, CPU and /tmp have no kernel limit',
+  'every environment runs as the server\'s own user outside its user namespace (another environment, or a local process of that user, could reach its Runtime API only by also being a process of that user)',
+  'a runtime restarted after a timeout gets a fresh /tmp (the tmpfs lives in the environment\'s namespace)',
+];
+
+export interface SandboxOptions {
+  launcher: string;
+  /** The data dir's sandboxes/ folder: each environment's sandbox folder is made inside. */
+  root: string;
+  bootstrapDir: string;
+  /** Interpreters the built-in runtimes use: each must be visible inside (bound with its installation if outside /usr). */
+  interpreters: string[];
+  /** 'sandbox' needs root; 'userns' is for a server without it. */
+  mode: 'sandbox' | 'userns';
+  uids?: UidAllocator;
+  /** Launchers kept started ahead of need, already in cgroups of their own (root only). */
+  standby: number;
+  log: Logger;
+}
+
+interface Standby {
+  proc: ChildProcess;
+  cgroup: EnvironmentCgroup;
+  onExit: () => void;
+}
+
+/** The orders a standby launcher waits for: its arguments, an empty string, the environment; each ends in a NUL. */
+function orders(args: string[], env: Record<string, string>): Buffer {
+  const parts = [...args, '', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+  if (parts.some((p, i) => p.includes('\0') || (i !== args.length && p === ''))) throw new Error('a launch argument or variable holds a NUL or is empty');
+  return Buffer.from(`${parts.join('\0')}\0`);
+}
+
+export class SandboxSupervisor implements Supervisor {
+  readonly mode: 'sandbox' | 'userns';
+  readonly taskRoot = TASK_ROOT;
+  readonly runtimeRoot = RUNTIME_ROOT;
+  readonly missing: string[];
+  private readonly cgroups?: Cgroups;
+  private readonly binds: string[];
+  private readonly mountPoint: string;
+  private standby: Standby[] = [];
+  private refilling?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly o: SandboxOptions) {
+    this.mode = o.mode;
+    this.missing = o.mode === 'userns' ? USERNS_MISSING : [];
+    mkdirSync(o.root, { recursive: true, mode: 0o700 });
+    this.cleanUp();
+    // One empty folder where each environment's new root is mounted, inside its own mount namespace.
+    this.mountPoint = join(o.root, '.root');
+    mkdirSync(this.mountPoint, { recursive: true });
+    if (o.mode === 'sandbox') this.cgroups = new Cgroups();
+    this.binds = systemBinds(o.interpreters);
+    this.refill();
+  }
+
+  /**
+   * Keeps `standby` launchers waiting: spawning from the server blocks its event loop ~7 ms (a fork of a large
+   * process) and joining cgroup v1 groups waits ~20 ms (an RCU grace period), so both happen here, ahead of need.
+   */
+  private refill(): void {
+    this.refilling = undefined;
+    while (!this.closed && this.cgroups && this.standby.length < this.o.standby) {
+      const cgroup = this.cgroups.create({ memoryMb: 128, tmpMb: 512 });
+      const proc = spawn(this.o.launcher, ['--standby', ...cgroup.dirs.flatMap((d) => ['--cgroup', d])], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
+      const entry: Standby = {
+        proc,
+        cgroup,
+        onExit: () => {
+          // One that died while waiting (it is never expected to) is dropped and replaced.
+          const i = this.standby.indexOf(entry);
+          if (i < 0) return;
+          this.standby.splice(i, 1);
+          cgroup.remove();
+          this.scheduleRefill();
+        },
+      };
+      proc.on('error', () => undefined);
+      proc.stdin!.on('error', () => undefined);
+      proc.on('exit', entry.onExit);
+      this.standby.push(entry);
+    }
+  }
+
+  private scheduleRefill(): void {
+    // After the cold start that took a standby has had the event loop for its own init.
+    if (!this.refilling && !this.closed) this.refilling = setTimeout(() => this.refill(), 20);
+  }
+
+  /** Sandboxes a crash left behind: their /tmp mounts and folders. */
+  private cleanUp(): void {
+    for (const m of mountsUnder(this.o.root)) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+    for (const name of readdirSync(this.o.root)) rmSync(join(this.o.root, name), { recursive: true, force: true });
+  }
+
+  launch(spec: LaunchSpec): Supervised {
+    mkdirSync(spec.sandboxDir, { recursive: true, mode: 0o700 });
+    const uid = this.o.uids?.acquire(spec.sandboxDir);
+    const limits = { memoryMb: spec.memoryMb, tmpMb: spec.ephemeralMb };
+    const ready = this.standby.shift();
+    if (ready) this.scheduleRefill();
+    const cgroup = ready?.cgroup ?? this.cgroups?.create(limits);
+    ready?.cgroup.limit(limits);
+    const args = ['--root', this.mountPoint, '--tmp', spec.sandboxDir, '--tmp-mb', String(spec.ephemeralMb), '--nofile', String(MAX_FILES), '--nproc', String(MAX_PROCESSES), '--cwd', TASK_ROOT];
+    if (uid === undefined) args.push('--userns');
+    else args.push('--uid', String(uid), '--gid', String(uid));
+    if (!ready) for (const dir of cgroup?.dirs ?? []) args.push('--cgroup', dir);
+    for (const b of this.binds) args.push('--ro', b);
+    args.push('--ro', `${spec.codeDir}:${TASK_ROOT}`, '--ro', `${this.o.bootstrapDir}:${RUNTIME_ROOT}`);
+    if (ready && !spec.channel) args.push('--no-channel');
+    args.push('--', spec.cmd, ...spec.args);
+    if (ready) {
+      ready.proc.removeListener('exit', ready.onExit);
+      ready.proc.stdin!.end(orders(args, spec.env));
+      return new LaunchedProcess({ cmd: this.o.launcher, args: [], env: {}, cwd: '/', channel: spec.channel, adopt: ready.proc, cgroup, uid });
+    }
+    return new LaunchedProcess({ cmd: this.o.launcher, args, env: spec.env, cwd: '/', channel: spec.channel, cgroup, uid });
+  }
+
+  releaseSandbox(dir: string): void {
+    const done = () => {
+      rmSync(dir, { recursive: true, force: true });
+      this.o.uids?.release(dir);
+    };
+    if (this.mode === 'sandbox' && existsSync(dir)) execFile('umount', ['-l', dir], () => done());
+    else done();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.refilling);
+    for (const { proc } of this.standby) proc.kill('SIGKILL');
+    this.standby = [];
+    this.cgroups?.close();
+    this.cleanUp();
+    this.o.uids?.close();
+  }
+}
+
+/** The host paths every sandbox sees read-only: /usr and its links, a few of /etc, and interpreters installed elsewhere. */
+export function systemBinds(interpreters: string[]): string[] {
+  const out: string[] = [];
+  for (const p of ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) if (existsSync(p)) out.push(`${p}:${p}`);
+  for (const name of ETC) {
+    const p = join('/etc', name);
+    if (!existsSync(p)) continue;
+    // A link in /etc may point into /run or elsewhere the sandbox does not see: bind what it points to.
+    out.push(`${realpathSync(p)}:${p}`);
+  }
+  const prefixes = new Set<string>();
+  for (const bin of interpreters) {
+    if (!bin || !existsSync(bin)) continue;
+    const real = realpathSync(bin);
+    if (real.startsWith('/usr/')) continue;
+    // node at <prefix>/bin/node (nvm, a tarball, `alonzo runtimes install`): its whole installation, read-only.
+    prefixes.add(dirname(dirname(real)));
+  }
+  for (const p of prefixes) out.push(`${p}:${p}`);
+  return out;
+}
