@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { decodeLog, deploy, eventually, fixtureFiles, rawInvoke } from '../helpers/invoke.js';
+import { startSink, type Sink } from '../helpers/sink.js';
 import { eventInvoke, runs } from '../async/helpers.js';
 
 type Transport = 'channel' | 'runtime-api';
@@ -39,8 +40,11 @@ exports.handler = async (event) => {
 };
 
 let tmp: string;
+/** The recorder reports its runs here, under `retried-<transport>`. */
+let sink: Sink;
 
 before(async () => {
+  sink = await startSink();
   // An AWS_LAMBDA_EXEC_WRAPPER that runs a Runtime API client of its own (the bash one) instead of the built-in runtime.
   tmp = mkdtempSync(join(tmpdir(), 'alonzo-parity-'));
   const wrapper = join(tmp, 'own-runtime.sh');
@@ -77,6 +81,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all(TRANSPORTS.map((t) => servers[t]?.close()));
+  await sink?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -210,11 +215,11 @@ describe('Node.js', () => {
   test('an async event that fails is retried twice with the same request id, on the warm environment', async () => {
     const sameId = await Promise.all(
       TRANSPORTS.map(async (t) => {
-        const file = join(tmp, `retried-${t}.txt`);
-        const { requestId } = await eventInvoke(servers[t], 'retried', { file, fail: true });
-        await eventually(async () => runs(file).length >= 3, 5000, `three attempts over ${t}`);
+        const key = `retried-${t}`;
+        const { requestId } = await eventInvoke(servers[t], 'retried', { sink: sink.url(key), fail: true });
+        await eventually(async () => runs(sink, key).length >= 3, 5000, `three attempts over ${t}`);
         await new Promise((ok) => setTimeout(ok, 200));
-        return runs(file).map((r) => r.requestId === requestId);
+        return runs(sink, key).map((r) => r.requestId === requestId);
       }),
     );
     assert.deepEqual(sameId, [
