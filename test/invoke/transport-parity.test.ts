@@ -3,9 +3,6 @@
 // payload, FunctionError, executed version, the Tail log line by line) must be the same, request ids and times aside.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { decodeLog, deploy, eventually, fixtureFiles, rawInvoke } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
@@ -39,18 +36,20 @@ exports.handler = async (event) => {
 };`,
 };
 
-let tmp: string;
 /** The recorder reports its runs here, under `retried-<transport>`. */
 let sink: Sink;
 
+/**
+ * An AWS_LAMBDA_EXEC_WRAPPER that runs a Runtime API client of its own (the bash one) instead of the built-in runtime,
+ * shipped in the function's zip as users ship one in their package. Named relative to the task root, the cwd the
+ * runtime starts in both with the code at /var/task (a sandbox) and with the code where Alonzo unpacked it (isolation
+ * none); an absolute path would hold for one of the two only.
+ */
+const WRAPPER = './own-runtime.sh';
+
 before(async () => {
   sink = await startSink();
-  // An AWS_LAMBDA_EXEC_WRAPPER that runs a Runtime API client of its own (the bash one) instead of the built-in runtime.
-  tmp = mkdtempSync(join(tmpdir(), 'alonzo-parity-'));
-  const wrapper = join(tmp, 'own-runtime.sh');
-  writeFileSync(wrapper, '#!/bin/bash\nexec "$LAMBDA_TASK_ROOT/bootstrap"\n');
-  chmodSync(wrapper, 0o755);
-  const bashRuntime = await zipOf(fixtureFiles('provided-bash'), 0o755);
+  const bashRuntime = await zipOf({ ...fixtureFiles('provided-bash'), 'own-runtime.sh': '#!/bin/bash\nexec "$LAMBDA_TASK_ROOT/bootstrap"\n' }, 0o755);
 
   await Promise.all(
     TRANSPORTS.map(async (t) => {
@@ -67,7 +66,7 @@ before(async () => {
         deploy(s, 'lines', { zip: await zipOf(LINES_THEN_RETURN) }),
         deploy(s, 'probe', { zip: await zipOf(PROBE_RUNTIME_API) }),
         deploy(s, 'retried', { fixture: 'async-recorder' }),
-        deploy(s, 'wrapped', { zip: bashRuntime, Handler: 'function.handler', Environment: { Variables: { AWS_LAMBDA_EXEC_WRAPPER: wrapper } } }),
+        deploy(s, 'wrapped', { zip: bashRuntime, Handler: 'function.handler', Environment: { Variables: { AWS_LAMBDA_EXEC_WRAPPER: WRAPPER } } }),
         deploy(s, 'py-echo', { fixture: 'python-echo', ...PY }),
         deploy(s, 'py-context', { fixture: 'python-context', ...PY }),
         deploy(s, 'py-raises', { fixture: 'python-raises', ...PY, Handler: 'handler.handler' }),
@@ -82,7 +81,6 @@ before(async () => {
 after(async () => {
   await Promise.all(TRANSPORTS.map((t) => servers[t]?.close()));
   await sink?.close();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 interface Observed {
