@@ -3,6 +3,8 @@
 //
 // The wire, for fixtures (Node's `http`, no dependencies): POST <url(key)> with a JSON body appends it under the key and
 // answers {"count": n}, the records under that key now, this one included; GET <url(key)> answers the key's records.
+// GET <url(key)>?hold is never answered: the sink adds {"held": "open"} under the key when it arrives and
+// {"held": "closed"} when its sender goes away, which is how a process a function started shows it is alive, then gone.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -42,7 +44,13 @@ export async function startSink(): Promise<Sink> {
 
 async function serve(req: IncomingMessage, res: ServerResponse, list: (key: string) => unknown[]): Promise<void> {
   const reply = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  const key = decodeURIComponent((req.url ?? '/').slice(1));
+  const url = new URL(req.url ?? '/', 'http://sink');
+  const key = decodeURIComponent(url.pathname.slice(1));
+  if (req.method === 'GET' && url.searchParams.has('hold')) {
+    list(key).push({ held: 'open' });
+    res.once('close', () => list(key).push({ held: 'closed' }));
+    return;
+  }
   if (req.method === 'GET') return reply(200, list(key));
   if (req.method !== 'POST') return reply(405, { error: `${req.method} is not a sink method: POST or GET` });
   const chunks: Buffer[] = [];
