@@ -10,6 +10,7 @@ import { CreateFunctionCommand, InvokeCommand, type LambdaClient } from '@aws-sd
 import { lambdaClient, ROLE, type TestServer } from '../helpers/alonzo.js';
 import { fixtureZip, waitActive, eventually } from '../helpers/invoke.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { startSink, type Sink } from '../helpers/sink.js';
 import { runs } from './helpers.js';
 
 const TOTAL = 2000;
@@ -64,8 +65,8 @@ const alive = (pid: number) => {
   }
 };
 
-/** Sends Event invokes for `ns`, SENDERS at a time; `onAccepted` may kill the server mid-way. */
-async function send(client: LambdaClient, file: string, ns: number[], onAccepted: (count: number) => void = () => {}) {
+/** Sends Event invokes for `ns`, SENDERS at a time, their runs reported to `runsTo`; `onAccepted` may kill the server mid-way. */
+async function send(client: LambdaClient, runsTo: string, ns: number[], onAccepted: (count: number) => void = () => {}) {
   const accepted = new Map<string, number>();
   const failed: number[] = [];
   let next = 0;
@@ -73,7 +74,7 @@ async function send(client: LambdaClient, file: string, ns: number[], onAccepted
     while (next < ns.length) {
       const n = ns[next++];
       try {
-        const r = await client.send(new InvokeCommand({ FunctionName: 'crash', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ file, tag: String(n), sleepMs: SLEEP_MS })) }));
+        const r = await client.send(new InvokeCommand({ FunctionName: 'crash', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ sink: runsTo, tag: String(n), sleepMs: SLEEP_MS })) }));
         assert.equal(r.StatusCode, 202);
         accepted.set(r.$metadata.requestId!, n);
         onAccepted(accepted.size);
@@ -88,7 +89,9 @@ async function send(client: LambdaClient, file: string, ns: number[], onAccepted
 
 test('kill -9 while 2,000 accepted events run: after a restart every accepted event has run at least once', { timeout: 60_000 }, async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'alonzo-crash-'));
-  const file = join(dataDir, 'runs.txt');
+  // Outlives both servers: runs of the killed server's environments still count.
+  const sink: Sink = await startSink();
+  const runsTo = sink.url('runs');
   const procs: ChildProcess[] = [];
   const orphans: number[] = [];
   try {
@@ -99,9 +102,9 @@ test('kill -9 while 2,000 accepted events run: after a restart every accepted ev
     await waitActive({ client: c1 } as TestServer, 'crash');
 
     let ranAtKill = -1;
-    const phase1 = await send(c1, file, Array.from({ length: TOTAL }, (_, n) => n), (count) => {
+    const phase1 = await send(c1, runsTo, Array.from({ length: TOTAL }, (_, n) => n), (count) => {
       if (count >= KILL_AFTER && ranAtKill < 0) {
-        ranAtKill = runs(file).length;
+        ranAtKill = runs(sink, 'runs').length;
         orphans.push(...childrenOf(first.proc.pid!));
         first.proc.kill('SIGKILL');
       }
@@ -116,7 +119,7 @@ test('kill -9 while 2,000 accepted events run: after a restart every accepted ev
     const second = await serve(dataDir);
     procs.push(second.proc);
     const c2 = lambdaClient(second.url);
-    const phase2 = await send(c2, file, phase1.failed);
+    const phase2 = await send(c2, runsTo, phase1.failed);
     c2.destroy();
     assert.deepEqual(phase2.failed, [], 'the restarted server accepts the rest');
     const accepted = new Map([...phase1.accepted, ...phase2.accepted]);
@@ -124,18 +127,18 @@ test('kill -9 while 2,000 accepted events run: after a restart every accepted ev
 
     const missing = await eventually(
       async () => {
-        const ran = new Set(runs(file).map((r) => r.requestId));
+        const ran = new Set(runs(sink, 'runs').map((r) => r.requestId));
         const left = [...accepted.keys()].filter((id) => !ran.has(id));
         return left.length === 0 ? [] : false;
       },
       40_000,
       'every accepted event to run',
     ).catch(() => {
-      const ran = new Set(runs(file).map((r) => r.requestId));
+      const ran = new Set(runs(sink, 'runs').map((r) => r.requestId));
       return [...accepted.keys()].filter((id) => !ran.has(id));
     });
     assert.deepEqual(missing, [], `${missing.length} accepted events never ran`);
-    const all = runs(file);
+    const all = runs(sink, 'runs');
     t.diagnostic(`runs: ${all.length} for ${accepted.size} accepted events (re-runs after the crash: ${all.length - new Set(all.map((r) => r.requestId)).size})`);
 
     const done = exited(second.proc);
@@ -151,6 +154,7 @@ test('kill -9 while 2,000 accepted events run: after a restart every accepted ev
     const survivors = orphans.filter(alive);
     for (const pid of survivors) process.kill(pid, 'SIGKILL');
     if (survivors.length) t.diagnostic(`environments still alive 3 s after their server's kill -9: ${survivors.length} (killed)`);
+    await sink.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -4,27 +4,26 @@
 // and boto3 round-trips SQS/SNS destinations through PutFunctionEventInvokeConfig.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PutFunctionEventInvokeConfigCommand, type PutFunctionEventInvokeConfigCommandInput } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startAlonzo, runBoto3, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually } from '../helpers/invoke.js';
 import { closedPort } from '../helpers/ports.js';
 import { createQueue, MOTO_CREDENTIALS, receiveOne, startMoto, type Moto } from '../helpers/moto.js';
+import { startSink, type Sink } from '../helpers/sink.js';
 import { arnOf, eventInvoke, failedEvents, normalizeRecord, redrive, runs } from './helpers.js';
 
 let moto: Moto;
 let s: TestServer;
-let dir: string;
+/** Where the recorder reports its runs, under the function's name. */
+let sink: Sink;
 
 before(async () => {
   // The server sends with its own credentials from the environment, as it would to AWS; moto takes any.
   process.env.AWS_ACCESS_KEY_ID = MOTO_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = MOTO_CREDENTIALS.secretAccessKey;
   delete process.env.AWS_SESSION_TOKEN;
-  dir = mkdtempSync(join(tmpdir(), 'alonzo-dest-'));
+  sink = await startSink();
   moto = await startMoto();
   s = await startAlonzo({ asyncTimeScale: 0.001, destinationEndpoint: moto.endpoint });
 });
@@ -32,7 +31,7 @@ before(async () => {
 after(async () => {
   await s?.close();
   await moto?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await sink?.close();
 });
 
 const putConfig = (server: TestServer, input: PutFunctionEventInvokeConfigCommandInput) => server.client.send(new PutFunctionEventInvokeConfigCommand(input));
@@ -60,12 +59,12 @@ test('OnFailure to an SQS queue: the queue gets AWS\'s record (RetriesExhausted,
   const q = await createQueue(moto, 'on-failure');
   await deploy(s, 'fails', { fixture: 'async-recorder' });
   await putConfig(s, { FunctionName: 'fails', DestinationConfig: { OnFailure: { Destination: q.arn } } });
-  const payload = { file: join(dir, 'fails.txt'), fail: true };
+  const payload = { sink: sink.url('fails'), fail: true };
   const { requestId } = await eventInvoke(s, 'fails', payload);
   const msg = await receiveOne(moto, q.url);
   assertFailureRecord(JSON.parse(msg.Body!), 'fails', requestId, payload, 3);
   assert.equal(msg.MessageAttributes, undefined, 'a destination record carries no message attributes');
-  assert.equal(runs(payload.file, requestId).length, 3);
+  assert.equal(runs(sink, 'fails', requestId).length, 3);
 
   // The failed event says where its record went: handed to the delivery queue, which sent it (so it is not listed).
   const failed = await eventually(async () => {

@@ -3,29 +3,27 @@
 // is up; age 90 → one retry, then EventAgeExceeded after 2 runs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InvokeCommand, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
 import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually } from '../helpers/invoke.js';
+import { startSink, type Sink } from '../helpers/sink.js';
 import { arnOf, eventInvoke, failedEvents, normalizeRecord, runs, sinkRecords } from './helpers.js';
 
 const SCALE = 0.02;
 let s: TestServer;
-let dir: string;
-let sinkFile: string;
+/** The recorder reports its runs here under the function's name, and the `sink` destination function under DEST. */
+let sink: Sink;
+const DEST = 'destination';
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'alonzo-age-'));
-  sinkFile = join(dir, 'sink.jsonl');
+  sink = await startSink();
   s = await startAlonzo({ asyncTimeScale: SCALE });
-  await deploy(s, 'sink', { fixture: 'async-sink', Environment: { Variables: { SINK_FILE: sinkFile } } });
+  await deploy(s, 'sink', { fixture: 'async-sink', Environment: { Variables: { SINK_URL: sink.url(DEST) } } });
 });
 
 after(async () => {
-  await s.close();
-  rmSync(dir, { recursive: true, force: true });
+  await s?.close();
+  await sink?.close();
 });
 
 async function ageCase(fn: string, maxAge: number) {
@@ -33,12 +31,11 @@ async function ageCase(fn: string, maxAge: number) {
   await s.client.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: fn, MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: maxAge, DestinationConfig: { OnFailure: { Destination: arnOf('sink') } } }));
   // Warm: the first attempt should not pay a cold start.
   await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{}') }));
-  const file = join(dir, `${fn}.txt`);
-  const payload = { file, fail: true };
+  const payload = { sink: sink.url(fn), fail: true };
   const { requestId } = await eventInvoke(s, fn, payload);
-  const [rec] = await eventually(async () => sinkRecords(sinkFile, requestId).length > 0 && sinkRecords(sinkFile, requestId), 10_000, 'the failure record');
+  const [rec] = await eventually(async () => sinkRecords(sink, DEST, requestId).length > 0 && sinkRecords(sink, DEST, requestId), 10_000, 'the failure record');
   const [failed] = (await failedEvents(s, fn)).filter((e) => e.RequestId === requestId);
-  return { record: normalizeRecord(rec.event), failed, runs: runs(file, requestId), requestId, payload };
+  return { record: normalizeRecord(rec.event), failed, runs: runs(sink, fn, requestId), requestId, payload };
 }
 
 test('MaximumEventAgeInSeconds 60: the first retry would be too late, so the event fails at once with EventAgeExceeded', async () => {

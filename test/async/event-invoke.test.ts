@@ -3,9 +3,6 @@
 // throttles that use no attempt, event age, and redrive.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CreateAliasCommand,
   DeleteFunctionConcurrencyCommand,
@@ -18,26 +15,27 @@ import {
 import { startAlonzo, runBoto3, type TestServer } from '../helpers/alonzo.js';
 import { closedPort } from '../helpers/ports.js';
 import { deploy, eventually, rawInvoke } from '../helpers/invoke.js';
+import { startSink, type Sink } from '../helpers/sink.js';
 import { arnOf, eventInvoke, failedEvents, normalizeRecord, redrive, runs, sinkRecords, sleep } from './helpers.js';
 
 const SCALE = 0.001;
 let s: TestServer;
-let dir: string;
-let sinkFile: string;
+/** The recorder reports its runs here, one key per test, and the `sink` destination function its records under DEST. */
+let sink: Sink;
+const DEST = 'destination';
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'alonzo-async-'));
-  sinkFile = join(dir, 'sink.jsonl');
+  sink = await startSink();
   // SQS/SNS targets here are never read: their sends go to a port nothing listens on (destinations-sqs.test.ts covers them).
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
   s = await startAlonzo({ asyncTimeScale: SCALE, destinationEndpoint: `http://127.0.0.1:${await closedPort()}` });
-  await deploy(s, 'sink', { fixture: 'async-sink', Environment: { Variables: { SINK_FILE: sinkFile } } });
+  await deploy(s, 'sink', { fixture: 'async-sink', Environment: { Variables: { SINK_URL: sink.url(DEST) } } });
 });
 
 after(async () => {
-  await s.close();
-  rmSync(dir, { recursive: true, force: true });
+  await s?.close();
+  await sink?.close();
 });
 
 const putConfig = (input: PutFunctionEventInvokeConfigCommandInput) => s.client.send(new PutFunctionEventInvokeConfigCommand(input));
@@ -63,32 +61,32 @@ function expectFailureRecord(record: any, fn: string, requestId: string, payload
 
 test('an Event invoke answers 202 with an empty body and no ExecutedVersion, then runs once', async () => {
   await deploy(s, 'once', { fixture: 'async-recorder' });
-  const file = join(dir, 'once.txt');
-  const r = await eventInvoke(s, 'once', { file, tag: 'sdk' });
+  const runsTo = sink.url('once');
+  const r = await eventInvoke(s, 'once', { sink: runsTo, tag: 'sdk' });
   assert.equal(r.status, 202);
   assert.equal(r.payloadBytes, 0);
   assert.equal(r.executedVersion, undefined);
-  await eventually(async () => runs(file, r.requestId).length === 1, 5000, 'the event to run');
+  await eventually(async () => runs(sink, 'once', r.requestId).length === 1, 5000, 'the event to run');
 
-  const raw = await rawInvoke(s, 'once', JSON.stringify({ file, tag: 'raw' }), { 'X-Amz-Invocation-Type': 'Event' });
+  const raw = await rawInvoke(s, 'once', JSON.stringify({ sink: runsTo, tag: 'raw' }), { 'X-Amz-Invocation-Type': 'Event' });
   assert.equal(raw.status, 202);
   assert.equal(raw.text, '');
   assert.equal(raw.headers.get('x-amz-executed-version'), null);
   const rawId = raw.headers.get('x-amzn-requestid')!;
-  await eventually(async () => runs(file, rawId).length === 1, 5000, 'the raw event to run');
+  await eventually(async () => runs(sink, 'once', rawId).length === 1, 5000, 'the raw event to run');
   await sleep(200);
-  assert.equal(runs(file).length, 2, 'each event ran exactly once');
+  assert.equal(runs(sink, 'once').length, 2, 'each event ran exactly once');
   assert.deepEqual(await failedEvents(s, 'once'), []);
 });
 
 test('a function error is retried twice by default, ~1 min then ~2 min later (scaled), always with the same request id', async () => {
   await deploy(s, 'retries', { fixture: 'async-recorder' });
   await putConfig({ FunctionName: 'retries', DestinationConfig: { OnFailure: { Destination: arnOf('sink') } } });
-  const file = join(dir, 'retries.txt');
-  const payload = { file, fail: true };
+  const runsTo = sink.url('retries');
+  const payload = { sink: runsTo, fail: true };
   const { requestId } = await eventInvoke(s, 'retries', payload);
-  await eventually(async () => runs(file).length >= 3, 5000, 'three attempts');
-  const [a, b, c] = runs(file);
+  await eventually(async () => runs(sink, 'retries').length >= 3, 5000, 'three attempts');
+  const [a, b, c] = runs(sink, 'retries');
   assert.deepEqual([a, b, c].map((x) => x.requestId), [requestId, requestId, requestId]);
   const gap1 = b.at - a.at;
   const gap2 = c.at - b.at;
@@ -96,12 +94,12 @@ test('a function error is retried twice by default, ~1 min then ~2 min later (sc
   assert.ok(gap2 >= 120_000 * SCALE && gap2 < 120_000 * SCALE + 1500, `second retry after ~120 ms, got ${gap2}`);
 
   // The OnFailure destination (a Lambda function) gets AWS's record, with approximateInvokeCount 3.
-  const [got] = await eventually(async () => sinkRecords(sinkFile, requestId).length > 0 && sinkRecords(sinkFile, requestId), 5000, 'the failure record');
+  const [got] = await eventually(async () => sinkRecords(sink, DEST, requestId).length > 0 && sinkRecords(sink, DEST, requestId), 5000, 'the failure record');
   expectFailureRecord(got.event, 'retries', requestId, payload, 'RetriesExhausted', 3);
   assert.notEqual(got.requestId, requestId, 'the record travels as a new Event of the destination function');
 
   await sleep(300);
-  assert.equal(runs(file).length, 3, 'no fourth attempt');
+  assert.equal(runs(sink, 'retries').length, 3, 'no fourth attempt');
   const [failed] = await failedEvents(s, 'retries');
   assert.equal(failed.RequestId, requestId);
   assert.equal(failed.Condition, 'RetriesExhausted');
@@ -114,40 +112,40 @@ test('a function error is retried twice by default, ~1 min then ~2 min later (sc
 test('MaximumRetryAttempts 0: one attempt; OnSuccess gets the success record', async () => {
   await deploy(s, 'zero', { fixture: 'async-recorder' });
   await putConfig({ FunctionName: 'zero', MaximumRetryAttempts: 0, DestinationConfig: { OnSuccess: { Destination: arnOf('sink') }, OnFailure: { Destination: arnOf('sink') } } });
-  const file = join(dir, 'zero.txt');
-  const failing = await eventInvoke(s, 'zero', { file, fail: true, tag: 'f' });
-  const ok = await eventInvoke(s, 'zero', { file, tag: 'ok' });
-  const [fail] = await eventually(async () => sinkRecords(sinkFile, failing.requestId).length > 0 && sinkRecords(sinkFile, failing.requestId), 5000, 'the failure record');
-  expectFailureRecord(fail.event, 'zero', failing.requestId, { file, fail: true, tag: 'f' }, 'RetriesExhausted', 1);
-  const [success] = await eventually(async () => sinkRecords(sinkFile, ok.requestId).length > 0 && sinkRecords(sinkFile, ok.requestId), 5000, 'the success record');
+  const runsTo = sink.url('zero');
+  const failing = await eventInvoke(s, 'zero', { sink: runsTo, fail: true, tag: 'f' });
+  const ok = await eventInvoke(s, 'zero', { sink: runsTo, tag: 'ok' });
+  const [fail] = await eventually(async () => sinkRecords(sink, DEST, failing.requestId).length > 0 && sinkRecords(sink, DEST, failing.requestId), 5000, 'the failure record');
+  expectFailureRecord(fail.event, 'zero', failing.requestId, { sink: runsTo, fail: true, tag: 'f' }, 'RetriesExhausted', 1);
+  const [success] = await eventually(async () => sinkRecords(sink, DEST, ok.requestId).length > 0 && sinkRecords(sink, DEST, ok.requestId), 5000, 'the success record');
   // Oracle test_assess_lambda_destination_invocation[payload0]: no functionError member on success.
   assert.deepEqual(normalizeRecord(success.event), {
     version: '1.0',
     timestamp: 'date',
     requestContext: { requestId: ok.requestId, functionArn: arnOf('zero', '$LATEST'), condition: 'Success', approximateInvokeCount: 1 },
-    requestPayload: { file, tag: 'ok' },
+    requestPayload: { sink: runsTo, tag: 'ok' },
     responseContext: { statusCode: 200, executedVersion: '$LATEST' },
     responsePayload: { ok: true, tag: 'ok' },
   });
-  assert.equal(runs(file, failing.requestId).length, 1);
+  assert.equal(runs(sink, 'zero', failing.requestId).length, 1);
 });
 
 test('a throttled event (reserved concurrency 0) goes back to the queue without using an attempt', async () => {
   await deploy(s, 'throttled', { fixture: 'async-recorder' });
   await putConfig({ FunctionName: 'throttled', MaximumRetryAttempts: 0, DestinationConfig: { OnSuccess: { Destination: arnOf('sink') } } });
   await s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'throttled', ReservedConcurrentExecutions: 0 }));
-  const file = join(dir, 'throttled.txt');
-  const { requestId, status } = await eventInvoke(s, 'throttled', { file, tag: 't' });
+  const runsTo = sink.url('throttled');
+  const { requestId, status } = await eventInvoke(s, 'throttled', { sink: runsTo, tag: 't' });
   assert.equal(status, 202, 'an Event is accepted without a concurrency check');
   // Backoff 1 s, 2 s, 4 s … scaled: about eight throttles in 400 ms, none of them a run.
   await sleep(400);
-  assert.equal(runs(file).length, 0);
+  assert.equal(runs(sink, 'throttled').length, 0);
   assert.deepEqual(await failedEvents(s, 'throttled'), []);
   await s.client.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'throttled' }));
-  const [rec] = await eventually(async () => sinkRecords(sinkFile, requestId).length > 0 && sinkRecords(sinkFile, requestId), 5000, 'the run after the throttle lifted');
+  const [rec] = await eventually(async () => sinkRecords(sink, DEST, requestId).length > 0 && sinkRecords(sink, DEST, requestId), 5000, 'the run after the throttle lifted');
   assert.equal(rec.event.requestContext.condition, 'Success');
   assert.equal(rec.event.requestContext.approximateInvokeCount, 1, 'throttles are not attempts');
-  assert.equal(runs(file, requestId).length, 1);
+  assert.equal(runs(sink, 'throttled', requestId).length, 1);
 });
 
 test('an event throttled past MaximumEventAgeInSeconds takes the failure path (EventAgeExceeded); the DLQ message and SQS delivery are planned', async () => {
@@ -156,8 +154,8 @@ test('an event throttled past MaximumEventAgeInSeconds takes the failure path (E
   await deploy(s, 'expires', { fixture: 'async-recorder', DeadLetterConfig: { TargetArn: dlq } });
   await putConfig({ FunctionName: 'expires', MaximumEventAgeInSeconds: 60, DestinationConfig: { OnFailure: { Destination: q } } });
   await s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'expires', ReservedConcurrentExecutions: 0 }));
-  const file = join(dir, 'expires.txt');
-  const payload = { file, tag: 'old' };
+  const runsTo = sink.url('expires');
+  const payload = { sink: runsTo, tag: 'old' };
   const { requestId } = await eventInvoke(s, 'expires', payload);
   const [failed] = await eventually(async () => (await failedEvents(s, 'expires')).filter((e) => e.RequestId === requestId).length > 0 && failedEvents(s, 'expires'), 5000, 'the expired event');
   assert.equal(failed.Condition, 'EventAgeExceeded');
@@ -183,30 +181,30 @@ test('an event throttled past MaximumEventAgeInSeconds takes the failure path (E
   assert.deepEqual(JSON.parse(deadLetter.Message.Body), payload);
   assert.deepEqual(Object.keys(deadLetter.Message.MessageAttributes).sort(), ['ErrorMessage', 'RequestID']);
   assert.equal(deadLetter.Message.MessageAttributes.RequestID.StringValue, requestId);
-  assert.equal(runs(file).length, 0);
+  assert.equal(runs(sink, 'expires').length, 0);
 });
 
 test('a queued event runs with the configuration in force when it executes, not when it was accepted', async () => {
   await deploy(s, 'later', { fixture: 'async-recorder' });
   await s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'later', ReservedConcurrentExecutions: 0 }));
-  const file = join(dir, 'later.txt');
-  const { requestId } = await eventInvoke(s, 'later', { file, fail: true });
+  const runsTo = sink.url('later');
+  const { requestId } = await eventInvoke(s, 'later', { sink: runsTo, fail: true });
   await sleep(50);
   // Accepted under the defaults (2 retries, no destination); changed while it waits in the queue.
   await putConfig({ FunctionName: 'later', MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: arnOf('sink') } } });
   await s.client.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'later' }));
-  const [rec] = await eventually(async () => sinkRecords(sinkFile, requestId).length > 0 && sinkRecords(sinkFile, requestId), 5000, 'the failure record');
+  const [rec] = await eventually(async () => sinkRecords(sink, DEST, requestId).length > 0 && sinkRecords(sink, DEST, requestId), 5000, 'the failure record');
   assert.equal(rec.event.requestContext.approximateInvokeCount, 1);
   await sleep(200);
-  assert.equal(runs(file, requestId).length, 1, 'no retry under the new configuration');
+  assert.equal(runs(sink, 'later', requestId).length, 1, 'no retry under the new configuration');
 });
 
 test('after a function error the DLQ message carries the error, as AWS sends it', async () => {
   const dlq = 'arn:aws:sqs:us-east-1:000000000000:dlq-errors';
   await deploy(s, 'dlq', { fixture: 'async-recorder', DeadLetterConfig: { TargetArn: dlq } });
   await putConfig({ FunctionName: 'dlq', MaximumRetryAttempts: 0 });
-  const file = join(dir, 'dlq.txt');
-  const { requestId } = await eventInvoke(s, 'dlq', { file, fail: true });
+  const runsTo = sink.url('dlq');
+  const { requestId } = await eventInvoke(s, 'dlq', { sink: runsTo, fail: true });
   const [failed] = await eventually(async () => (await failedEvents(s, 'dlq')).length > 0 && failedEvents(s, 'dlq'), 5000, 'the failed event');
   assert.equal(failed.Condition, 'RetriesExhausted');
   const [d] = failed.Deliveries;
@@ -221,14 +219,14 @@ test('after a function error the DLQ message carries the error, as AWS sends it'
 test('redrive queues failed events again with the same request id', async () => {
   await deploy(s, 'redrive', { fixture: 'async-recorder' });
   await putConfig({ FunctionName: 'redrive', MaximumRetryAttempts: 0 });
-  const file = join(dir, 'redrive.txt');
-  const fix = join(dir, 'redrive.fixed');
-  const { requestId } = await eventInvoke(s, 'redrive', { file, failUnless: fix });
+  const runsTo = sink.url('redrive');
+  const fixed = sink.url('redrive.fixed');
+  const { requestId } = await eventInvoke(s, 'redrive', { sink: runsTo, failUnless: fixed });
   const [failed] = await eventually(async () => (await failedEvents(s, 'redrive')).length > 0 && failedEvents(s, 'redrive'), 5000, 'the failed event');
   assert.equal(failed.RequestId, requestId);
-  writeFileSync(fix, 'fixed');
+  sink.add('redrive.fixed', 'fixed');
   assert.equal(await redrive(s, 'redrive'), 1);
-  await eventually(async () => runs(file, requestId).length === 2, 5000, 'the redriven run');
+  await eventually(async () => runs(sink, 'redrive', requestId).length === 2, 5000, 'the redriven run');
   await eventually(async () => (await failedEvents(s, 'redrive')).length === 0, 5000, 'the failed list to empty');
   assert.equal(await redrive(s, 'redrive'), 0, 'nothing left to redrive');
 });
@@ -238,9 +236,9 @@ test("an Event to an alias runs the alias's version under the alias's own EventI
   await s.client.send(new PublishVersionCommand({ FunctionName: 'aliased' }));
   await s.client.send(new CreateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '1' }));
   await putConfig({ FunctionName: 'aliased', Qualifier: 'live', MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: arnOf('sink') } } });
-  const file = join(dir, 'aliased.txt');
-  const { requestId } = await eventInvoke(s, 'aliased', { file, fail: true }, 'live');
-  const [rec] = await eventually(async () => sinkRecords(sinkFile, requestId).length > 0 && sinkRecords(sinkFile, requestId), 5000, 'the failure record');
+  const runsTo = sink.url('aliased');
+  const { requestId } = await eventInvoke(s, 'aliased', { sink: runsTo, fail: true }, 'live');
+  const [rec] = await eventually(async () => sinkRecords(sink, DEST, requestId).length > 0 && sinkRecords(sink, DEST, requestId), 5000, 'the failure record');
   assert.equal(rec.event.requestContext.functionArn, arnOf('aliased', 'live'));
   assert.equal(rec.event.requestContext.approximateInvokeCount, 1, "the alias's MaximumRetryAttempts 0, not $LATEST's default 2");
   assert.equal(rec.event.responseContext.executedVersion, '1');
@@ -248,13 +246,13 @@ test("an Event to an alias runs the alias's version under the alias's own EventI
 
 test('InvokeAsync (boto3 invoke_async) queues the event the same way and answers {"Status": 202}', async () => {
   await deploy(s, 'legacy', { fixture: 'async-recorder' });
-  const file = join(dir, 'legacy.txt');
-  const r = await runBoto3(s.url, `r = client.invoke_async(FunctionName='legacy', InvokeArgs=json.dumps({'file': ${JSON.stringify(file)}, 'tag': 'legacy'}))
+  const runsTo = sink.url('legacy');
+  const r = await runBoto3(s.url, `r = client.invoke_async(FunctionName='legacy', InvokeArgs=json.dumps({'sink': ${JSON.stringify(runsTo)}, 'tag': 'legacy'}))
 print(json.dumps({'Status': r['Status'], 'RequestId': r['ResponseMetadata']['RequestId']}))`);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(out.Status, 202);
-  await eventually(async () => runs(file, out.RequestId).length === 1, 5000, 'the InvokeAsync event to run');
+  await eventually(async () => runs(sink, 'legacy', out.RequestId).length === 1, 5000, 'the InvokeAsync event to run');
 });
 
 test('an Event for a missing function is a 404 at once, and a sync invoke is unchanged by the queue', async () => {

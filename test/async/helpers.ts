@@ -1,8 +1,8 @@
-// Helpers for the async-invocation tests: Event invokes through SDK v3, the recorder fixture's run log, the sink
-// fixture's destination records, and Alonzo's failed-events routes.
-import { existsSync, readFileSync } from 'node:fs';
+// Helpers for the async-invocation tests: Event invokes through SDK v3, the recorder fixture's runs and the sink
+// fixture's destination records (both reported to a loopback sink, test/helpers/sink.ts), and Alonzo's failed-events routes.
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { TestServer } from '../helpers/alonzo.js';
+import type { Sink } from '../helpers/sink.js';
 
 export const ACCOUNT = '000000000000';
 export const arnOf = (fn: string, qualifier?: string) => `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${fn}${qualifier ? `:${qualifier}` : ''}`;
@@ -26,17 +26,9 @@ export interface Run {
   tag: string;
 }
 
-/** The recorder fixture's lines: one per run of an event. */
-export function runs(file: string, requestId?: string): Run[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [id, at, tag] = l.split(' ');
-      return { requestId: id, at: Number(at), tag };
-    })
-    .filter((r) => requestId === undefined || r.requestId === requestId);
+/** The recorder fixture's runs reported under `key` (its event's `sink` is `sink.url(key)`), optionally of one request id. */
+export function runs(sink: Sink, key: string, requestId?: string): Run[] {
+  return sink.records<Run>(key).filter((r) => requestId === undefined || r.requestId === requestId);
 }
 
 export interface SinkEntry {
@@ -44,14 +36,9 @@ export interface SinkEntry {
   event: any;
 }
 
-/** What the sink fixture received (destination records), optionally only those about one request id. */
-export function sinkRecords(file: string, aboutRequestId?: string): SinkEntry[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as SinkEntry)
-    .filter((e) => aboutRequestId === undefined || e.event?.requestContext?.requestId === aboutRequestId);
+/** What the destination fixture (async-sink, SINK_URL = `sink.url(key)`) received, optionally only about one request id. */
+export function sinkRecords(sink: Sink, key: string, aboutRequestId?: string): SinkEntry[] {
+  return sink.records<SinkEntry>(key).filter((e) => aboutRequestId === undefined || e.event?.requestContext?.requestId === aboutRequestId);
 }
 
 export async function failedEvents(s: TestServer, fn: string): Promise<any[]> {

@@ -2,29 +2,28 @@
 // (human and --json), a redrive of some or all, and the error grammar.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
 import { main } from '../../src/cli/main.js';
 import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually } from '../helpers/invoke.js';
 import { closedPort } from '../helpers/ports.js';
+import { startSink, type Sink } from '../helpers/sink.js';
 import { eventInvoke, failedEvents, runs } from '../async/helpers.js';
 
 let s: TestServer;
-let dir: string;
+/** Where the recorder reports its runs, and the flag that fixes it. */
+let sink: Sink;
 
 before(async () => {
   // The server's own credentials for SQS; the endpoint (a port nothing listens on) refuses every send anyway.
   process.env.AWS_ACCESS_KEY_ID = 'test';
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
-  dir = mkdtempSync(join(tmpdir(), 'alonzo-cli-events-'));
+  sink = await startSink();
   s = await startAlonzo({ asyncTimeScale: 0.001, destinationEndpoint: `http://127.0.0.1:${await closedPort()}` });
 });
 after(async () => {
   await s?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await sink?.close();
 });
 
 async function run(...argv: string[]) {
@@ -43,10 +42,10 @@ test('events failed lists request id, condition, reason, when and deliveries; --
   const empty = await run('events', 'failed', 'flaky');
   assert.deepEqual(empty, { code: 0, out: 'No failed events for flaky.\n', err: '' });
 
-  const file = join(dir, 'flaky.txt');
-  const fix = join(dir, 'flaky.fixed');
-  const a = await eventInvoke(s, 'flaky', { file, failUnless: fix, tag: 'a' });
-  const b = await eventInvoke(s, 'flaky', { file, failUnless: fix, tag: 'b' });
+  const runsTo = sink.url('flaky');
+  const fixed = sink.url('flaky.fixed');
+  const a = await eventInvoke(s, 'flaky', { sink: runsTo, failUnless: fixed, tag: 'a' });
+  const b = await eventInvoke(s, 'flaky', { sink: runsTo, failUnless: fixed, tag: 'b' });
   // Two failed events and their two OnFailure records, whose sends to the unreachable endpoint failed.
   const list = await eventually(async () => {
     const l = await failedEvents(s, 'flaky');
@@ -77,10 +76,10 @@ test('events failed lists request id, condition, reason, when and deliveries; --
   assert.deepEqual(JSON.parse(json.out), { FailedEvents: await failedEvents(s, 'flaky') });
 
   // Fix the function, then send only `a` again: it runs with its own request id and leaves the list.
-  writeFileSync(fix, 'fixed');
+  sink.add('flaky.fixed', 'fixed');
   const one = await run('events', 'redrive', 'flaky', '--request-id', a.requestId);
   assert.deepEqual(one, { code: 0, out: 'Queued 1 failed event of flaky again (same request id).\n', err: '' });
-  await eventually(async () => runs(file, a.requestId).length === 2, 5000, 'a to run again');
+  await eventually(async () => runs(sink, 'flaky', a.requestId).length === 2, 5000, 'a to run again');
   await eventually(async () => (await failedEvents(s, 'flaky')).every((e: any) => e.RequestId !== a.requestId), 5000, 'a to leave the list');
 
   // Several ids after one flag, and a repeated flag, both name them all; an unknown one is skipped with a warning.
@@ -88,7 +87,7 @@ test('events failed lists request id, condition, reason, when and deliveries; --
   const some = await run('events', 'redrive', 'flaky', '--request-id', b.requestId, jobs[0], '--request-id', 'no-such-id', '--json');
   assert.equal(some.code, 0, some.err);
   assert.deepEqual(JSON.parse(some.out), { Redriven: 2, NotFound: ['no-such-id'] });
-  await eventually(async () => runs(file, b.requestId).length === 2, 5000, 'b to run again');
+  await eventually(async () => runs(sink, 'flaky', b.requestId).length === 2, 5000, 'b to run again');
 
   // What is left (the other delivery, failing again against the same unreachable endpoint) goes with a bare redrive.
   const left = await eventually(async () => {

@@ -1,12 +1,13 @@
 // AWS's own Node.js runtime interface client (npm aws-lambda-ric) as a provided.al2023 bootstrap, talking to Alonzo's Runtime API.
 //
 // aws-lambda-ric compiles a native client (curl + aws-lambda-cpp) on install, which takes ~3 minutes and needs
-// autoconf, automake and libtool (.ci/run installs them). It is built once into a cache folder outside the repo.
+// autoconf, automake and libtool (.ci/run installs them). It is built once into a cache folder outside the repo, and
+// the function ships it in its zip under node_modules, as a user would: a sandboxed function sees no host folder.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { execFile } from 'node:child_process';
 import { CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
@@ -28,13 +29,25 @@ function buildRic(): Promise<void> {
   });
 }
 
+/** What the built package runs with (its bin, dist and package.json, not its sources), keyed by its path in a function's zip. */
+function ricFiles(): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  const add = (p: string) => {
+    if (statSync(p).isDirectory()) for (const entry of readdirSync(p)) add(join(p, entry));
+    else out[join('node_modules', 'aws-lambda-ric', relative(RIC_DIR, p))] = readFileSync(p);
+  };
+  for (const part of ['package.json', 'bin', 'dist']) add(join(RIC_DIR, part));
+  return out;
+}
+
 let s: TestServer;
 before(async () => {
   await buildRic();
   s = await startAlonzo();
   const zip = await zipOf(
     {
-      bootstrap: '#!/bin/sh\nexec node "$RIC_DIR/bin/index.mjs" "$_HANDLER"\n',
+      ...ricFiles(),
+      bootstrap: '#!/bin/sh\nexec node "$LAMBDA_TASK_ROOT/node_modules/aws-lambda-ric/bin/index.mjs" "$_HANDLER"\n',
       'index.js': [
         'exports.handler = async (event, context) => {',
         '  if (event.fail) throw new TypeError("asked to fail");',
@@ -47,7 +60,7 @@ before(async () => {
     0o755,
   );
   await s.client.send(
-    new CreateFunctionCommand({ FunctionName: 'ric', Runtime: 'provided.al2023', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip }, Environment: { Variables: { RIC_DIR } } }),
+    new CreateFunctionCommand({ FunctionName: 'ric', Runtime: 'provided.al2023', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip } }),
   );
 });
 after(() => s?.close());

@@ -6,13 +6,17 @@ import assert from 'node:assert/strict';
 import { GetFunctionCommand, InvokeCommand, UpdateFunctionCodeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { childPids, decodeLog, deploy, eventually, fixtureZip, functionLogs, waitActive } from '../helpers/invoke.js';
+import { startSink, type Sink } from '../helpers/sink.js';
 
 const text = (r: InvokeCommandOutput) => Buffer.from(r.Payload ?? new Uint8Array()).toString('utf8');
 const json = (r: InvokeCommandOutput) => JSON.parse(text(r));
 
 let s: TestServer;
+/** Where a process the `spawns` function started reports that it is alive, then gone. */
+let sink: Sink;
 
 before(async () => {
+  sink = await startSink();
   s = await startAlonzo();
   await Promise.all([
     deploy(s, 'healthy', { fixture: 'node-echo' }),
@@ -35,7 +39,10 @@ before(async () => {
   ]);
 });
 
-after(() => s.close());
+after(async () => {
+  await s?.close();
+  await sink?.close();
+});
 
 async function invoke(fn: string, payload: unknown = {}, tail = true): Promise<InvokeCommandOutput> {
   return s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from(JSON.stringify(payload)), LogType: tail ? 'Tail' : undefined }));
@@ -127,19 +134,11 @@ describe('Node.js faults', () => {
   });
 
   test('processes the function started die with its environment on a timeout', async () => {
-    const r = await invoke('spawns');
+    const r = await invoke('spawns', { sink: sink.url('child') });
     assert.equal(assertUnhandled(r).errorType, 'Sandbox.Timedout');
-    const pid = Number(/child pid (\d+)/.exec(decodeLog(r.LogResult))?.[1]);
-    assert.ok(pid > 0, decodeLog(r.LogResult));
-    const alive = (p: number) => {
-      try {
-        process.kill(p, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    await eventually(async () => !alive(pid), 2000, `the function's child ${pid} to be killed`);
+    assert.deepEqual(sink.records('child').slice(0, 1), [{ held: 'open' }], 'the child was running during the invocation');
+    await eventually(async () => sink.records('child').length === 2, 2000, "the function's child to be killed");
+    assert.deepEqual(sink.records('child'), [{ held: 'open' }, { held: 'closed' }]);
   });
 
   test('a timeout restarts the runtime but keeps /tmp: the file survives, the global resets (oracle test_lambda_invoke_timed_out_environment_reuse)', async () => {

@@ -3,11 +3,9 @@
 // payload, FunctionError, executed version, the Tail log line by line) must be the same, request ids and times aside.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { decodeLog, deploy, eventually, fixtureFiles, rawInvoke } from '../helpers/invoke.js';
+import { startSink, type Sink } from '../helpers/sink.js';
 import { eventInvoke, runs } from '../async/helpers.js';
 
 type Transport = 'channel' | 'runtime-api';
@@ -38,15 +36,20 @@ exports.handler = async (event) => {
 };`,
 };
 
-let tmp: string;
+/** The recorder reports its runs here, under `retried-<transport>`. */
+let sink: Sink;
+
+/**
+ * An AWS_LAMBDA_EXEC_WRAPPER that runs a Runtime API client of its own (the bash one) instead of the built-in runtime,
+ * shipped in the function's zip as users ship one in their package. Named relative to the task root, the cwd the
+ * runtime starts in both with the code at /var/task (a sandbox) and with the code where Alonzo unpacked it (isolation
+ * none); an absolute path would hold for one of the two only.
+ */
+const WRAPPER = './own-runtime.sh';
 
 before(async () => {
-  // An AWS_LAMBDA_EXEC_WRAPPER that runs a Runtime API client of its own (the bash one) instead of the built-in runtime.
-  tmp = mkdtempSync(join(tmpdir(), 'alonzo-parity-'));
-  const wrapper = join(tmp, 'own-runtime.sh');
-  writeFileSync(wrapper, '#!/bin/bash\nexec "$LAMBDA_TASK_ROOT/bootstrap"\n');
-  chmodSync(wrapper, 0o755);
-  const bashRuntime = await zipOf(fixtureFiles('provided-bash'), 0o755);
+  sink = await startSink();
+  const bashRuntime = await zipOf({ ...fixtureFiles('provided-bash'), 'own-runtime.sh': '#!/bin/bash\nexec "$LAMBDA_TASK_ROOT/bootstrap"\n' }, 0o755);
 
   await Promise.all(
     TRANSPORTS.map(async (t) => {
@@ -63,7 +66,7 @@ before(async () => {
         deploy(s, 'lines', { zip: await zipOf(LINES_THEN_RETURN) }),
         deploy(s, 'probe', { zip: await zipOf(PROBE_RUNTIME_API) }),
         deploy(s, 'retried', { fixture: 'async-recorder' }),
-        deploy(s, 'wrapped', { zip: bashRuntime, Handler: 'function.handler', Environment: { Variables: { AWS_LAMBDA_EXEC_WRAPPER: wrapper } } }),
+        deploy(s, 'wrapped', { zip: bashRuntime, Handler: 'function.handler', Environment: { Variables: { AWS_LAMBDA_EXEC_WRAPPER: WRAPPER } } }),
         deploy(s, 'py-echo', { fixture: 'python-echo', ...PY }),
         deploy(s, 'py-context', { fixture: 'python-context', ...PY }),
         deploy(s, 'py-raises', { fixture: 'python-raises', ...PY, Handler: 'handler.handler' }),
@@ -77,7 +80,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all(TRANSPORTS.map((t) => servers[t]?.close()));
-  rmSync(tmp, { recursive: true, force: true });
+  await sink?.close();
 });
 
 interface Observed {
@@ -210,11 +213,11 @@ describe('Node.js', () => {
   test('an async event that fails is retried twice with the same request id, on the warm environment', async () => {
     const sameId = await Promise.all(
       TRANSPORTS.map(async (t) => {
-        const file = join(tmp, `retried-${t}.txt`);
-        const { requestId } = await eventInvoke(servers[t], 'retried', { file, fail: true });
-        await eventually(async () => runs(file).length >= 3, 5000, `three attempts over ${t}`);
+        const key = `retried-${t}`;
+        const { requestId } = await eventInvoke(servers[t], 'retried', { sink: sink.url(key), fail: true });
+        await eventually(async () => runs(sink, key).length >= 3, 5000, `three attempts over ${t}`);
         await new Promise((ok) => setTimeout(ok, 200));
-        return runs(file).map((r) => r.requestId === requestId);
+        return runs(sink, key).map((r) => r.requestId === requestId);
       }),
     );
     assert.deepEqual(sameId, [
