@@ -18,8 +18,8 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// Functions run with their own /tmp (a mount namespace, where the server may make one), so files that tests and
-// functions share (data dirs, fixtures, results a function writes for the test to read) live outside /tmp.
+// Test servers keep their data dirs here rather than in the host's /tmp. Functions see neither: they run sandboxed, so
+// a test reads what a function did through the API, its logs or a sink on loopback (test/helpers/sink.ts).
 const testTmp = process.env.ALONZO_TEST_TMPDIR ?? '/var/tmp/alonzo-tests';
 mkdirSync(testTmp, { recursive: true });
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env: { ...process.env, TMPDIR: testTmp } });

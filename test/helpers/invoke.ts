@@ -116,11 +116,14 @@ export function processesMentioning(needle: string): number[] {
 /** Children of this test process (environments are spawned by the in-process server). */
 export function childPids(): number[] {
   try {
-    const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-    return out
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .filter(([pid, comm]) => Number(pid) > 0 && comm !== 'ps')
+    // Every process, to tell an idle standby launcher (no child yet) from an environment.
+    const out = execFileSync('ps', ['-o', 'pid=,ppid=,comm=,args=', '-e'], { encoding: 'utf8' });
+    const rows = out.split('\n').map((l) => l.trim().split(/\s+/));
+    const hasChild = new Set(rows.map(([, ppid]) => Number(ppid)));
+    return rows
+      .filter(([pid, ppid, comm]) => Number(pid) > 0 && Number(ppid) === process.pid && comm !== 'ps')
+      // A sandbox launcher started ahead of need (standby) is not an environment until it has a runtime under it.
+      .filter(([pid, , , ...args]) => !(args.includes('--standby') && !hasChild.has(Number(pid))))
       .map(([pid]) => Number(pid));
   } catch {
     return [];

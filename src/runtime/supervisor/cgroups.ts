@@ -1,8 +1,9 @@
 // Per-environment cgroups (v1: memory, pids, cpu), so that limits count every process an environment starts and a
-// stop reaches all of them. A server's groups live under <controller>/alonzo/srv-<pid>/; groups of servers that died
+// stop reaches all of them. A server's groups live under <controller>/alonzo/srv-<pid>-<random>/; groups of servers that died
 // are emptied and removed at start-up.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { residentMb } from './procfs.js';
 
 const ROOT = '/sys/fs/cgroup';
@@ -76,13 +77,14 @@ export class Cgroups {
   private seq = 0;
 
   constructor() {
-    this.base = `alonzo/srv-${process.pid}`;
+    // Several servers may share a process (tests start them in-process): each has groups of its own.
+    this.base = `alonzo/srv-${process.pid}-${randomBytes(4).toString('hex')}`;
     // Groups left by servers that are gone (a kill -9): whatever still runs in them is killed.
     for (const c of CONTROLLERS) {
       const parent = join(ROOT, c, 'alonzo');
       for (const name of readdirSync(parent)) {
-        const m = /^srv-(\d+)$/.exec(name);
-        if (m && (Number(m[1]) === process.pid || !alive(Number(m[1])))) removeTree(join(parent, name));
+        const m = /^srv-(\d+)(-[0-9a-f]+)?$/.exec(name);
+        if (m && !alive(Number(m[1]))) removeTree(join(parent, name));
       }
       mkdirSync(join(ROOT, c, this.base), { recursive: true });
     }
