@@ -20,7 +20,7 @@ export interface StoredCode {
 }
 
 export class CodeStore {
-  constructor(private readonly root: string) {
+  constructor(readonly root: string) {
     mkdirSync(root, { recursive: true });
     // Node looks for the nearest package.json above a module to decide CommonJS or ES module. Lambda's /var/task has
     // none above it; without this stop, a data dir inside a `"type": "module"` project (as ./.alonzo is in ours)

@@ -41,6 +41,11 @@ export interface Config {
   sandboxUids: string;
   /** Sandbox launchers kept started ahead of need (isolation 'sandbox'), so that a cold start does not wait for one. */
   standbySandboxes: number;
+  /**
+   * Prebooted environments kept ready per kind of built-in runtime (isolation 'sandbox'): sandbox built, interpreter
+   * started, waiting for a function; the first invoke of a new function then skips the interpreter's start.
+   */
+  standbyRuntimes: number;
 }
 
 export type RuntimeTransport = 'channel' | 'runtime-api';
@@ -74,6 +79,7 @@ export const DEFAULTS: Config = {
   // Far above the ids of real users and of the usual container subuid ranges (100000-165535).
   sandboxUids: '3000000-3999999',
   standbySandboxes: 2,
+  standbyRuntimes: 1,
 };
 
 /** Environment variable for each setting: ALONZO_ + the key in SCREAMING_SNAKE_CASE. */

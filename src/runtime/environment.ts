@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, FrameError } from './channel.js';
 import { InvocationLog } from './logs.js';
 import { RuntimeApiServer } from './runtime-api.js';
-import type { Supervised, Supervisor } from './supervisor/types.js';
+import type { StandbyTemplate, Supervised, Supervisor } from './supervisor/types.js';
 import type { Logger } from '../core/logger.js';
 
 export type Family = 'node' | 'python' | 'provided';
@@ -120,6 +120,26 @@ export const safeErrorType = (t: unknown, fallback = 'Runtime.Unknown'): string 
 
 let nextId = 0;
 
+/**
+ * How a built-in runtime boots in a sandbox before its function is known: the same command as a cold start, with only
+ * what does not depend on the function in its environment (the rest comes in the `specialize` frame). Node's heap
+ * cap is set at boot, so Node standbys are kept per MemorySize. Undefined where the supervisor has no sandbox paths.
+ */
+export function standbyTemplate(host: RuntimeHost, family: 'node' | 'python', memoryMb: number, ephemeralMb: number): StandbyTemplate | undefined {
+  const task = host.supervisor.taskRoot;
+  const runtime = host.supervisor.runtimeRoot;
+  if (!task || !runtime) return undefined;
+  const env: Record<string, string> = { PATH: BASE_PATH, LANG: 'en_US.UTF-8', TZ: ':UTC', ALONZO_CHANNEL_FD: '3', ALONZO_STANDBY: '1' };
+  if (family === 'node') {
+    const args = [`--max-old-space-size=${memoryMb}`, join(runtime, 'node', 'bootstrap.cjs')];
+    return { key: `node:${memoryMb}:${ephemeralMb}`, cmd: host.nodePath, args, env: { ...env, NODE_PATH: `${task}/node_modules:${task}` }, memoryMb, ephemeralMb };
+  }
+  const args = ['-u', join(runtime, 'python', 'bootstrap.py')];
+  return { key: `python:${ephemeralMb}`, cmd: host.pythonPath, args, env: { ...env, PYTHONPATH: task, PYTHONDONTWRITEBYTECODE: '1' }, memoryMb, ephemeralMb };
+}
+
+const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
+
 interface Pending {
   inv: Invocation;
   log: InvocationLog;
@@ -153,7 +173,8 @@ export class Environment {
   private oomKilled = false;
   private stderrTail = '';
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
-  readonly tmpDir: string;
+  /** The environment's sandbox folder (its /tmp); a prebooted standby brings its own. */
+  tmpDir: string;
   /** The request waiting on this environment's init, for the messages of an init that dies. */
   pendingInitRequestId?: string;
 
@@ -189,7 +210,7 @@ export class Environment {
     const s = this.spec;
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
     return {
-      PATH: '/usr/local/bin:/usr/bin:/bin',
+      PATH: BASE_PATH,
       LANG: 'en_US.UTF-8',
       TZ: ':UTC',
       ...this.host.inherited,
@@ -238,10 +259,15 @@ export class Environment {
       args = [cmd, ...args];
       cmd = wrapper;
     }
+    // A built-in runtime over the channel may be served by a prebooted standby of the same kind, which boots exactly
+    // this command before its function is known.
+    const template = channel && !wrapper && s.family !== 'provided' ? standbyTemplate(this.host, s.family, s.memoryMb, s.ephemeralMb) : undefined;
+    const standby = template && template.cmd === cmd && template.args.join('\0') === args.join('\0') ? template : undefined;
     // The supervisor stops everything the environment started with it (Lambda stops the whole sandbox): nothing a
     // function leaves running outlives its environment.
-    const proc = this.host.supervisor.launch({ cmd, args, env: this.env(extra), channel, sandboxDir: this.tmpDir, codeDir: s.codeDir, memoryMb: s.memoryMb, ephemeralMb: s.ephemeralMb });
+    const proc = this.host.supervisor.launch({ cmd, args, env: this.env(extra), channel, sandboxDir: this.tmpDir, codeDir: s.codeDir, memoryMb: s.memoryMb, ephemeralMb: s.ephemeralMb, standby });
     this.proc = proc;
+    this.tmpDir = proc.sandboxDir;
     proc.stdout.on('data', (c: Buffer) => this.output(c));
     proc.stderr.on('data', (c: Buffer) => {
       this.stderrTail = (this.stderrTail + c.toString('latin1')).slice(-2048);

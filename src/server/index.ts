@@ -9,6 +9,7 @@ import { createLogger } from '../core/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
+import { standbyTemplate } from '../runtime/environment.js';
 import { LogSink } from '../runtime/log-sink.js';
 import { chooseSupervisor } from './supervisor.js';
 import { InvokeEngine } from '../invoke/engine.js';
@@ -50,9 +51,17 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const code = new CodeStore(join(dataDir, 'code'));
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
-  const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), [config.nodePath, config.pythonPath], BOOTSTRAP_DIR, log);
+  const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), code.root, [config.nodePath, config.pythonPath], BOOTSTRAP_DIR, log);
+  const host = { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, supervisor };
+  // The most common kinds are prebooted from the start (Lambda's defaults: 128 MB, 512 MB of /tmp); others once needed.
+  if (config.runtimeTransport === 'channel') {
+    for (const family of ['node', 'python'] as const) {
+      const t = standbyTemplate(host, family, 128, 512);
+      if (t) supervisor.prepare?.(t);
+    }
+  }
   const pool = new EnvironmentPool(
-    { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, supervisor },
+    host,
     join(dataDir, 'sandboxes'),
     { maxEnvironments: config.maxEnvironments, maxMemoryMb: config.maxEnvironmentMemoryMb, idleTimeoutMs: config.idleTimeoutMs },
     log,

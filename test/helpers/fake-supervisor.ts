@@ -33,6 +33,10 @@ export class FakeProcess implements Supervised {
     this.channel = new FakeChannel() as unknown as Socket;
   }
 
+  get sandboxDir(): string {
+    return this.spec.sandboxDir;
+  }
+
   get sent(): Buffer[] {
     return (this.channel as unknown as FakeChannel).written;
   }

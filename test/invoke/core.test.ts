@@ -516,7 +516,8 @@ describe('environments', () => {
   });
 
   test('an idle environment is reaped; the next invoke is a cold start', async () => {
-    const own = await startAlonzo({ idleTimeoutMs: 300 });
+    // No standbys here: every new child process is then this function's environment.
+    const own = await startAlonzo({ idleTimeoutMs: 300, standbyRuntimes: 0, standbySandboxes: 0 });
     try {
       const before = new Set(childPids());
       await deploy(own, 'reaped', { fixture: 'node-echo' });

@@ -36,6 +36,9 @@ const attacks = {
     killParent: tryIt(() => process.kill(process.ppid, 'SIGKILL')),
     killInit: tryIt(() => process.kill(1, 'SIGKILL')),
     hostTmp: tryIt(() => fs.readdirSync('/tmp').filter((n) => n.startsWith('alonzo'))),
+    // Where a prebooted environment found its package before it was given one: gone by the time user code runs.
+    packages: tryIt(() => fs.readdirSync('/tmp/.alonzo-code')),
+    tmp: tryIt(() => fs.readdirSync('/tmp')),
   }),
   secrets: (e) => {
     // Every place a secret of another function or of the server could be read from.
@@ -92,6 +95,7 @@ const attacks = {
     });
   },
   runtimeApi: () => process.env.AWS_LAMBDA_RUNTIME_API,
+  started: () => ({ startedAt: Date.now() - process.uptime() * 1000, env: process.env, cwd: process.cwd(), argv: process.execArgv }),
   hijack: (e) => new Promise((resolve) => {
     const [host, port] = e.api.split(':');
     http.get({ host, port, path: '/2018-06-01/runtime/invocation/next' }, (res) => {
@@ -247,6 +251,7 @@ test("the server's process, its data dir and the host's /tmp are out of reach; t
     if (name === 'attacker') {
       for (const k of ['rootfs', 'dataDir', 'code', 'killInit']) assert.equal(body[k].ok, false, `${k} must fail: ${JSON.stringify(body[k])}`);
       assert.deepEqual(body.hostTmp, { ok: true, value: [] }, "the host's /tmp is not this /tmp");
+      assert.equal(body.packages.ok, false, `the code store is out of sight: ${JSON.stringify(body.packages)}`);
     }
   }
   await alive();
@@ -260,6 +265,48 @@ test("another function's secrets and the server's credentials are nowhere to be 
   const server = await call('attacker', { attack: 'secrets', secret: SERVER_SECRET });
   assert.deepEqual(server.body.found, []);
   assert.deepEqual(server.body.mine, [], "no credential or setting of the server's reaches a function");
+});
+
+test("a prebooted environment (started before its function existed) is the function's alone: its variables, its code, nothing of the standby", async () => {
+  // The server keeps a Node standby of 128 MB booted from its start; a new function's first invoke takes it.
+  await new Promise((ok) => setTimeout(ok, 300));
+  const createdAt = Date.now();
+  await create('fresh', { 'index.js': NODE_ATTACKER }, { Environment: { Variables: { OWN: 'fresh-value' } } });
+  const { out, body } = await call('fresh', { attack: 'started' });
+  assert.equal(out.FunctionError, undefined, JSON.stringify(body));
+  assert.ok(body.startedAt < createdAt, `the runtime was started ahead of need (${createdAt - body.startedAt} ms before the function was created)`);
+  assert.equal(body.env.OWN, 'fresh-value');
+  assert.equal(body.env.AWS_LAMBDA_FUNCTION_NAME, 'fresh');
+  assert.equal(body.env.LAMBDA_TASK_ROOT, '/var/task');
+  assert.equal(body.env.ALONZO_STANDBY, undefined);
+  assert.equal(body.env.ALONZO_CHANNEL_FD, undefined);
+  assert.equal(body.cwd, '/var/task');
+  assert.deepEqual(body.argv, ['--max-old-space-size=128']);
+  const seen = await call('fresh', { attack: 'server', serverPid: process.pid, dataDir: s.dataDir });
+  assert.equal(seen.body.packages.ok, false, JSON.stringify(seen.body.packages));
+  assert.deepEqual(seen.body.tmp, { ok: true, value: [] }, 'a fresh /tmp, with nothing of the standby left in it');
+  // Another new function gets another environment (a standby serves one function, once).
+  await create('fresh2', { 'index.js': NODE_ATTACKER });
+  const other = await call('fresh2', { attack: 'started' });
+  assert.equal(other.body.env.OWN, undefined);
+  assert.equal(other.body.env.AWS_LAMBDA_FUNCTION_NAME, 'fresh2');
+  // Python too.
+  await new Promise((ok) => setTimeout(ok, 300));
+  const pyCreated = Date.now();
+  const PY_STARTED = [
+    'import os, time',
+    'def handler(e, c):',
+    '    ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])',
+    '    age = float(open("/proc/uptime").read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK")',
+    '    return {"env": dict(os.environ), "cwd": os.getcwd(), "startedAt": (time.time() - age) * 1000}',
+  ].join('\n');
+  await create('fresh-py', { 'lambda_function.py': PY_STARTED }, { Runtime: 'python3.12', Handler: 'lambda_function.handler', Environment: { Variables: { OWN: 'py' } } });
+  const py = await call('fresh-py', {});
+  assert.equal(py.out.FunctionError, undefined, JSON.stringify(py.body));
+  assert.equal(py.body.env.OWN, 'py');
+  assert.equal(py.body.env.ALONZO_STANDBY, undefined);
+  assert.equal(py.body.cwd, '/var/task');
+  assert.ok(py.body.startedAt < pyCreated, `the Python runtime was started ahead of need (${pyCreated - py.body.startedAt} ms before)`);
 });
 
 test('code is read-only and cannot be remounted; another function\'s code is not visible', async () => {

@@ -21,6 +21,12 @@
  * Standby (--standby): started ahead of need with only its cgroups on the command line, it joins them at once (a
  * cgroup v1 migration waits ~20 ms for an RCU grace period) and then waits for the rest on stdin: the options, "--",
  * the command and its arguments, an empty string, then the environment as NAME=value, each string ending in a NUL.
+ *
+ * Late code (--late-code ROOT): the runtime starts before its function is known (a prebooted standby), with an empty
+ * /var/task. ROOT, the server's folder of unpacked packages, is bound at CODE_DIR, a root-only folder in the new
+ * /tmp (nothing but Alonzo's own runtime runs until the function is known); the init waits on stdin for one line
+ * naming a package (64 hex digits), binds that package read-only at /var/task, unmounts and removes CODE_DIR, and
+ * answers "ok" (or why not) on fd 4. The runtime then gets its function over the channel and moves into /var/task.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +45,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -48,6 +55,7 @@
 #define MAX_BINDS 64
 #define MAX_CGROUPS 8
 #define FAIL_EXIT 125
+#define CODE_DIR "/tmp/.alonzo-code"
 
 struct bind {
   const char *src;
@@ -59,7 +67,7 @@ static struct bind binds[MAX_BINDS];
 static int nbinds;
 static const char *cgroups[MAX_CGROUPS];
 static int ncgroups;
-static const char *root_dir, *tmp_dir, *hostname = "localhost", *cwd = "/var/task";
+static const char *late_code, *root_dir, *tmp_dir, *hostname = "localhost", *cwd = "/var/task";
 static long tmp_mb = 512, nofile = 1024, nproc = 1024;
 static long uid = -1, gid = -1;
 static int userns, close_channel;
@@ -245,6 +253,16 @@ static void build_root(void) {
   create_file(path, group_line, 0644);
   snprintf(path, sizeof path, "%s/opt", root_dir);
   mkdirs(path, 0755);
+  /* Where a late package will be bound, and the packages it is taken from until then (root's alone, in /tmp, whose
+   * sticky bit keeps the runtime from moving it; it is gone before any of the function's code runs). */
+  if (late_code) {
+    snprintf(path, sizeof path, "%s/var/task", root_dir);
+    mkdirs(path, 0755);
+    snprintf(path, sizeof path, "%s" CODE_DIR, root_dir);
+    if (mkdir(path, 0700)) die("mkdir %s", path);
+    struct bind code = {late_code, CODE_DIR, 0};
+    do_bind(&code);
+  }
 
   if (mount(NULL, root_dir, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=1m,mode=0755")) die("remount the root read-only");
   if (chdir(root_dir)) die("chdir %s", root_dir);
@@ -308,6 +326,27 @@ static void write_id_map(void) {
 
 /* PID 1 of the namespace: start the runtime, reap every orphan, report how the runtime ended, then exit (which ends the
  * namespace and kills whatever is left in it). */
+/* A late-code order: binds CODE_DIR/<hex> at /var/task, read-only, then takes CODE_DIR away. */
+static void mount_late_code(const char *line) {
+  const char *answer = "ok\n";
+  char path[96], why[256];
+  size_t n = strlen(line);
+  int valid = n == 64;
+  for (size_t k = 0; valid && k < n; k++) valid = (line[k] >= '0' && line[k] <= '9') || (line[k] >= 'a' && line[k] <= 'f');
+  snprintf(path, sizeof path, CODE_DIR "/%.64s", line);
+  if (!valid) answer = "error: not a package name\n";
+  else if (mount(path, "/var/task", NULL, MS_BIND, NULL) ||
+           mount(NULL, "/var/task", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags("/var/task"), NULL)) {
+    snprintf(why, sizeof why, "error: bind the package at /var/task: %s\n", strerror(errno));
+    answer = why;
+  }
+  if (umount2(CODE_DIR, MNT_DETACH) || rmdir(CODE_DIR)) die("remove " CODE_DIR);
+  if (write(4, answer, strlen(answer)) < 0) _exit(FAIL_EXIT);
+  close(4);
+  errno = 0;
+  if (answer[0] != 'o') die("%s", answer);
+}
+
 static void init_main(char **argv, int report_fd) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) die("PR_SET_PDEATHSIG");
   /* The parent may have died before the line above (its getppid() is 0 from here): its end of the pipe tells. */
@@ -316,6 +355,10 @@ static void init_main(char **argv, int report_fd) {
   build_root();
   if (sethostname(hostname, strlen(hostname))) die("sethostname");
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
   pid_t runtime = fork();
   if (runtime < 0) die("fork");
   if (runtime == 0) {
@@ -324,22 +367,54 @@ static void init_main(char **argv, int report_fd) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (close_channel) close(3);
+    if (late_code) {
+      /* The orders on stdin and the answers on fd 4 are the init's, not the runtime's. */
+      int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (devnull < 0 || dup2(devnull, 0) < 0) die("stdin");
+      close(4);
+    }
     drop_privileges();
     if (chdir(cwd)) die("chdir %s", cwd);
     execvp(argv[0], argv);
     fprintf(stderr, "alonzo-sandbox: exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+  if (sfd < 0) die("signalfd");
+  char order[80];
+  size_t got = 0;
+  int waiting_order = late_code != NULL;
   for (;;) {
-    int status;
-    pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) {
+    struct pollfd fds[2] = {{sfd, POLLIN, 0}, {0, POLLIN, 0}};
+    if (poll(fds, waiting_order ? 2 : 1, -1) < 0) {
       if (errno == EINTR) continue;
-      die("waitpid");
+      die("poll");
     }
-    if (pid == runtime) {
-      if (write(report_fd, &status, sizeof status) != sizeof status) _exit(FAIL_EXIT);
-      _exit(0);
+    if (waiting_order && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(0, order + got, sizeof order - 1 - got);
+      /* The server went away before giving the order: nothing will ever run here. */
+      if (n <= 0) _exit(0);
+      got += n;
+      order[got] = 0;
+      char *nl = strchr(order, '\n');
+      if (nl || got == sizeof order - 1) {
+        if (nl) *nl = 0;
+        waiting_order = 0;
+        mount_late_code(order);
+      }
+    }
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      if (read(sfd, &info, sizeof info) < 0 && errno != EAGAIN) die("signalfd read");
+      for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) break;
+        if (pid == runtime) {
+          if (write(report_fd, &status, sizeof status) != sizeof status) _exit(FAIL_EXIT);
+          _exit(0);
+        }
+      }
     }
   }
 }
@@ -369,6 +444,7 @@ static int parse(int argc, char **argv, int *standby) {
     else if (!strcmp(a, "--nproc")) nproc = number(argv[++i]);
     else if (!strcmp(a, "--hostname")) hostname = argv[++i];
     else if (!strcmp(a, "--cwd")) cwd = argv[++i];
+    else if (!strcmp(a, "--late-code")) late_code = argv[++i];
     else if (!strcmp(a, "--userns")) userns = 1;
     else if (!strcmp(a, "--no-channel")) close_channel = 1;
     else if (!strcmp(a, "--standby") && standby) *standby = 1;

@@ -1,6 +1,8 @@
 // One launched environment process (any supervisor): its pipes, its exit, and the checks that need its processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { encodeFrame } from '../channel.js';
 import type { EnvironmentCgroup } from './cgroups.js';
 import { holdsSocket, loopbackPeer, processTree, residentMb } from './procfs.js';
 import type { Supervised } from './types.js';
@@ -13,6 +15,12 @@ export interface LaunchOptions {
   channel: boolean;
   /** A process already started (a standby sandbox launcher): it is adopted instead of spawning cmd. */
   adopt?: ChildProcess;
+  sandboxDir: string;
+  /**
+   * A prebooted standby: once its launcher answers that the code is mounted (a line on fd 4), the runtime gets its
+   * function's environment in a `specialize` frame; anything but "ok" ends the environment.
+   */
+  specialize?: { env: Record<string, string>; cwd: string };
   /** The environment's cgroups, where there are some: memory and ownership are then read from them. */
   cgroup?: EnvironmentCgroup;
   /** The sandbox's own uid, where it has one: a socket of that uid can only be the environment's. */
@@ -36,7 +44,26 @@ export class LaunchedProcess implements Supervised {
     // Reading a cgroup's memory.stat costs ~20 µs; walking /proc for a process tree ~1 ms, so it is done less often.
     this.memoryPollMs = o.cgroup ? 50 : 250;
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) this.groupKilled = true;
+    if (o.specialize) this.specialize(o.specialize);
     this.proc.on('exit', () => (this.groupKilled = true));
+  }
+
+  private specialize(s: { env: Record<string, string>; cwd: string }): void {
+    const answers = this.proc.stdio[4] as Readable | null;
+    let text = '';
+    const onData = (c: Buffer) => {
+      text += c.toString('latin1');
+      if (!text.includes('\n')) return;
+      answers!.off('data', onData);
+      if (text.startsWith('ok\n')) this.channel!.write(encodeFrame({ t: 'specialize' }, Buffer.from(JSON.stringify(s))));
+      else this.kill();
+    };
+    answers?.on('data', onData);
+    answers?.on('error', () => undefined);
+  }
+
+  get sandboxDir(): string {
+    return this.o.sandboxDir;
   }
 
   get pid(): number | undefined {

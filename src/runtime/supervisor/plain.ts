@@ -18,7 +18,7 @@ export class PlainSupervisor implements Supervisor {
 
   launch(spec: LaunchSpec): Supervised {
     mkdirSync(spec.sandboxDir, { recursive: true });
-    return new LaunchedProcess({ cmd: spec.cmd, args: spec.args, env: { ...spec.env, TMPDIR: spec.sandboxDir }, cwd: spec.codeDir, channel: spec.channel });
+    return new LaunchedProcess({ cmd: spec.cmd, args: spec.args, env: { ...spec.env, TMPDIR: spec.sandboxDir }, cwd: spec.codeDir, channel: spec.channel, sandboxDir: spec.sandboxDir });
   }
 
   releaseSandbox(dir: string): void {

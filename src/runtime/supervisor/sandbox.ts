@@ -4,11 +4,11 @@
 // ('userns'): the same namespaces inside a user namespace, without cgroups (see `missing`).
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Cgroups, type EnvironmentCgroup } from './cgroups.js';
 import { LaunchedProcess } from './launch.js';
 import { mountsUnder } from './procfs.js';
-import type { LaunchSpec, Supervised, Supervisor } from './types.js';
+import type { LaunchSpec, StandbyTemplate, Supervised, Supervisor } from './types.js';
 import type { UidAllocator } from './uids.js';
 import type { Logger } from '../../core/logger.js';
 
@@ -43,6 +43,10 @@ export interface SandboxOptions {
   uids?: UidAllocator;
   /** Launchers kept started ahead of need, already in cgroups of their own (root only). */
   standby: number;
+  /** Prebooted environments kept ready per kind of runtime (root only): sandbox built, interpreter started. */
+  prebooted: number;
+  /** The server's folder of unpacked packages: a prebooted environment gets its function's package from there. */
+  codeRoot: string;
   log: Logger;
 }
 
@@ -51,6 +55,17 @@ interface Standby {
   cgroup: EnvironmentCgroup;
   onExit: () => void;
 }
+
+interface Prebooted extends Standby {
+  sandboxDir: string;
+  uid: number;
+  bornAt: number;
+}
+
+/** Kinds of prebooted runtimes kept at once (the most recently needed ones). */
+const MAX_KINDS = 4;
+/** A kind whose standbys die this many times in a row without serving is given up (and the log says why). */
+const MAX_BOOT_FAILURES = 3;
 
 /** The orders a standby launcher waits for: its arguments, an empty string, the environment; each ends in a NUL. */
 function orders(args: string[], env: Record<string, string>): Buffer {
@@ -70,6 +85,11 @@ export class SandboxSupervisor implements Supervisor {
   private standby: Standby[] = [];
   private refilling?: NodeJS.Timeout;
   private closed = false;
+  /** Kinds to keep prebooted, least recently needed first. */
+  private kinds = new Map<string, StandbyTemplate>();
+  private prebooted = new Map<string, Prebooted[]>();
+  private bootFailures = new Map<string, number>();
+  private prebootSeq = 0;
 
   constructor(private readonly o: SandboxOptions) {
     this.mode = o.mode;
@@ -90,6 +110,7 @@ export class SandboxSupervisor implements Supervisor {
    */
   private refill(): void {
     this.refilling = undefined;
+    this.refillPrebooted();
     while (!this.closed && this.cgroups && this.standby.length < this.o.standby) {
       const cgroup = this.cgroups.create({ memoryMb: 128, tmpMb: 512 });
       const proc = spawn(this.o.launcher, ['--standby', ...cgroup.dirs.flatMap((d) => ['--cgroup', d])], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
@@ -112,6 +133,109 @@ export class SandboxSupervisor implements Supervisor {
     }
   }
 
+  prepare(template: StandbyTemplate): void {
+    if (!this.cgroups || this.o.prebooted <= 0 || (this.bootFailures.get(template.key) ?? 0) >= MAX_BOOT_FAILURES) return;
+    this.kinds.delete(template.key);
+    this.kinds.set(template.key, template);
+    while (this.kinds.size > MAX_KINDS) {
+      const oldest = this.kinds.keys().next().value as string;
+      this.kinds.delete(oldest);
+      for (const pb of this.prebooted.get(oldest) ?? []) this.discard(pb);
+      this.prebooted.delete(oldest);
+    }
+    this.scheduleRefill();
+  }
+
+  /** Keeps `prebooted` environments of each kind ready: sandbox built, cgroups joined, interpreter started. */
+  private refillPrebooted(): void {
+    for (const t of this.kinds.values()) {
+      const list = this.prebooted.get(t.key) ?? [];
+      this.prebooted.set(t.key, list);
+      while (!this.closed && list.length < this.o.prebooted) list.push(this.boot(t));
+    }
+  }
+
+  private boot(t: StandbyTemplate): Prebooted {
+    const sandboxDir = join(this.o.root, `pb-${process.pid}-${++this.prebootSeq}`);
+    mkdirSync(sandboxDir, { mode: 0o700 });
+    const uid = this.o.uids!.acquire(sandboxDir);
+    const cgroup = this.cgroups!.create({ memoryMb: t.memoryMb, tmpMb: t.ephemeralMb });
+    const args = this.baseArgs(sandboxDir, t.ephemeralMb, uid);
+    for (const dir of cgroup.dirs) args.push('--cgroup', dir);
+    args.push('--ro', `${this.o.bootstrapDir}:${RUNTIME_ROOT}`, '--late-code', this.o.codeRoot, '--', t.cmd, ...t.args);
+    // fd 3: the channel; fd 4: the launcher's answer once it has mounted the function's package.
+    const proc = spawn(this.o.launcher, args, { cwd: '/', env: t.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], detached: true });
+    const entry: Prebooted = {
+      proc,
+      cgroup,
+      sandboxDir,
+      uid,
+      bornAt: Date.now(),
+      onExit: () => {
+        const list = this.prebooted.get(t.key);
+        const i = list?.indexOf(entry) ?? -1;
+        if (i < 0) return;
+        list!.splice(i, 1);
+        cgroup.remove();
+        this.releaseSandbox(sandboxDir);
+        const failures = (this.bootFailures.get(t.key) ?? 0) + 1;
+        this.bootFailures.set(t.key, failures);
+        if (failures >= MAX_BOOT_FAILURES) {
+          this.o.log.warn('sandbox:standby-given-up', { kind: t.key, failures });
+          this.kinds.delete(t.key);
+          return;
+        }
+        this.scheduleRefill();
+      },
+    };
+    proc.on('error', () => undefined);
+    proc.stdin!.on('error', () => undefined);
+    proc.on('exit', entry.onExit);
+    return entry;
+  }
+
+  private discard(pb: Prebooted): void {
+    pb.proc.removeListener('exit', pb.onExit);
+    pb.proc.kill('SIGKILL');
+    pb.cgroup.remove();
+    this.releaseSandbox(pb.sandboxDir);
+  }
+
+  private baseArgs(sandboxDir: string, tmpMb: number, uid: number | undefined): string[] {
+    const args = ['--root', this.mountPoint, '--tmp', sandboxDir, '--tmp-mb', String(tmpMb), '--nofile', String(MAX_FILES), '--nproc', String(MAX_PROCESSES), '--cwd', TASK_ROOT];
+    if (uid === undefined) args.push('--userns');
+    else args.push('--uid', String(uid), '--gid', String(uid));
+    for (const b of this.binds) args.push('--ro', b);
+    return args;
+  }
+
+  /** A prebooted environment for this launch, given its function's package; undefined when none fits. */
+  private takePrebooted(spec: LaunchSpec): Supervised | undefined {
+    const t = spec.standby;
+    // A sandbox kept from a runtime that timed out keeps its /tmp: it cannot be swapped for a fresh one.
+    if (!t || !this.cgroups || existsSync(spec.sandboxDir) || dirname(spec.codeDir) !== this.o.codeRoot) return undefined;
+    this.prepare(t);
+    const pb = this.prebooted.get(t.key)?.shift();
+    if (!pb) return undefined;
+    this.bootFailures.delete(t.key);
+    pb.proc.removeListener('exit', pb.onExit);
+    pb.cgroup.limit({ memoryMb: spec.memoryMb, tmpMb: spec.ephemeralMb });
+    pb.proc.stdin!.end(`${basename(spec.codeDir)}\n`);
+    this.scheduleRefill();
+    return new LaunchedProcess({
+      cmd: this.o.launcher,
+      args: [],
+      env: {},
+      cwd: '/',
+      channel: true,
+      adopt: pb.proc,
+      cgroup: pb.cgroup,
+      uid: pb.uid,
+      sandboxDir: pb.sandboxDir,
+      specialize: { env: spec.env, cwd: TASK_ROOT },
+    });
+  }
+
   private scheduleRefill(): void {
     // After the cold start that took a standby has had the event loop for its own init.
     if (!this.refilling && !this.closed) this.refilling = setTimeout(() => this.refill(), 20);
@@ -124,6 +248,8 @@ export class SandboxSupervisor implements Supervisor {
   }
 
   launch(spec: LaunchSpec): Supervised {
+    const prebooted = this.takePrebooted(spec);
+    if (prebooted) return prebooted;
     mkdirSync(spec.sandboxDir, { recursive: true, mode: 0o700 });
     const uid = this.o.uids?.acquire(spec.sandboxDir);
     const limits = { memoryMb: spec.memoryMb, tmpMb: spec.ephemeralMb };
@@ -131,20 +257,17 @@ export class SandboxSupervisor implements Supervisor {
     if (ready) this.scheduleRefill();
     const cgroup = ready?.cgroup ?? this.cgroups?.create(limits);
     ready?.cgroup.limit(limits);
-    const args = ['--root', this.mountPoint, '--tmp', spec.sandboxDir, '--tmp-mb', String(spec.ephemeralMb), '--nofile', String(MAX_FILES), '--nproc', String(MAX_PROCESSES), '--cwd', TASK_ROOT];
-    if (uid === undefined) args.push('--userns');
-    else args.push('--uid', String(uid), '--gid', String(uid));
+    const args = this.baseArgs(spec.sandboxDir, spec.ephemeralMb, uid);
     if (!ready) for (const dir of cgroup?.dirs ?? []) args.push('--cgroup', dir);
-    for (const b of this.binds) args.push('--ro', b);
     args.push('--ro', `${spec.codeDir}:${TASK_ROOT}`, '--ro', `${this.o.bootstrapDir}:${RUNTIME_ROOT}`);
     if (ready && !spec.channel) args.push('--no-channel');
     args.push('--', spec.cmd, ...spec.args);
     if (ready) {
       ready.proc.removeListener('exit', ready.onExit);
       ready.proc.stdin!.end(orders(args, spec.env));
-      return new LaunchedProcess({ cmd: this.o.launcher, args: [], env: {}, cwd: '/', channel: spec.channel, adopt: ready.proc, cgroup, uid });
+      return new LaunchedProcess({ cmd: this.o.launcher, args: [], env: {}, cwd: '/', channel: spec.channel, adopt: ready.proc, cgroup, uid, sandboxDir: spec.sandboxDir });
     }
-    return new LaunchedProcess({ cmd: this.o.launcher, args, env: spec.env, cwd: '/', channel: spec.channel, cgroup, uid });
+    return new LaunchedProcess({ cmd: this.o.launcher, args, env: spec.env, cwd: '/', channel: spec.channel, cgroup, uid, sandboxDir: spec.sandboxDir });
   }
 
   releaseSandbox(dir: string): void {
@@ -161,6 +284,8 @@ export class SandboxSupervisor implements Supervisor {
     clearTimeout(this.refilling);
     for (const { proc } of this.standby) proc.kill('SIGKILL');
     this.standby = [];
+    for (const list of this.prebooted.values()) for (const pb of list) this.discard(pb);
+    this.prebooted.clear();
     this.cgroups?.close();
     this.cleanUp();
     this.o.uids?.close();

@@ -6,6 +6,20 @@ import type { Socket } from 'node:net';
 /** How strongly environments are isolated; every mode below 'sandbox' says what it lacks (Supervisor.missing). */
 export type IsolationMode = 'sandbox' | 'userns' | 'none';
 
+/**
+ * How a built-in runtime boots before its function is known (a prebooted standby): everything about it that does not
+ * depend on the function. Environments of the same key can take each other's standbys.
+ */
+export interface StandbyTemplate {
+  key: string;
+  cmd: string;
+  args: string[];
+  /** The environment the interpreter boots with; the function's own arrives with the `specialize` frame. */
+  env: Record<string, string>;
+  memoryMb: number;
+  ephemeralMb: number;
+}
+
 export interface LaunchSpec {
   cmd: string;
   args: string[];
@@ -20,12 +34,16 @@ export interface LaunchSpec {
   memoryMb: number;
   /** EphemeralStorage: the size of /tmp. */
   ephemeralMb: number;
+  /** Set when a prebooted standby of this kind may serve the launch (a built-in runtime over the channel). */
+  standby?: StandbyTemplate;
 }
 
 /** One running environment: its runtime process and everything it starts. */
 export interface Supervised {
   /** The process the server started (in a sandbox, the launcher that holds the environment's namespaces). */
   readonly pid: number | undefined;
+  /** The sandbox folder the environment really got (a prebooted standby comes with its own). */
+  readonly sandboxDir: string;
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly channel?: Socket;
@@ -54,6 +72,8 @@ export interface Supervisor {
   /** The protections this mode lacks, each in one sentence (said at start-up and in docs/SECURITY.md). */
   readonly missing: string[];
   launch(spec: LaunchSpec): Supervised;
+  /** Keeps prebooted standbys of this kind ready from now on (a supervisor without them ignores it). */
+  prepare?(template: StandbyTemplate): void;
   /** The environment's sandbox folder is no longer needed: unmount its /tmp, free its user, remove it. */
   releaseSandbox(dir: string): void;
   close(): void;

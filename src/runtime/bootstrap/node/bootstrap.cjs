@@ -7,7 +7,7 @@
 // Two transports, one behaviour (the server picks; test/invoke/transport-parity.test.ts holds them to the same results):
 // - the private channel, when ALONZO_CHANNEL_FD is set (the default): frames, both ways,
 //   [u32 BE header length][u32 BE body length][header JSON][body bytes];
-//   out: ready | init_error{errorType} | log | result{id} | error{id,errorType}      in: invoke{id,deadlineMs,arn,...}
+//   out: ready | init_error{errorType} | log | result{id} | error{id,errorType}      in: invoke{id,deadlineMs,arn,...} (and first, in a prebooted standby, specialize{env,cwd})
 // - the Lambda Runtime API over HTTP at AWS_LAMBDA_RUNTIME_API otherwise, as AWS's runtime interface client speaks it:
 //   GET /runtime/invocation/next, POST …/{id}/response or …/{id}/error, POST /runtime/init/error. Log lines then go
 //   to fd 1, each written whole and before the POST that ends its invocation (the server drains the pipe first).
@@ -26,6 +26,38 @@ const EXIT_PROTOCOL = 3;
 const EXIT_UNSETTLED_INIT = 13;
 const EXIT_UNHANDLED_REJECTION = 128;
 const EXIT_UNCAUGHT_EXCEPTION = 129;
+
+// A prebooted standby (ALONZO_STANDBY): the interpreter started before its function was known. It waits here, before
+// reading anything of the environment, for one `specialize` frame on the channel carrying the function's environment;
+// by then the function's code is mounted at /var/task. A blocking read: nothing else runs in this process meanwhile.
+if (process.env.ALONZO_STANDBY) {
+  const fd = Number(process.env.ALONZO_CHANNEL_FD || 3);
+  const readExactly = (n) => {
+    const buf = Buffer.alloc(n);
+    for (let off = 0; off < n; ) {
+      let got;
+      try {
+        got = fs.readSync(fd, buf, off, n - off, null);
+      } catch (err) {
+        if (err.code === 'EAGAIN') continue;
+        throw err;
+      }
+      if (got === 0) process.exit(0);
+      off += got;
+    }
+    return buf;
+  };
+  const prefix = readExactly(8);
+  const header = JSON.parse(readExactly(prefix.readUInt32BE(0)).toString('utf8'));
+  const body = JSON.parse(readExactly(prefix.readUInt32BE(4)).toString('utf8'));
+  if (header.t !== 'specialize') {
+    process._rawDebug(`alonzo bootstrap: expected specialize, got ${header.t}`);
+    process.exit(EXIT_PROTOCOL);
+  }
+  for (const k of Object.keys(process.env)) delete process.env[k];
+  Object.assign(process.env, body.env);
+  process.chdir(body.cwd);
+}
 
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT || process.cwd();
 const HANDLER = process.env._HANDLER || '';

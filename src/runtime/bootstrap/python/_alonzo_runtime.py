@@ -7,7 +7,7 @@
 # Two transports, one behaviour (the server picks; test/invoke/transport-parity.test.ts holds them to the same results):
 # - the private channel, when ALONZO_CHANNEL_FD is set (the default): frames, both ways,
 #   [u32 BE header length][u32 BE body length][header JSON][body bytes];
-#   out: ready | init_error{errorType} | log | result{id} | error{id,errorType}      in: invoke{id,deadlineMs,arn,...}
+#   out: ready | init_error{errorType} | log | result{id} | error{id,errorType}      in: invoke{id,deadlineMs,arn,...} (and first, in a prebooted standby, specialize{env,cwd})
 # - the Lambda Runtime API over HTTP at AWS_LAMBDA_RUNTIME_API otherwise (http.client, one keep-alive connection), as
 #   awslambdaric speaks it: GET /runtime/invocation/next, POST .../{id}/response or .../{id}/error, POST
 #   /runtime/init/error. Log lines then go to fd 1, each written whole and before the POST that ends its invocation
