@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { residentMb } from './procfs.js';
+import { processAlive, residentMb } from './procfs.js';
 
 const ROOT = '/sys/fs/cgroup';
 const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
@@ -31,15 +31,6 @@ export function cgroupsV1Available(): boolean {
     }
   }
   return true;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function killAll(dir: string): number {
@@ -84,7 +75,7 @@ export class Cgroups {
       const parent = join(ROOT, c, 'alonzo');
       for (const name of readdirSync(parent)) {
         const m = /^srv-(\d+)(-[0-9a-f]+)?$/.exec(name);
-        if (m && !alive(Number(m[1]))) removeTree(join(parent, name));
+        if (m && !processAlive(Number(m[1]))) removeTree(join(parent, name));
       }
       mkdirSync(join(ROOT, c, this.base), { recursive: true });
     }

@@ -31,6 +31,16 @@ export function loopbackPeer(remotePort: number, localPort: number): TcpEntry | 
   return undefined;
 }
 
+/** Whether a process with this pid exists (perhaps another user's). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** `root` and all its descendants, found by walking /proc (this kernel has no /proc/…/children). */
 export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();

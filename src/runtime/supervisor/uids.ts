@@ -2,17 +2,9 @@
 // even of another server on the same machine (each uid in use is claimed by a lock file naming the claiming process).
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from './procfs.js';
 
 const LOCK_DIR = '/run/alonzo/uids';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Parses "FIRST-LAST" into a range, or says what is wrong. */
 export function parseUidRange(text: string): { first: number; last: number } | string {
@@ -66,7 +58,7 @@ export class UidAllocator {
         } catch {
           // removed meanwhile: try again
         }
-        if (owner === process.pid || (Number.isInteger(owner) && owner > 0 && alive(owner))) return false;
+        if (owner === process.pid || (Number.isInteger(owner) && owner > 0 && processAlive(owner))) return false;
         // A claim of a process that is gone: its sandboxes went with it.
         rmSync(path, { force: true });
       }
