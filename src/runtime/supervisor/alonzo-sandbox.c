@@ -280,11 +280,12 @@ static void drop_privileges(void) {
   }
   errno = 0;
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  /* RLIMIT_NPROC counts a uid's processes and threads: as root the uid is this sandbox's alone; in a user namespace
+   * (Linux 5.14 and later) it counts that namespace's own, so either way it is a per-sandbox cap. */
+  if (setrlimit(RLIMIT_NPROC, &procs)) die("RLIMIT_NPROC");
   if (!userns) {
     if (setgroups(0, NULL)) die("setgroups");
     if (setresgid(gid, gid, gid)) die("setresgid");
-    /* RLIMIT_NPROC counts the uid's processes host-wide; the uid is this sandbox's alone, so it is a per-sandbox cap. */
-    if (setrlimit(RLIMIT_NPROC, &procs)) die("RLIMIT_NPROC");
     if (setresuid(uid, uid, uid)) die("setresuid");
   }
   /* Inside a user namespace the runtime keeps uid 0 there (the only uid mapped), with no capabilities at all. */

@@ -26,8 +26,8 @@ const ETC = [
 ];
 
 export const USERNS_MISSING = [
-  'without root there are no cgroups: memory is enforced by polling the processes\' RSS, and processes, CPU and /tmp have no kernel limit',
-  'every environment runs as the server\'s own user outside its user namespace (another environment, or a local process of that user, could reach its Runtime API only by also being a process of that user)',
+  'without root there are no cgroups: memory is enforced by polling the processes\' RSS every 250 ms (a burst can overshoot), /tmp\'s pages are not counted in it, and CPU is not shared by MemorySize',
+  'every environment runs as the server\'s own user outside its user namespace: any local process of that user can read a function\'s variables and files and trace its runtime (run the server as a dedicated account, never one other daemons share, such as nobody)',
   'a runtime restarted after a timeout gets a fresh /tmp (the tmpfs lives in the environment\'s namespace)',
 ];
 
