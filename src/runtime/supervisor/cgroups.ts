@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { processAlive, residentMb } from './procfs.js';
 
 const ROOT = '/sys/fs/cgroup';
@@ -79,6 +80,13 @@ export class Cgroups {
       }
       mkdirSync(join(ROOT, c, this.base), { recursive: true });
     }
+    // cpu.shares weigh siblings: MemorySize shares the CPU among environments, as on Lambda, but all of a server's
+    // environments sit in one group that the host would weigh like a single process (1,024). Weighed like one process
+    // per core instead, they are not starved by the rest of the machine (on a busy 2-core machine, a prebooted Node
+    // cold start measured 19 ms with the default weight, 15 ms with this).
+    const weight = String(1024 * Math.max(2, availableParallelism()));
+    writeFileSync(join(ROOT, 'cpu', 'alonzo', 'cpu.shares'), weight);
+    writeFileSync(join(ROOT, 'cpu', this.base, 'cpu.shares'), weight);
   }
 
   /** Makes the groups of one environment; returns their folders (the launcher joins them before anything runs). */

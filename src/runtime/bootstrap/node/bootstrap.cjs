@@ -54,8 +54,9 @@ if (process.env.ALONZO_STANDBY) {
     process._rawDebug(`alonzo bootstrap: expected specialize, got ${header.t}`);
     process.exit(EXIT_PROTOCOL);
   }
-  for (const k of Object.keys(process.env)) delete process.env[k];
-  Object.assign(process.env, body.env);
+  // Only what differs is touched (setting TZ, even to its own value, makes V8 re-detect the time zone).
+  for (const k of Object.keys(process.env)) if (!(k in body.env)) delete process.env[k];
+  for (const [k, v] of Object.entries(body.env)) if (process.env[k] !== v) process.env[k] = v;
   process.chdir(body.cwd);
 }
 
