@@ -16,6 +16,7 @@ import {
 import { startAlonzo, runBoto3, runAws, type TestServer } from '../helpers/alonzo.js';
 import { deploy } from '../helpers/invoke.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { signedFetch } from '../helpers/sign.js';
 
 const ORACLE = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'async', 'oracle', 'event-invoke-config.json'), 'utf8'));
 let s: TestServer;
@@ -164,7 +165,7 @@ test('limits are checked as model constraints (ValidationException), several rep
   const fn = 'eic-limits';
   await deploy(s, fn, { fixture: 'async-recorder' });
   const put = (body: unknown) =>
-    fetch(`${s.url}/2019-09-25/functions/${fn}/event-invoke-config`, { method: 'PUT', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, type: r.headers.get('x-amzn-errortype'), body: (await r.json()) as any }));
+    signedFetch(`${s.url}/2019-09-25/functions/${fn}/event-invoke-config`, { method: 'PUT', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, type: r.headers.get('x-amzn-errortype'), body: (await r.json()) as any }));
   const one = await put({ MaximumRetryAttempts: 3 });
   assert.equal(one.status, 400);
   assert.equal(one.type, 'ValidationException');

@@ -10,15 +10,17 @@ import { main } from '../../src/cli/main.js';
 import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually } from '../helpers/invoke.js';
 import { closedPort } from '../helpers/ports.js';
+import { CREDENTIALS } from '../helpers/sign.js';
 import { eventInvoke, failedEvents, runs } from '../async/helpers.js';
 
 let s: TestServer;
 let dir: string;
 
 before(async () => {
-  // The server's own credentials for SQS; the endpoint (a port nothing listens on) refuses every send anyway.
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  // The server's own credentials for SQS (the endpoint, a port nothing listens on, refuses every send anyway), and
+  // the ones the in-process `alonzo` CLI signs with.
+  process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
   dir = mkdtempSync(join(tmpdir(), 'alonzo-cli-events-'));
   s = await startAlonzo({ asyncTimeScale: 0.001, destinationEndpoint: `http://127.0.0.1:${await closedPort()}` });
 });

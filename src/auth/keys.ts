@@ -1,0 +1,121 @@
+// Alonzo's access keys: one JSON file in the data dir (dir 0700, file 0600, written atomically), read by the server and the `alonzo keys` commands.
+//
+// The server needs each secret itself (SigV4 is an HMAC), so the file holds them; only the owner of the data dir may
+// read it. The running server sees keys created or deleted by `alonzo keys` without a restart: it re-reads the file
+// when its mtime changes or an unknown key id arrives (one stat per lookup of an unknown id, at most every 100 ms).
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes, randomInt } from 'node:crypto';
+import { parsePolicy, type Policy } from './policy.js';
+
+export interface AccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  accountId: string;
+  /** The IAM user name in the principal's ARN (`arn:aws:iam::<account>:user/<name>`). */
+  userName: string;
+  policy: Policy;
+  created: string;
+}
+
+interface KeyFile {
+  version: 1;
+  keys: AccessKey[];
+}
+
+/** Full access to the Lambda API and Alonzo's own routes: the policy of the root key and of a key created without --policy. */
+export const ADMIN_POLICY: Policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:*', 'alonzo:*'], Resource: '*' }] };
+
+export const keysPath = (dataDir: string): string => join(dataDir, 'auth', 'keys.json');
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** An id shaped like AWS's (20 upper-case characters), with Alonzo's own prefix so nobody mistakes it for an AWS key. */
+export function newAccessKeyId(): string {
+  let s = 'ALZK';
+  for (let i = 0; i < 16; i++) s += BASE32[randomInt(32)];
+  return s;
+}
+
+/** 40 characters, as AWS's secrets are. */
+export const newSecret = (): string => randomBytes(30).toString('base64');
+
+export function readKeyFile(dataDir: string): AccessKey[] {
+  let text: string;
+  try {
+    text = readFileSync(keysPath(dataDir), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const parsed = JSON.parse(text) as KeyFile;
+  return parsed.keys.map((k) => ({ ...k, policy: parsePolicy(k.policy) }));
+}
+
+/** Writes the whole file: a temp file (0600) synced and renamed over the old one, so a reader never sees half a file. */
+export function writeKeyFile(dataDir: string, keys: AccessKey[]): void {
+  const dir = join(dataDir, 'auth');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const tmp = join(dir, `.keys.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify({ version: 1, keys } satisfies KeyFile, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, keysPath(dataDir));
+}
+
+/** The server's view of the keys: the file, re-read when it changes, plus the root key from the environment. */
+export class Keyring {
+  private byId = new Map<string, AccessKey>();
+  private mtimeMs = -1;
+  private checkedAt = 0;
+
+  private readonly fixed: Map<string, AccessKey>;
+
+  /** `fixed`: keys that live outside the file (the root key from the environment, the server's own). */
+  constructor(
+    private readonly dataDir: string,
+    fixed: AccessKey[] = [],
+  ) {
+    this.fixed = new Map(fixed.map((k) => [k.accessKeyId, k]));
+    this.reload();
+  }
+
+  /** How many keys can sign requests (the fixed ones included). */
+  get size(): number {
+    return this.byId.size + this.fixed.size;
+  }
+
+  find(accessKeyId: string): AccessKey | undefined {
+    const fixed = this.fixed.get(accessKeyId);
+    if (fixed) return fixed;
+    let key = this.byId.get(accessKeyId);
+    // A changed file (a key deleted) or an id we do not know (a key just created): look again, cheaply.
+    const now = Date.now();
+    if (now - this.checkedAt >= 100 || key === undefined) {
+      this.checkedAt = now;
+      if (this.fileMtime() !== this.mtimeMs) {
+        this.reload();
+        key = this.byId.get(accessKeyId);
+      }
+    }
+    return key;
+  }
+
+  private fileMtime(): number {
+    try {
+      return statSync(keysPath(this.dataDir)).mtimeMs;
+    } catch {
+      return 0;
+    }
+  }
+
+  private reload(): void {
+    this.mtimeMs = this.fileMtime();
+    this.byId = new Map(readKeyFile(this.dataDir).map((k) => [k.accessKeyId, k]));
+  }
+}
