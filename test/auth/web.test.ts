@@ -127,10 +127,11 @@ test('a CORS preflight gets no grant', async () => {
 });
 
 test('loopback names with any port, the configured host and --allowed-hosts are served; signed requests there work', async () => {
-  for (const host of [`127.0.0.1:${s.port}`, `localhost:${s.port}`, `127.1.2.3:${s.port}`, `[::1]:${s.port}`, `dev.localhost:${s.port}`, 'localhost', `alonzo.internal:${s.port}`, 'BUILD-BOX:80']) {
-    const url = `http://${host}/2015-03-31/functions`;
-    const headers = await signRequest(url, {});
-    const r = await send('GET', '/2015-03-31/functions', { ...headers, host });
+  for (const host of [`127.0.0.1:${s.port}`, `localhost:${s.port}`, `127.1.2.3:${s.port}`, `[::1]:${s.port}`, `dev.localhost:${s.port}`, 'localhost', `alonzo.internal:${s.port}`, 'BUILD-BOX:8080']) {
+    const url = new URL(`http://${host}/2015-03-31/functions`);
+    const headers = await signRequest(url.href, {});
+    // The Host a client sends for that URL (lower-cased, as URL parsing makes it and as it was signed).
+    const r = await send('GET', '/2015-03-31/functions', { ...headers, host: url.host });
     assert.equal(r.status, 200, `${host}: ${JSON.stringify(r.body)}`);
     assertNoCors(r);
   }
