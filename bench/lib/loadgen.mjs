@@ -4,8 +4,9 @@
 // much CPU is left to the target, and a prebuilt request plus a minimal response parser costs a fraction of what
 // undici or node:http do per request. The same code drives every target, so whatever it costs, it costs all of them.
 import net from 'node:net';
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+// `npm run bench` builds first: the hasher is the server's own (node:crypto behind the signer's interface).
+import { NodeSha256 } from '../../dist/src/auth/sigv4.js';
 
 /**
  * The key Alonzo is started with (ALONZO_ROOT_* in run.mjs) and every request is signed with. A load replays one
@@ -14,19 +15,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
  */
 export const BENCH_CREDENTIALS = { accessKeyId: 'ALZKBENCHROOT0000001', secretAccessKey: 'bench-secret-not-for-anything-else-000000' };
 
-class Sha256 {
-  constructor(secret) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(d) {
-    this.h.update(d);
-  }
-  async digest() {
-    return this.h.digest();
-  }
-  reset() {}
-}
-const signer = new SignatureV4({ service: 'lambda', region: 'us-east-1', credentials: BENCH_CREDENTIALS, sha256: Sha256 });
+const signer = new SignatureV4({ service: 'lambda', region: 'us-east-1', credentials: BENCH_CREDENTIALS, sha256: NodeSha256 });
 
 /** The request head (method line and headers, Host and SigV4's included) for `body`, signed now. */
 async function signedHead({ method, host, port, path, body, headers, extra = '' }) {
