@@ -20,6 +20,7 @@ import { putProvisionedConcurrencyConfig, getProvisionedConcurrency, deleteProvi
 import { putFunctionConcurrency, getFunctionConcurrency, deleteFunctionConcurrency } from './ops/concurrency.js';
 import { putFunctionEventInvokeConfig, updateFunctionEventInvokeConfig, getFunctionEventInvokeConfig, deleteFunctionEventInvokeConfig, listFunctionEventInvokeConfigs } from './ops/event-invoke-config.js';
 import { listFailedEvents, redriveFailedEvents } from './ops/failed-events.js';
+import { addPermission, getPolicy, removePermission } from './ops/permissions.js';
 
 interface Route {
   method: string;
@@ -65,6 +66,9 @@ const table: [string, string, string, Operation, number?, ((n: number) => Servic
   ['GET', '/2019-09-25/functions/{fn}/event-invoke-config', 'GetFunctionEventInvokeConfig', getFunctionEventInvokeConfig],
   ['DELETE', '/2019-09-25/functions/{fn}/event-invoke-config', 'DeleteFunctionEventInvokeConfig', deleteFunctionEventInvokeConfig],
   ['GET', '/2019-09-25/functions/{fn}/event-invoke-config/list', 'ListFunctionEventInvokeConfigs', listFunctionEventInvokeConfigs],
+  ['POST', '/2015-03-31/functions/{fn}/policy', 'AddPermission', addPermission],
+  ['GET', '/2015-03-31/functions/{fn}/policy', 'GetPolicy', getPolicy],
+  ['DELETE', '/2015-03-31/functions/{fn}/policy/{sid}', 'RemovePermission', removePermission],
   ['GET', '/_alonzo/functions/{fn}/failed-events', 'ListFailedEvents', listFailedEvents],
   ['POST', '/_alonzo/functions/{fn}/failed-events/redrive', 'RedriveFailedEvents', redriveFailedEvents],
   ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],
