@@ -7,8 +7,9 @@
 //
 // Cost, measured on the 2-core development machine (node 20; 20,000 verifications of a signed 1 KB Invoke after
 // warm-up, bench/sigv4-verify.mjs): 22-25 µs per request with the signing key cached (37-39 µs
-// before this module kept its own key cache), plus ~0.6 ms per MB of body hashed. A warm invoke costs ~200 µs of
-// server CPU without it, so verification adds about a tenth.
+// before this module kept its own key cache), plus ~0.6 ms per MB of body hashed. In the whole server, a warm 1 KB
+// invoke took 270 µs of server-process CPU in sigv4 mode against 226 µs in local mode, where an unknown key is not
+// verified (medians of 4 interleaved 2.5 s rounds, 4 keep-alive connections, logLevel warn): ~45 µs all told.
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4Base, getCanonicalHeaders, getSigningKey, ALGORITHM_IDENTIFIER, UNSIGNED_PAYLOAD } from '@smithy/signature-v4';
 import { err, ServiceError } from '../core/errors.js';
