@@ -115,21 +115,22 @@ export function parseClaim(req: Pick<SignableRequest, 'headers' | 'rawQuery'>): 
     const shown = `Authorization=${auth.slice(0, 256)}`;
     const space = auth.indexOf(' ');
     const algorithm = space === -1 ? auth : auth.slice(0, space);
-    if (algorithm !== ALGORITHM_IDENTIFIER) {
-      throw err('IncompleteSignatureException', `Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ${shown}`);
-    }
     const fields: Record<string, string> = {};
-    for (const part of auth.slice(space + 1).split(',')) {
-      const eq = part.indexOf('=');
-      if (eq !== -1) fields[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    if (space !== -1) {
+      for (const part of auth.slice(space + 1).split(',')) {
+        const eq = part.indexOf('=');
+        if (eq !== -1) fields[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+      }
     }
     const date = one(req.headers['x-amz-date']);
+    // AWS lists every part that is missing, in this order (e.g. for `Authorization: Bearer …`).
     const missing: string[] = [];
     if (!fields.Credential) missing.push("Authorization header requires 'Credential' parameter.");
     if (!fields.Signature) missing.push("Authorization header requires 'Signature' parameter.");
     if (!fields.SignedHeaders) missing.push("Authorization header requires 'SignedHeaders' parameter.");
     if (!date) missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
     if (missing.length) throw incomplete(missing, shown);
+    if (algorithm !== ALGORITHM_IDENTIFIER) throw err('IncompleteSignatureException', `Unsupported AWS 'algorithm': '${algorithm.slice(0, 64)}'`);
     const cred = parseCredential(fields.Credential);
     if (!cred) throw err('IncompleteSignatureException', `Credential should be scoped to a valid region. ${shown}`);
     return { form: 'header', ...cred, longDate: date!, signedHeaders: fields.SignedHeaders.split(';'), signature: fields.Signature, sessionToken: one(req.headers['x-amz-security-token']) };

@@ -95,6 +95,11 @@ test('garbage Authorization headers get IncompleteSignatureException, never a 50
     assert.equal(r.status, 403, authorization.slice(0, 60));
     assert.match(String(r.headers.get('x-amzn-errortype')), /^(IncompleteSignatureException|UnrecognizedClientException)$/, authorization.slice(0, 60));
   }
+  // AWS's wording, every missing part listed (as API Gateway and JSON services answer a bearer token).
+  const bearer = await rawFetch(url, { headers: { authorization: 'Bearer abc.def.ghi', 'x-amz-date': '20260101T000000Z' } });
+  assert.deepEqual(bearer.json, {
+    message: "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=Bearer abc.def.ghi",
+  });
   const noDate = await rawFetch(url, { headers: { authorization: `AWS4-HMAC-SHA256 Credential=${key.accessKeyId}/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}` } });
   assert.equal(noDate.headers.get('x-amzn-errortype'), 'IncompleteSignatureException');
   assert.match(noDate.json.message, /requires existence of either a 'X-Amz-Date' or a 'Date' header/);
