@@ -105,11 +105,11 @@ export class Authenticator {
   authorize(p: Principal, operation: string, req: { params: Record<string, string>; query: URLSearchParams; body: Buffer }): void {
     if (!p.policy) return;
     const action = actionOf(operation, req.query);
-    const resource = resourceOf(operation, req, this.o.region, p.accountId);
+    const resource = () => resourceOf(operation, req, this.o.region, p.accountId);
     const decision = evaluate(p.policy, action, resource);
     if (decision === 'allow') return;
     const why = decision === 'explicit-deny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
-    throw err('AccessDeniedException', `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`);
+    throw err('AccessDeniedException', `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource()} ${why}`);
   }
 
   /** A presigned URL for a package download (GetFunction's Code.Location), valid 10 minutes as AWS's is. */

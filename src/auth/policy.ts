@@ -67,14 +67,19 @@ function pattern(p: string, caseInsensitive: boolean): RegExp {
 
 export type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';
 
-/** IAM's evaluation for one identity policy: an explicit Deny wins, then an Allow, else deny. */
-export function evaluate(policy: Policy, action: string, resource: string): Decision {
+/**
+ * IAM's evaluation for one identity policy: an explicit Deny wins, then an Allow, else deny. The resource may be given
+ * as a function, called only if a statement needs it (finding CreateFunction's means parsing a body of up to 70 MB).
+ */
+export function evaluate(policy: Policy, action: string, resource: string | (() => string)): Decision {
   let allowed = false;
+  let arn: string | undefined;
+  const resourceArn = () => (arn ??= typeof resource === 'string' ? resource : resource());
   for (const st of policy.Statement) {
     const actions = typeof st.Action === 'string' ? [st.Action] : st.Action;
     const resources = typeof st.Resource === 'string' ? [st.Resource] : st.Resource;
     if (!actions.some((a) => pattern(a, true).test(action))) continue;
-    if (!resources.some((r) => pattern(r, false).test(resource))) continue;
+    if (!resources.includes('*') && !resources.some((r) => pattern(r, false).test(resourceArn()))) continue;
     if (st.Effect === 'Deny') return 'explicit-deny';
     allowed = true;
   }

@@ -27,6 +27,13 @@ test('explicit Deny wins over Allow, Allow over the default deny; actions match 
   // `*` in a resource spans colons: `function:fn*` also covers the qualified `function:fn:prod`.
   const fn = parsePolicy({ Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: `${ARN}fn*` }] });
   assert.equal(evaluate(fn, 'lambda:InvokeFunction', `${ARN}fn:prod`), 'allow');
+  // A resource is worked out only when a statement needs it (CreateFunction's means parsing its body).
+  let asked = 0;
+  const arn = () => (asked++, `${ARN}x`);
+  assert.equal(evaluate(parsePolicy({ Statement: [{ Effect: 'Allow', Action: 'lambda:*', Resource: '*' }] }), 'lambda:CreateFunction', arn), 'allow');
+  assert.equal(asked, 0);
+  assert.equal(evaluate(p, 'lambda:DeleteFunction', arn), 'allow');
+  assert.equal(asked, 1, 'asked once, however many statements need it');
   // Regex characters in a pattern are literal.
   const dots = parsePolicy({ Statement: [{ Effect: 'Allow', Action: 'lambda:GetFunction', Resource: `${ARN}a.b` }] });
   assert.equal(evaluate(dots, 'lambda:GetFunction', `${ARN}axb`), 'implicit-deny');
