@@ -4,7 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAlonzo, runBoto3, type TestServer } from '../helpers/alonzo.js';
+import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
+import { boto3Calls as boto3CallsOn } from '../helpers/boto3-calls.js';
 import { createFunction, raw } from '../helpers/api.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
@@ -39,29 +40,8 @@ function oracle(testName: string, names: Record<string, string>): unknown {
   return numberUuids(JSON.parse(text));
 }
 
-/** Runs boto3 calls `call(key, method, **kwargs)`; returns each normalised answer (Statement and Policy parsed, as the oracle shows them). */
-async function boto3Calls(body: string): Promise<unknown> {
-  const script = `
-out = {}
-def norm(r):
-    r = dict(r)
-    r['ResponseMetadata'] = {'HTTPHeaders': {}, 'HTTPStatusCode': r['ResponseMetadata']['HTTPStatusCode']}
-    for k in ('Statement', 'Policy'):
-        if k in r:
-            r[k] = json.loads(r[k])
-    return r
-def call(key, method, **kw):
-    try:
-        out[key] = norm(getattr(client, method)(**kw))
-    except client.exceptions.ClientError as e:
-        out[key] = norm(e.response)
-${body}
-print(json.dumps(out))
-`;
-  const r = await runBoto3(s.url, script);
-  assert.equal(r.code, 0, r.stderr);
-  return numberUuids(JSON.parse(r.stdout));
-}
+/** boto3 calls recorded by key, Statement and Policy parsed as the oracle shows them, RevisionIds numbered. */
+const boto3Calls = async (body: string) => numberUuids(await boto3CallsOn(s.url, body, { jsonMembers: ['Statement', 'Policy'] }));
 
 test('AddPermission answers the statement and GetPolicy the whole policy, as AWS does (test_add_lambda_permission_aws)', async () => {
   const fn = 'perm-aws';
