@@ -33,7 +33,11 @@ export async function serve(p: Parsed, io: Io): Promise<number> {
     throw e;
   }
   const server = await startServer(config);
-  io.out(`Alonzo is serving the Lambda API on ${server.url} (data in ${config.dataDir}).\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
+  const auth =
+    config.auth === 'local'
+      ? 'Auth: local — any SigV4-signed request is accepted (e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test); unsigned ones and web pages are refused.'
+      : 'Auth: sigv4 — requests must be signed with one of Alonzo\'s keys (alonzo keys create makes one).';
+  io.out(`Alonzo is serving the Lambda API on ${server.url} (data in ${config.dataDir}).\n${auth}\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = () => {
