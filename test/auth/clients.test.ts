@@ -120,3 +120,28 @@ test('a signed body that was changed in flight fails; so does a header that was 
   const altered = await rawFetch(url, { method: 'POST', headers: { ...h2, 'x-amz-invocation-type': 'RequestResponse' }, body: '{}' });
   assert.equal(altered.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
 });
+
+test('a request refused for its signature changes nothing: a CreateFunction signed with the wrong secret creates no function', async () => {
+  const { CreateFunctionCommand, ListFunctionsCommand } = await import('@aws-sdk/client-lambda');
+  const { lambdaClient, zipOf, ROLE } = await import('../helpers/alonzo.js');
+  const wrong = lambdaClient(strict.url, { credentials: { accessKeyId: key.accessKeyId, secretAccessKey: 'not-the-secret' } });
+  const e = await wrong.send(new CreateFunctionCommand({ FunctionName: 'never', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: await zipOf({ 'index.js': '' }) } })).catch((x) => x);
+  wrong.destroy();
+  assert.equal(e.name, 'InvalidSignatureException');
+  const right = lambdaClient(strict.url, { credentials: key });
+  assert.deepEqual((await right.send(new ListFunctionsCommand({}))).Functions, []);
+  right.destroy();
+});
+
+test('local mode still verifies Alonzo\'s own keys (the root key here); any other key is accepted unverified', async () => {
+  const s = await startAlonzo({ auth: 'local', rootAccessKeyId: 'LOCALROOT', rootSecretAccessKey: 'local-root-secret' });
+  try {
+    const url = `${s.url}/2015-03-31/functions`;
+    assert.equal((await signedFetch(url, {}, { credentials: { accessKeyId: 'LOCALROOT', secretAccessKey: 'local-root-secret' } })).status, 200);
+    const wrong = await signedFetch(url, {}, { credentials: { accessKeyId: 'LOCALROOT', secretAccessKey: 'guess' } });
+    assert.equal(wrong.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
+    assert.equal((await signedFetch(url, {}, { credentials: { accessKeyId: 'ANYTHING', secretAccessKey: 'goes' } })).status, 200);
+  } finally {
+    await s.close();
+  }
+});

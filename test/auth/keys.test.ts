@@ -125,6 +125,24 @@ test('the root key from ALONZO_ROOT_* may do everything, Alonzo\'s own routes in
   assert.equal(bare.status, 403);
 });
 
+test('a key file the server cannot read counts as holding no keys (fail closed); the root key still works', async () => {
+  const dataDir = join(s.dataDir, 'broken');
+  const key = await createKey(dataDir);
+  const server = await startAlonzo({ auth: 'sigv4', dataDir, rootAccessKeyId: 'ROOTKEYFORTESTS', rootSecretAccessKey: 'root-secret' });
+  try {
+    const c = lambdaClient(server.url, { credentials: key });
+    await c.send(new ListFunctionsCommand({}));
+    writeFileSync(keysPath(dataDir), '{ this is not json');
+    await assertAwsError(c.send(new ListFunctionsCommand({})), { name: 'UnrecognizedClientException', status: 403, message: 'The security token included in the request is invalid.' });
+    c.destroy();
+    const admin = lambdaClient(server.url, { credentials: { accessKeyId: 'ROOTKEYFORTESTS', secretAccessKey: 'root-secret' } });
+    await admin.send(new ListFunctionsCommand({}));
+    admin.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
 test('listening beyond loopback without sigv4 refuses to start, saying why and how to make a key', async () => {
   await assert.rejects(startServer({ host: '0.0.0.0', port: 0, logLevel: 'silent', dataDir: join(s.dataDir, 'never') }), /beyond loopback.*alonzo keys create.*ALONZO_ROOT_ACCESS_KEY_ID/s);
   const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), 'serve', '--host', '0.0.0.0', '--port', '0'], { env: { ...process.env, ALONZO_DATA_DIR: join(s.dataDir, 'never') }, stdio: ['ignore', 'pipe', 'pipe'] });
