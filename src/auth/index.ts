@@ -93,8 +93,9 @@ export class Authenticator {
       return { accessKeyId: claim.accessKeyId, accountId, arn: `arn:aws:iam::${accountId}:root` };
     }
     if (this.mode === 'sigv4') {
-      if (claim.service !== 'lambda') throw err('InvalidSignatureException', `Credential should be scoped to correct service: 'lambda'.`);
-      if (claim.region !== this.o.region) throw err('InvalidSignatureException', `Credential should be scoped to a valid region.`);
+      // AWS's wording, trailing space included.
+      if (claim.service !== 'lambda') throw err('InvalidSignatureException', `Credential should be scoped to correct service: 'lambda'. `);
+      if (claim.region !== this.o.region) throw err('InvalidSignatureException', `Credential should be scoped to a valid region, not '${claim.region.slice(0, 64)}'. `);
     }
     checkClock(claim, this.now());
     await verifySignature(claim, req, key.secretAccessKey);

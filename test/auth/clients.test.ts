@@ -68,6 +68,16 @@ test('sigv4 mode: a signature dated 2001 gets "Signature expired" from every cli
   assert.match(((await future.json()) as { message: string }).message, /^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 15 min\.\)$/);
 });
 
+test('sigv4 mode: a signature scoped to another region or service is refused with AWS\'s message', async () => {
+  const url = `${strict.url}/2015-03-31/functions`;
+  const region = await signedFetch(url, {}, { credentials: key, region: 'eu-west-1' });
+  assert.equal(region.status, 403);
+  assert.equal(region.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
+  assert.deepEqual(await region.json(), { message: "Credential should be scoped to a valid region, not 'eu-west-1'. " });
+  // The same signature is fine for a local-mode server (any well-formed signature).
+  assert.equal((await signedFetch(`${local.url}/2015-03-31/functions`, {}, { region: 'eu-west-1' })).status, 200);
+});
+
 test('the wire form of each refusal: 403, x-amzn-ErrorType, a request id, the body member `message`, and no CORS grant', async () => {
   const url = `${strict.url}/2015-03-31/functions`;
   const unsigned = await rawFetch(url, {});
