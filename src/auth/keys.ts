@@ -3,7 +3,7 @@
 // The server needs each secret itself (SigV4 is an HMAC), so the file holds them; only the owner of the data dir may
 // read it. The running server sees keys created or deleted by `alonzo keys` without a restart: it re-reads the file
 // when it changes: one stat per lookup (~2 µs), so a deleted key is refused from the very next request.
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import { parsePolicy, type Policy } from './policy.js';
@@ -66,6 +66,39 @@ export function writeKeyFile(dataDir: string, keys: AccessKey[]): void {
     closeSync(fd);
   }
   renameSync(tmp, keysPath(dataDir));
+}
+
+/** A lock older than this was left by a process that died holding it. */
+const STALE_LOCK_MS = 10_000;
+
+/**
+ * Reads the key file, applies `change` and writes the result, holding `auth/.lock` (created exclusively) meanwhile:
+ * two `alonzo keys create` run at once must not each write the file without the other's key.
+ */
+export function updateKeyFile<T>(dataDir: string, change: (keys: AccessKey[]) => { keys: AccessKey[]; result: T }): T {
+  const dir = join(dataDir, 'auth');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lock = join(dir, '.lock');
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) unlinkSync(lock);
+      else if (Date.now() > deadline) throw new Error(`${lock} is held by another alonzo keys command; remove it if none is running`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+  try {
+    const { keys, result } = change(readKeyFile(dataDir));
+    writeKeyFile(dataDir, keys);
+    return result;
+  } finally {
+    unlinkSync(lock);
+  }
 }
 
 /** The server's view of the keys: the file, re-read when it changes, plus the root key from the environment. */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flag, UserError, type Parsed } from './args.js';
 import { DEFAULTS } from '../config/index.js';
-import { ADMIN_POLICY, keysPath, newAccessKeyId, newSecret, readKeyFile, writeKeyFile, type AccessKey } from '../auth/keys.js';
+import { ADMIN_POLICY, keysPath, newAccessKeyId, newSecret, readKeyFile, updateKeyFile, type AccessKey } from '../auth/keys.js';
 import { parsePolicy, PolicyError, type Policy } from '../auth/policy.js';
 import type { Io } from './commands.js';
 
@@ -38,21 +38,17 @@ export async function keys(p: Parsed, io: Io): Promise<number> {
   }
   const dataDir = dataDirOf(p);
   const json = p.flags.has('json');
-  const existing = readKeyFile(dataDir);
   if (verb === 'create') {
     if (id !== undefined) throw new UserError(`Unexpected argument '${id}'.`, USAGE);
     const accountId = flag(p, 'account-id') ?? process.env.ALONZO_ACCOUNT_ID ?? DEFAULTS.accountId;
     if (!/^\d{12}$/.test(accountId)) throw new UserError(`--account-id must be 12 digits, got '${accountId}'.`);
-    const key: AccessKey = {
-      accessKeyId: newAccessKeyId(),
-      secretAccessKey: newSecret(),
-      accountId,
-      userName: flag(p, 'name') ?? `key-${existing.length + 1}`,
-      policy: policyOf(flag(p, 'policy')),
-      created: new Date().toISOString(),
-    };
-    if (!/^[\w+=,.@-]{1,64}$/.test(key.userName)) throw new UserError(`--name must be 1 to 64 letters, digits or +=,.@_-, got '${key.userName}'.`);
-    writeKeyFile(dataDir, [...existing, key]);
+    const name = flag(p, 'name');
+    if (name !== undefined && !/^[\w+=,.@-]{1,64}$/.test(name)) throw new UserError(`--name must be 1 to 64 letters, digits or +=,.@_-, got '${name}'.`);
+    const policy = policyOf(flag(p, 'policy'));
+    const key = updateKeyFile(dataDir, (keys) => {
+      const made: AccessKey = { accessKeyId: newAccessKeyId(), secretAccessKey: newSecret(), accountId, userName: name ?? `key-${keys.length + 1}`, policy, created: new Date().toISOString() };
+      return { keys: [...keys, made], result: made };
+    });
     if (json) {
       io.out(`${JSON.stringify({ AccessKey: { AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey, AccountId: key.accountId, UserName: key.userName, Policy: key.policy } }, null, 2)}\n`);
       return 0;
@@ -73,6 +69,7 @@ export async function keys(p: Parsed, io: Io): Promise<number> {
   }
   if (verb === 'list') {
     if (id !== undefined) throw new UserError(`Unexpected argument '${id}'.`, USAGE);
+    const existing = readKeyFile(dataDir);
     const shown = existing.map((k) => ({ AccessKeyId: k.accessKeyId, AccountId: k.accountId, UserName: k.userName, CreateDate: k.created, Policy: k.policy }));
     if (json) io.out(`${JSON.stringify({ AccessKeys: shown }, null, 2)}\n`);
     else if (shown.length === 0) io.out(`No access keys in ${keysPath(dataDir)}. Create one with: alonzo keys create\n`);
@@ -81,8 +78,8 @@ export async function keys(p: Parsed, io: Io): Promise<number> {
   }
   if (!id) throw new UserError('keys delete needs the access key id.', 'Write: alonzo keys delete ALZK…  (alonzo keys list shows them)');
   if (more.length) throw new UserError(`Unexpected argument '${more[0]}'.`, USAGE);
-  if (!existing.some((k) => k.accessKeyId === id)) throw new UserError(`There is no access key ${id} in ${keysPath(dataDir)}.`, 'alonzo keys list shows the keys.');
-  writeKeyFile(dataDir, existing.filter((k) => k.accessKeyId !== id));
+  const found = updateKeyFile(dataDir, (keys) => ({ keys: keys.filter((k) => k.accessKeyId !== id), result: keys.some((k) => k.accessKeyId === id) }));
+  if (!found) throw new UserError(`There is no access key ${id} in ${keysPath(dataDir)}.`, 'alonzo keys list shows the keys.');
   io.out(json ? `${JSON.stringify({ Deleted: id })}\n` : `Deleted access key ${id}. Requests signed with it are refused from now on.\n`);
   return 0;
 }

@@ -125,6 +125,23 @@ test('the root key from ALONZO_ROOT_* may do everything, Alonzo\'s own routes in
   assert.equal(bare.status, 403);
 });
 
+test('keys create run several times at once keeps every key (the file is updated under a lock)', async () => {
+  const dataDir = join(s.dataDir, 'concurrent');
+  const run = () =>
+    new Promise<string>((resolve, reject) => {
+      const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), 'keys', 'create', '--data-dir', dataDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout!.on('data', (c) => (out += c));
+      proc.stderr!.on('data', (c) => (err += c));
+      proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out).AccessKey.AccessKeyId) : reject(new Error(err))));
+    });
+  const ids = await Promise.all(Array.from({ length: 6 }, run));
+  const listed = JSON.parse((await alonzo('keys', 'list', '--json', '--data-dir', dataDir)).out).AccessKeys.map((k: any) => k.AccessKeyId);
+  assert.deepEqual([...listed].sort(), [...ids].sort());
+  assert.equal(new Set(ids).size, 6);
+});
+
 test('a key file the server cannot read counts as holding no keys (fail closed); the root key still works', async () => {
   const dataDir = join(s.dataDir, 'broken');
   const key = await createKey(dataDir);
