@@ -4,6 +4,37 @@
 // much CPU is left to the target, and a prebuilt request plus a minimal response parser costs a fraction of what
 // undici or node:http do per request. The same code drives every target, so whatever it costs, it costs all of them.
 import net from 'node:net';
+import { SignatureV4 } from '@smithy/signature-v4';
+// `npm run bench` builds first: the hasher is the server's own (node:crypto behind the signer's interface).
+import { NodeSha256 } from '../../dist/src/auth/sigv4.js';
+
+/**
+ * The key Alonzo is started with (ALONZO_ROOT_* in run.mjs) and every request is signed with. A load replays one
+ * request signed once before it starts (SigV4 allows that within its 15 minutes), so signing costs the generator
+ * nothing per request while the server still verifies every one: the benchmark measures verification, not signing.
+ */
+export const BENCH_CREDENTIALS = { accessKeyId: 'ALZKBENCHROOT0000001', secretAccessKey: 'bench-secret-not-for-anything-else-000000' };
+
+const signer = new SignatureV4({ service: 'lambda', region: 'us-east-1', credentials: BENCH_CREDENTIALS, sha256: NodeSha256 });
+
+/** The request head (method line and headers, Host and SigV4's included) for `body`, signed now. */
+async function signedHead({ method, host, port, path, body, headers, extra = '' }) {
+  const q = path.indexOf('?');
+  const query = Object.fromEntries(new URLSearchParams(q === -1 ? '' : path.slice(q + 1)));
+  const signed = await signer.sign({
+    method,
+    protocol: 'http:',
+    hostname: host,
+    port,
+    path: q === -1 ? path : path.slice(0, q),
+    query,
+    headers: { host: `${host}:${port}`, 'content-type': 'application/json', ...headers },
+    body,
+  });
+  let head = `${method} ${path} HTTP/1.1\r\n${extra}Content-Length: ${body.length}\r\n`;
+  for (const [k, v] of Object.entries(signed.headers)) head += `${k}: ${v}\r\n`;
+  return head;
+}
 
 const HIST_US = 1_000_000; // 1 µs buckets up to 1 s; slower answers are kept individually.
 const DRAIN_MS = 10_000;
@@ -46,8 +77,7 @@ class Histogram {
 export async function runLoad({ host = '127.0.0.1', port, path, body, headers = {}, connections, durationMs, maxRequests = Infinity, expectStatus = 200 }) {
   assertLoopback(host);
   const payload = Buffer.from(body);
-  let head = `POST ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\n`;
-  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  const head = await signedHead({ method: 'POST', host, port, path, body: payload, headers });
   const request = Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), payload]);
 
   const hist = new Histogram();
@@ -187,12 +217,11 @@ export async function runLoad({ host = '127.0.0.1', port, path, body, headers = 
 }
 
 /** One request, for setup calls and single timings: resolves { status, body, ms }. */
-export function request({ host = '127.0.0.1', port, method = 'POST', path, body = '', headers = {}, timeoutMs = 30_000 }) {
+export async function request({ host = '127.0.0.1', port, method = 'POST', path, body = '', headers = {}, timeoutMs = 30_000 }) {
   assertLoopback(host);
+  const payload = Buffer.from(body);
+  const head = await signedHead({ method, host, port, path, body: payload, headers, extra: 'Connection: close\r\n' });
   return new Promise((resolve, reject) => {
-    const payload = Buffer.from(body);
-    let head = `${method} ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\n`;
-    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
     const t0 = performance.now();
     const sock = net.connect({ host, port });
     sock.setNoDelay(true);

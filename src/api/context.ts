@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import type { Invoker } from '../invoke/types.js';
 import type { LogSink } from '../runtime/log-sink.js';
 import type { AsyncInvokePorts } from '../queue/types.js';
+import type { Authenticator } from '../auth/index.js';
 
 export interface Services {
   store: Store;
@@ -21,6 +22,8 @@ export interface Services {
   asyncInvoke: AsyncInvokePorts;
   /** Functions with a create or update under way (api/lifecycle.ts). */
   updating: Set<string>;
+  /** Host allowlist, SigV4 verification and policies (auth/index.ts); also presigns Code.Location URLs. */
+  auth: Authenticator;
   /** Base URL the server is reachable at (for GetFunction's Code.Location). */
   baseUrl(): string;
 }

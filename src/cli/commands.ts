@@ -19,7 +19,7 @@ export function endpointOf(p: Parsed): string {
 /** `alonzo serve [--host] [--port] [--data-dir] [--async-time-scale]`: runs the service until Ctrl-C. */
 export async function serve(p: Parsed, io: Io): Promise<number> {
   const flags: Partial<Record<keyof Config, unknown>> = {};
-  const map: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes' };
+  const map: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes', auth: 'auth', 'allowed-hosts': 'allowedHosts' };
   for (const [name, value] of p.flags) {
     const key = map[name];
     if (!key) throw new UserError(`Unknown option --${name} for serve.`, `Options: ${Object.keys(map).map((k) => `--${k}`).join(', ')}.`);
@@ -33,7 +33,11 @@ export async function serve(p: Parsed, io: Io): Promise<number> {
     throw e;
   }
   const server = await startServer(config);
-  io.out(`Alonzo is serving the Lambda API on ${server.url} (data in ${config.dataDir}).\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
+  const auth =
+    config.auth === 'local'
+      ? 'Auth: local — any SigV4-signed request is accepted (e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test); unsigned ones and web pages are refused.'
+      : 'Auth: sigv4 — requests must be signed with one of Alonzo\'s keys (alonzo keys create makes one).';
+  io.out(`Alonzo is serving the Lambda API on ${server.url} (data in ${config.dataDir}).\n${auth}\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = () => {

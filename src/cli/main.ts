@@ -2,6 +2,7 @@
 import { parseArgs, UserError } from './args.js';
 import { ApiError } from './client.js';
 import { deploy, events, invoke, logs, serve, type Io } from './commands.js';
+import { keys } from './keys.js';
 
 const USAGE = `Usage: alonzo <command> [options]
 
@@ -12,12 +13,16 @@ Commands:
   logs NAME                                       print a function's recent logs
   events failed NAME [--json]                     list a function's failed async events and where their records went
   events redrive NAME [--request-id ID …]         queue failed events (all, or these) again
+  keys create [--account-id A] [--name N] [--policy FILE|JSON]   create an access key (the secret is shown once)
+  keys list | keys delete ACCESS_KEY_ID            list (never the secrets) or delete access keys
 
-Every command but serve takes --endpoint-url (default http://127.0.0.1:3001).
+serve also takes --auth local|sigv4 and --allowed-hosts H1,H2; keys take --data-dir (default as serve).
+invoke, deploy, logs and events take --endpoint-url (default http://127.0.0.1:3001) and sign their requests with
+ALONZO_ACCESS_KEY_ID/ALONZO_SECRET_ACCESS_KEY, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else test/test.
 `;
 
 // `argv` is there for flags a command lets repeat (the parser keeps the last one).
-const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events };
+const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events, keys };
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;

@@ -46,6 +46,16 @@ export interface Config {
    * started, waiting for a function; the first invoke of a new function then skips the interpreter's start.
    */
   standbyRuntimes: number;
+  /**
+   * How requests are authenticated: 'local' accepts any well-formed SigV4 signature (LocalStack's convention; only
+   * for a server on loopback), 'sigv4' verifies each against Alonzo's keys (required beyond loopback).
+   */
+  auth: 'local' | 'sigv4';
+  /** Host names served besides loopback names and `host`, comma-separated (DNS-rebinding protection). */
+  allowedHosts: string;
+  /** An admin key given at start-up (containers, CI): both or neither. Not stored in the key file. */
+  rootAccessKeyId: string;
+  rootSecretAccessKey: string;
 }
 
 export type RuntimeTransport = 'channel' | 'runtime-api';
@@ -80,7 +90,17 @@ export const DEFAULTS: Config = {
   sandboxUids: '3000000-3999999',
   standbySandboxes: 2,
   standbyRuntimes: 1,
+  auth: 'local',
+  allowedHosts: '',
+  rootAccessKeyId: '',
+  rootSecretAccessKey: '',
 };
+
+/** Whether a listen address is only reachable from this machine (127/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 /** Environment variable for each setting: ALONZO_ + the key in SCREAMING_SNAKE_CASE. */
 export const envName = (key: string): string => `ALONZO_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
@@ -113,6 +133,16 @@ export function resolveConfig(flags: Partial<Record<keyof Config, unknown>> = {}
   if (!/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(cfg.region)) problems.push(`region must look like us-east-1, got '${cfg.region}'`);
   if (!RUNTIME_TRANSPORTS.includes(cfg.runtimeTransport)) problems.push(`runtimeTransport must be one of ${RUNTIME_TRANSPORTS.join(', ')}, got '${cfg.runtimeTransport}'`);
   if (!['auto', 'sandbox', 'userns', 'none'].includes(cfg.isolation)) problems.push(`isolation must be one of auto, sandbox, userns, none, got '${cfg.isolation}'`);
+  if (!['local', 'sigv4'].includes(cfg.auth)) problems.push(`auth must be one of local, sigv4, got '${cfg.auth}'`);
+  if (cfg.auth === 'local' && !isLoopbackHost(cfg.host)) {
+    problems.push(
+      `host '${cfg.host}' is beyond loopback, where auth must be sigv4 (in local mode anyone who can reach the port could sign with any key): ` +
+        'start with --auth sigv4 (ALONZO_AUTH=sigv4) and create a key with `alonzo keys create --data-dir <dir>`, ' +
+        'or give an admin key in ALONZO_ROOT_ACCESS_KEY_ID and ALONZO_ROOT_SECRET_ACCESS_KEY',
+    );
+  }
+  if (!cfg.rootAccessKeyId !== !cfg.rootSecretAccessKey) problems.push('rootAccessKeyId and rootSecretAccessKey (ALONZO_ROOT_ACCESS_KEY_ID, ALONZO_ROOT_SECRET_ACCESS_KEY) go together: give both or neither');
+  if (cfg.rootAccessKeyId && !/^[A-Za-z0-9]{3,128}$/.test(cfg.rootAccessKeyId)) problems.push('rootAccessKeyId must be 3 to 128 letters and digits');
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return cfg;
 }

@@ -25,7 +25,11 @@ export const ERROR_KINDS = {
   TooManyRequestsException: { status: 429, casing: 'message', typed: true, description: 'The invoke was throttled; `Reason` says which limit.' },
   UnsupportedMediaTypeException: { status: 415, casing: 'message', typed: true, description: 'The content type is not supported by the operation.' },
   ResourceNotReadyException: { status: 502, casing: 'message', typed: true, description: 'The function is not ready to be invoked.' },
-  AccessDeniedException: { status: 403, casing: 'Message', typed: false, description: 'The resource belongs to another account.' },
+  AccessDeniedException: { status: 403, casing: 'Message', typed: false, description: 'The caller\'s policy does not allow the action, the resource belongs to another account, or the request came from a web page or a host name Alonzo does not serve.' },
+  MissingAuthenticationTokenException: { status: 403, casing: 'message', typed: false, description: 'The request is not signed (no Authorization header, no presigned query).' },
+  IncompleteSignatureException: { status: 403, casing: 'message', typed: false, description: 'The Authorization header or the presigned query is not a complete SigV4 signature.' },
+  UnrecognizedClientException: { status: 403, casing: 'message', typed: false, description: 'The access key id is not one of Alonzo\'s keys (sigv4 mode).' },
+  InvalidSignatureException: { status: 403, casing: 'message', typed: false, description: 'The signature does not match, or is dated more than 15 minutes away from the server\'s clock (or the presigned URL expired).' },
   ProvisionedConcurrencyConfigNotFoundException: { status: 404, casing: 'message', typed: true, description: 'The version or alias has no provisioned concurrency configuration.' },
   UnknownOperationException: { status: 404, casing: 'message', typed: false, description: 'No Lambda operation has this method and path.' },
 } as const satisfies Record<string, ErrorKind>;

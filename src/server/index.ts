@@ -18,6 +18,7 @@ import { Poller } from '../queue/poller.js';
 import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
 import type { Services } from '../api/context.js';
+import { Authenticator } from '../auth/index.js';
 
 export interface RunningServer {
   url: string;
@@ -82,7 +83,16 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();
   let baseUrl = '';
-  const services: Services = { store, code, account, config, log, invoker, logs, asyncInvoke, updating: new Set(), baseUrl: () => baseUrl };
+  const auth = new Authenticator({
+    mode: config.auth,
+    host: config.host,
+    allowedHosts: config.allowedHosts,
+    region: config.region,
+    accountId: config.accountId,
+    dataDir,
+    root: config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined,
+  });
+  const services: Services = { store, code, account, config, log, invoker, logs, asyncInvoke, auth, updating: new Set(), baseUrl: () => baseUrl };
   const server: Server = createServer(createHandler(services));
   server.keepAliveTimeout = 65_000;
   // A sync invoke may run 900 s: never cut a request off while its function runs.
@@ -94,7 +104,10 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info('server:listening', { url: baseUrl, dataDir });
+  log.info('server:listening', { url: baseUrl, dataDir, auth: config.auth, keys: auth.keys.size - 1 });
+  if (config.auth === 'sigv4' && auth.keys.size <= 1) {
+    log.warn('auth:no-keys', { hint: 'sigv4 mode and no key yet: create one with `alonzo keys create`, or set ALONZO_ROOT_ACCESS_KEY_ID and ALONZO_ROOT_SECRET_ACCESS_KEY' });
+  }
   // Provisioned concurrency survives a restart: its environments are initialised again.
   for (const cfg of await store.listProvisioned()) {
     const version = /^[0-9]+$/.test(cfg.qualifier) ? cfg.qualifier : (await store.getAlias(cfg.functionName, cfg.qualifier))?.functionVersion;

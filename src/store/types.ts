@@ -63,6 +63,15 @@ export interface ProvisionedConfig {
   lastModified: string;
 }
 
+/** A function's (or one version's or alias's) resource-based policy: the statements AddPermission added, in order. */
+export interface PolicyRecord {
+  functionName: string;
+  /** '' for the unqualified function, else a version number or an alias name. */
+  qualifier: string;
+  statements: Record<string, unknown>[];
+  revisionId: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextMarker?: string;
@@ -102,6 +111,13 @@ export interface Store {
   deleteProvisioned(functionName: string, qualifier: string): Promise<boolean>;
   /** One function's configurations, or every function's when the name is omitted (to re-provision at start-up). */
   listProvisioned(functionName?: string): Promise<ProvisionedConfig[]>;
+
+  getPolicy(functionName: string, qualifier: string): Promise<PolicyRecord | undefined>;
+  /**
+   * Writes the policy (no statements: deletes it), only if its current RevisionId is `expectRevision` (undefined: there
+   * is no policy yet). False when another write came first, or the function, version or alias is gone.
+   */
+  putPolicy(rec: PolicyRecord, expectRevision: string | undefined): Promise<boolean>;
 
   accountUsage(): Promise<{ functionCount: number; totalCodeSize: number; reservedConcurrency: number }>;
 

@@ -13,9 +13,11 @@ import {
   PutFunctionEventInvokeConfigCommand,
   UpdateFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
-import { startAlonzo, runBoto3, runAws, type TestServer } from '../helpers/alonzo.js';
+import { startAlonzo, runAws, type TestServer } from '../helpers/alonzo.js';
 import { deploy } from '../helpers/invoke.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { signedFetch } from '../helpers/sign.js';
+import { boto3Calls as boto3CallsOn } from '../helpers/boto3-calls.js';
 
 const ORACLE = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'async', 'oracle', 'event-invoke-config.json'), 'utf8'));
 let s: TestServer;
@@ -32,36 +34,7 @@ function oracle(testName: string, names: Record<string, string>): Record<string,
   return JSON.parse(text);
 }
 
-/** Runs a boto3 script whose `call(key, method, **kwargs)` records each normalised answer; returns them by key. */
-async function boto3Calls(body: string): Promise<Record<string, unknown>> {
-  const script = `
-import datetime
-out = {}
-def fix(o, key=None):
-    if key == 'LastModified':
-        assert isinstance(o, datetime.datetime), repr(o)
-        return 'datetime'
-    if isinstance(o, dict):
-        return {k: fix(v, k) for k, v in o.items()}
-    if isinstance(o, list):
-        return [fix(x) for x in o]
-    return o
-def norm(r):
-    r = dict(r)
-    r['ResponseMetadata'] = {'HTTPHeaders': {}, 'HTTPStatusCode': r['ResponseMetadata']['HTTPStatusCode']}
-    return fix(r)
-def call(key, method, **kw):
-    try:
-        out[key] = norm(getattr(client, method)(**kw))
-    except client.exceptions.ClientError as e:
-        out[key] = norm(e.response)
-${body}
-print(json.dumps(out))
-`;
-  const r = await runBoto3(s.url, script);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
+const boto3Calls = (body: string) => boto3CallsOn(s.url, body);
 
 function compare(got: Record<string, unknown>, want: Record<string, unknown>): void {
   assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), 'the same cases were run');
@@ -164,7 +137,7 @@ test('limits are checked as model constraints (ValidationException), several rep
   const fn = 'eic-limits';
   await deploy(s, fn, { fixture: 'async-recorder' });
   const put = (body: unknown) =>
-    fetch(`${s.url}/2019-09-25/functions/${fn}/event-invoke-config`, { method: 'PUT', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, type: r.headers.get('x-amzn-errortype'), body: (await r.json()) as any }));
+    signedFetch(`${s.url}/2019-09-25/functions/${fn}/event-invoke-config`, { method: 'PUT', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, type: r.headers.get('x-amzn-errortype'), body: (await r.json()) as any }));
   const one = await put({ MaximumRetryAttempts: 3 });
   assert.equal(one.status, 400);
   assert.equal(one.type, 'ValidationException');

@@ -3,6 +3,7 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { TestServer } from '../helpers/alonzo.js';
 import type { Sink } from '../helpers/sink.js';
+import { signedFetch } from '../helpers/sign.js';
 
 export const ACCOUNT = '000000000000';
 export const arnOf = (fn: string, qualifier?: string) => `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${fn}${qualifier ? `:${qualifier}` : ''}`;
@@ -42,13 +43,13 @@ export function sinkRecords(sink: Sink, key: string, aboutRequestId?: string): S
 }
 
 export async function failedEvents(s: TestServer, fn: string): Promise<any[]> {
-  const res = await fetch(`${s.url}/_alonzo/functions/${encodeURIComponent(fn)}/failed-events`);
+  const res = await signedFetch(`${s.url}/_alonzo/functions/${encodeURIComponent(fn)}/failed-events`);
   if (res.status !== 200) throw new Error(`failed-events answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { FailedEvents: any[] }).FailedEvents;
 }
 
 export async function redrive(s: TestServer, fn: string, requestIds?: string[]): Promise<number> {
-  const res = await fetch(`${s.url}/_alonzo/functions/${encodeURIComponent(fn)}/failed-events/redrive`, {
+  const res = await signedFetch(`${s.url}/_alonzo/functions/${encodeURIComponent(fn)}/failed-events/redrive`, {
     method: 'POST',
     body: requestIds ? JSON.stringify({ RequestIds: requestIds }) : '',
   });

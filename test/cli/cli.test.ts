@@ -8,10 +8,14 @@ import { execFile } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
 import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { CREDENTIALS } from '../helpers/sign.js';
 
 let s: TestServer;
 let dir: string;
 before(async () => {
+  // What the in-process `alonzo` CLI signs with (the root key in a sigv4 suite).
+  process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
   s = await startAlonzo();
   dir = mkdtempSync(join(tmpdir(), 'alonzo-cli-'));
 });

@@ -8,6 +8,7 @@ import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually } from '../helpers/invoke.js';
 import { closedPort } from '../helpers/ports.js';
 import { startSink, type Sink } from '../helpers/sink.js';
+import { CREDENTIALS } from '../helpers/sign.js';
 import { eventInvoke, failedEvents, runs } from '../async/helpers.js';
 
 let s: TestServer;
@@ -15,9 +16,10 @@ let s: TestServer;
 let sink: Sink;
 
 before(async () => {
-  // The server's own credentials for SQS; the endpoint (a port nothing listens on) refuses every send anyway.
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  // The server's own credentials for SQS (the endpoint, a port nothing listens on, refuses every send anyway), and
+  // the ones the in-process `alonzo` CLI signs with.
+  process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
   sink = await startSink();
   s = await startAlonzo({ asyncTimeScale: 0.001, destinationEndpoint: `http://127.0.0.1:${await closedPort()}` });
 });

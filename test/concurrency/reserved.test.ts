@@ -12,6 +12,7 @@ import {
   TooManyRequestsException,
 } from '@aws-sdk/client-lambda';
 import { rejection } from '../helpers/api.js';
+import { CREDENTIALS } from '../helpers/sign.js';
 import { startAlonzo, zipOf, ROLE, runBoto3, lambdaClient, type TestServer } from '../helpers/alonzo.js';
 
 let s: TestServer;
@@ -92,7 +93,7 @@ except client.exceptions.TooManyRequestsException as e:
   // boto3 with its own retries on (standard mode; botocore's max_attempts counts retries) retries the 429, then raises it with its Reason.
   const retried = await runBoto3(
     s.url,
-    `c = boto3.client('lambda', endpoint_url=ENDPOINT, region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test', config=Config(retries={'mode': 'standard', 'max_attempts': 2}))
+    `c = boto3.client('lambda', endpoint_url=ENDPOINT, region_name='us-east-1', aws_access_key_id=${JSON.stringify(CREDENTIALS.accessKeyId)}, aws_secret_access_key=${JSON.stringify(CREDENTIALS.secretAccessKey)}, config=Config(retries={'mode': 'standard', 'max_attempts': 2}))
 try:
     c.invoke(FunctionName='zero')
 except c.exceptions.TooManyRequestsException as e:

@@ -13,9 +13,10 @@ const ALLOWED: Record<string, string[]> = {
   runtime: ['core'],
   invoke: ['core', 'store', 'code', 'runtime'],
   queue: ['core', 'store', 'invoke'],
-  api: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue'],
-  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api'],
-  cli: ['core', 'config', 'server'],
+  auth: ['core', 'config'],
+  api: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'auth'],
+  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth'],
+  cli: ['core', 'config', 'server', 'auth'],
 };
 
 function files(dir: string, out: string[] = []): string[] {

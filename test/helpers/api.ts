@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { CreateFunctionCommand, GetFunctionCommand, type LambdaClient, type CreateFunctionCommandInput } from '@aws-sdk/client-lambda';
 import { zipOf, ROLE } from './alonzo.js';
+import { signedFetch } from './sign.js';
 
 export const ACCOUNT = '000000000000';
 export const REGION = 'us-east-1';
@@ -96,14 +97,14 @@ export interface RawResponse {
   json: Record<string, unknown> | undefined;
 }
 
-/** A plain HTTP request (no SDK, no signing) for what the SDK hides: body casing, paths, headers. */
-export async function raw(base: string, method: string, path: string, body?: unknown): Promise<RawResponse> {
-  const init: RequestInit = { method };
+/** A plain HTTP request (no SDK; signed with SigV4 unless `unsigned`) for what the SDK hides: body casing, paths, headers. */
+export async function raw(base: string, method: string, path: string, body?: unknown, opts: { unsigned?: boolean } = {}): Promise<RawResponse> {
+  const init: { method: string; body?: string; headers?: Record<string, string> } = { method };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     init.headers = { 'content-type': 'application/json' };
   }
-  const r = await fetch(base + path, init);
+  const r = opts.unsigned ? await fetch(base + path, init) : await signedFetch(base + path, init);
   const text = await r.text();
   let json: Record<string, unknown> | undefined;
   try {

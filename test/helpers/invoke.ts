@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { CreateFunctionCommand, GetFunctionCommand, type CreateFunctionCommandInput } from '@aws-sdk/client-lambda';
 import { ROLE, zipOf, type TestServer } from './alonzo.js';
 import { FUNCTION_FIXTURES } from './paths.js';
+import { signedFetch } from './sign.js';
 
 /** Every file of a fixture folder (Python caches left out), keyed by its path inside the zip. */
 export function fixtureFiles(name: string): Record<string, Buffer> {
@@ -59,7 +60,7 @@ export interface RawReply {
   json: any;
 }
 
-/** POSTs to an Invoke-family path with exactly these bytes and headers (no SDK in between). */
+/** POSTs to an Invoke-family path with exactly these bytes and headers (no SDK in between), signed with SigV4. */
 export async function rawInvoke(
   s: TestServer,
   fn: string,
@@ -69,7 +70,7 @@ export async function rawInvoke(
 ): Promise<RawReply> {
   const path = opts.path ?? `/2015-03-31/functions/${encodeURIComponent(fn)}/invocations`;
   const url = `${s.url}${path}${opts.qualifier !== undefined ? `?Qualifier=${encodeURIComponent(opts.qualifier)}` : ''}`;
-  const res = await fetch(url, { method: 'POST', headers, body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body) });
+  const res = await signedFetch(url, { method: 'POST', headers, body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body) });
   const buf = Buffer.from(await res.arrayBuffer());
   const text = buf.toString('utf8');
   let json: any;
@@ -83,7 +84,7 @@ export async function rawInvoke(
 
 /** The function's stored log (Alonzo's own read API). */
 export async function functionLogs(s: TestServer, fn: string): Promise<string> {
-  const res = await fetch(`${s.url}/_alonzo/functions/${encodeURIComponent(fn)}/logs`);
+  const res = await signedFetch(`${s.url}/_alonzo/functions/${encodeURIComponent(fn)}/logs`);
   return res.text();
 }
 

@@ -25,7 +25,8 @@ export const getFunction: Operation = async (s, req) => {
   const hex = Buffer.from(t.version.codeSha256, 'base64').toString('hex');
   const out: Record<string, unknown> = {
     Configuration: renderConfiguration(s.account, t.version, { arnQualifier }),
-    Code: { RepositoryType: 'S3', Location: `${codeBase(s, req)}/_alonzo/code/${hex}.zip` },
+    // A presigned URL, as AWS's S3 one is: the download needs no credentials of its own, and lapses after 10 minutes.
+    Code: { RepositoryType: 'S3', Location: await s.auth.presignCodeUrl(codeBase(s, req), `/_alonzo/code/${hex}.zip`) },
   };
   if (Object.keys(t.fn.tags).length) out.Tags = t.fn.tags;
   if (t.fn.reservedConcurrency !== null) out.Concurrency = { ReservedConcurrentExecutions: t.fn.reservedConcurrency };

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadMigrations } from '../migrate.js';
-import type { AliasRecord, FunctionRecord, Page, ProvisionedConfig, Store, VersionRecord } from '../types.js';
+import type { AliasRecord, FunctionRecord, Page, PolicyRecord, ProvisionedConfig, Store, VersionRecord } from '../types.js';
 
 interface VersionRow {
   function_name: string;
@@ -96,6 +96,10 @@ export function openSqliteStore(dataDir: string): Store {
       ON CONFLICT (function_name, qualifier) DO UPDATE SET requested = excluded.requested, last_modified = excluded.last_modified`),
     deleteProvisioned: db.prepare('DELETE FROM provisioned_concurrency WHERE function_name = ? AND qualifier = ?'),
     listProvisioned: db.prepare('SELECT * FROM provisioned_concurrency WHERE (? IS NULL OR function_name = ?) ORDER BY function_name, qualifier'),
+    getPolicy: db.prepare('SELECT * FROM function_policies WHERE function_name = ? AND qualifier = ?'),
+    upsertPolicy: db.prepare(`INSERT INTO function_policies (function_name, qualifier, statements, revision_id) VALUES (?, ?, ?, ?)
+      ON CONFLICT (function_name, qualifier) DO UPDATE SET statements = excluded.statements, revision_id = excluded.revision_id`),
+    deletePolicy: db.prepare('DELETE FROM function_policies WHERE function_name = ? AND qualifier = ?'),
     usage: db.prepare(`SELECT (SELECT COUNT(*) FROM functions) AS fc, (SELECT COALESCE(SUM(code_size), 0) FROM versions) AS tcs,
       (SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions) AS rc`),
   };
@@ -143,6 +147,26 @@ export function openSqliteStore(dataDir: string): Store {
     const version = String(row.v);
     q.upsertVersion.run(versionRow({ ...rec, version }));
     return version;
+  });
+
+  type PolicyRow = { function_name: string; qualifier: string; statements: string; revision_id: string };
+  const toPolicy = (r: PolicyRow): PolicyRecord => ({ functionName: r.function_name, qualifier: r.qualifier, statements: JSON.parse(r.statements), revisionId: r.revision_id });
+
+  // Compare-and-set in one transaction: two AddPermission calls racing cannot both build on the same old policy.
+  const putPolicy = db.transaction((rec: PolicyRecord, expect: string | undefined): boolean => {
+    const cur = q.getPolicy.get(rec.functionName, rec.qualifier) as PolicyRow | undefined;
+    if (cur?.revision_id !== expect) return false;
+    if (rec.statements.length === 0) q.deletePolicy.run(rec.functionName, rec.qualifier);
+    else {
+      try {
+        q.upsertPolicy.run(rec.functionName, rec.qualifier, JSON.stringify(rec.statements), rec.revisionId);
+      } catch (e) {
+        // The function was deleted meanwhile (its row is what the policy references).
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return false;
+        throw e;
+      }
+    }
+    return true;
   });
 
   function page<T, R>(rows: R[], limit: number, map: (r: R) => T, key: (r: R) => string): Page<T> {
@@ -237,6 +261,13 @@ export function openSqliteStore(dataDir: string): Store {
     },
     async listProvisioned(fn) {
       return (q.listProvisioned.all(fn ?? null, fn ?? null) as ProvisionedRow[]).map(toProvisioned);
+    },
+    async getPolicy(fn, qualifier) {
+      const r = q.getPolicy.get(fn, qualifier) as PolicyRow | undefined;
+      return r ? toPolicy(r) : undefined;
+    },
+    async putPolicy(rec, expect) {
+      return putPolicy(rec, expect);
     },
     async accountUsage() {
       const r = q.usage.get() as { fc: number; tcs: number; rc: number };

@@ -1,0 +1,44 @@
+// Each API operation's IAM action (`lambda:InvokeFunction`, `lambda:CreateFunction`, …) and the resource ARN a policy is matched against.
+//
+// Lambda's IAM names equal the operation names except Invoke (`lambda:InvokeFunction`) and the list form of
+// GetProvisionedConcurrencyConfig; Alonzo's own routes (`/_alonzo/…`) are `alonzo:<Operation>`. The resource is the
+// function's ARN in the caller's account, qualified when the request names a version or alias (as IAM evaluates
+// Invoke on `function:name:alias`), and `*` for the account-wide operations.
+
+const ACCOUNT_WIDE = new Set(['ListFunctions', 'GetAccountSettings']);
+const INTERNAL = new Set(['ListFailedEvents', 'RedriveFailedEvents', 'GetCodeZip', 'GetLogs']);
+
+export function actionOf(operation: string, query: URLSearchParams): string {
+  if (INTERNAL.has(operation)) return `alonzo:${operation}`;
+  if (operation === 'Invoke') return 'lambda:InvokeFunction';
+  if (operation === 'GetProvisionedConcurrencyConfig' && query.get('List') !== null) return 'lambda:ListProvisionedConcurrencyConfigs';
+  return `lambda:${operation}`;
+}
+
+const FULL_ARN = /^arn:[^:]*:lambda:[^:]*:\d{12}:function:[^:]+(:[^:]+)?$/;
+const PARTIAL_ARN = /^(\d{12}):function:([^:]+)(?::([^:]+))?$/;
+
+/**
+ * The ARN a policy's Resource is matched against. Never throws: a malformed name still gets an ARN (the operation
+ * rejects the name itself afterwards, with AWS's validation message, if the caller may call it at all).
+ */
+export function resourceOf(operation: string, req: { params: Record<string, string>; query: URLSearchParams; body: Buffer }, region: string, accountId: string): string {
+  if (ACCOUNT_WIDE.has(operation)) return '*';
+  if (operation === 'GetCodeZip') return `arn:aws:alonzo:${region}:${accountId}:code/${req.params.sha ?? ''}`;
+  let raw = req.params.fn;
+  if (operation === 'CreateFunction') {
+    try {
+      const v = JSON.parse(req.body.toString('utf8')) as { FunctionName?: unknown };
+      raw = typeof v?.FunctionName === 'string' ? v.FunctionName : '';
+    } catch {
+      raw = '';
+    }
+  }
+  raw ??= '';
+  const qualifierParam = req.query.get('Qualifier');
+  if (FULL_ARN.test(raw)) return raw.split(':').length === 7 && qualifierParam ? `${raw}:${qualifierParam}` : raw;
+  const partial = PARTIAL_ARN.exec(raw);
+  const [acct, name, nameQualifier] = partial ? [partial[1], partial[2], partial[3]] : [accountId, ...(raw.split(':', 2) as [string, string | undefined])];
+  const qualifier = nameQualifier ?? qualifierParam ?? undefined;
+  return `arn:aws:lambda:${region}:${acct}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
+}

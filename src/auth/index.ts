@@ -1,0 +1,126 @@
+// The gate every API request passes before its operation runs: Host allowlist, signature (local or sigv4 mode), then the key's policy.
+//
+// Modes: `local` (the loopback default) accepts any well-formed SigV4 signature whatever its key — LocalStack's
+// convention, so `test`/`test` and a developer's real profile both work — except for Alonzo's own keys, which are
+// verified; a 12-digit access key id selects that account. `sigv4` verifies every signature against Alonzo's keys.
+// Both refuse unsigned requests, foreign Host headers and requests from web pages.
+import { SignatureV4 } from '@smithy/signature-v4';
+import { randomBytes } from 'node:crypto';
+import { err } from '../core/errors.js';
+import { HostPolicy } from './hosts.js';
+import { Keyring, newAccessKeyId, ADMIN_POLICY, type AccessKey } from './keys.js';
+import { evaluate, type Policy } from './policy.js';
+import { checkClock, hasSignature, parseClaim, verifySignature, MESSAGES, NodeSha256, type SignableRequest } from './sigv4.js';
+import { actionOf, resourceOf } from './actions.js';
+
+export type AuthMode = 'local' | 'sigv4';
+export const AUTH_MODES: readonly AuthMode[] = ['local', 'sigv4'];
+
+/** Who made a request, as the structured log and the AccessDenied message name them. */
+export interface Principal {
+  accessKeyId: string;
+  accountId: string;
+  arn: string;
+  /** Undefined: not restricted (local mode, a key that is not Alonzo's). */
+  policy?: Policy;
+}
+
+export interface AuthOptions {
+  mode: AuthMode;
+  host: string;
+  allowedHosts: string;
+  region: string;
+  accountId: string;
+  dataDir: string;
+  root?: { accessKeyId: string; secretAccessKey: string };
+  now?: () => number;
+}
+
+const principalOf = (k: AccessKey): Principal => ({
+  accessKeyId: k.accessKeyId,
+  accountId: k.accountId,
+  arn: k.userName === 'root' ? `arn:aws:iam::${k.accountId}:root` : `arn:aws:iam::${k.accountId}:user/${k.userName}`,
+  policy: k.policy,
+});
+
+/** Presigned Code.Location URLs are signed by a key only this process knows, allowed nothing but the download. */
+const CODE_URL_TTL_S = 600;
+
+export class Authenticator {
+  readonly mode: AuthMode;
+  readonly keys: Keyring;
+  private readonly hosts: HostPolicy;
+  private readonly now: () => number;
+  private readonly codeKey: AccessKey;
+  private readonly codeSigner: SignatureV4;
+
+  constructor(private readonly o: AuthOptions) {
+    this.mode = o.mode;
+    this.now = o.now ?? Date.now;
+    this.hosts = new HostPolicy(o.host, o.allowedHosts);
+    const root = o.root && { ...o.root, accountId: o.accountId, userName: 'root', policy: ADMIN_POLICY, created: new Date().toISOString() };
+    this.codeKey = {
+      accessKeyId: newAccessKeyId(),
+      secretAccessKey: randomBytes(30).toString('base64'),
+      accountId: o.accountId,
+      userName: 'alonzo-code-download',
+      policy: { Statement: [{ Effect: 'Allow', Action: 'alonzo:GetCodeZip', Resource: '*' }] },
+      created: new Date().toISOString(),
+    };
+    this.keys = new Keyring(o.dataDir, [...(root ? [root] : []), this.codeKey]);
+    this.codeSigner = new SignatureV4({ service: 'lambda', region: o.region, credentials: this.codeKey, sha256: NodeSha256, applyChecksum: false });
+  }
+
+  /** First of all, before the route is even matched: the Host must name this server, and the request be signed. */
+  admit(headers: SignableRequest['headers'], rawQuery: string): void {
+    const host = headers.host;
+    if (typeof host !== 'string' || !this.hosts.allows(host)) {
+      throw err('AccessDeniedException', `Host '${String(host ?? '').slice(0, 256)}' is not served here. Alonzo answers requests addressed to a loopback name, its --host, or a name given with --allowed-hosts.`);
+    }
+    if (!hasSignature(headers, rawQuery)) throw err('MissingAuthenticationTokenException', MESSAGES.missing);
+    if (HostPolicy.fromWebPage(headers)) {
+      throw err('AccessDeniedException', 'Requests from web pages are refused: the Lambda API grants no cross-origin access. Call it with an AWS SDK or CLI.');
+    }
+  }
+
+  /** Checks the signature (once the body is read: it is part of what was signed) and says who signed. */
+  async authenticate(req: SignableRequest): Promise<Principal> {
+    const claim = parseClaim(req);
+    const key = this.keys.find(claim.accessKeyId);
+    if (!key) {
+      if (this.mode === 'sigv4') throw err('UnrecognizedClientException', MESSAGES.unknownKey);
+      const accountId = /^\d{12}$/.test(claim.accessKeyId) ? claim.accessKeyId : this.o.accountId;
+      return { accessKeyId: claim.accessKeyId, accountId, arn: `arn:aws:iam::${accountId}:root` };
+    }
+    if (this.mode === 'sigv4') {
+      // AWS's wording, trailing space included.
+      if (claim.service !== 'lambda') throw err('InvalidSignatureException', `Credential should be scoped to correct service: 'lambda'. `);
+      if (claim.region !== this.o.region) throw err('InvalidSignatureException', `Credential should be scoped to a valid region, not '${claim.region.slice(0, 64)}'. `);
+    }
+    checkClock(claim, this.now());
+    await verifySignature(claim, req, key.secretAccessKey);
+    return principalOf(key);
+  }
+
+  /** The key's policy for this operation on its resource; AWS's AccessDenied message when it does not allow it. */
+  authorize(p: Principal, operation: string, req: { params: Record<string, string>; query: URLSearchParams; body: Buffer }): void {
+    if (!p.policy) return;
+    const action = actionOf(operation, req.query);
+    const resource = () => resourceOf(operation, req, this.o.region, p.accountId);
+    const decision = evaluate(p.policy, action, resource);
+    if (decision === 'allow') return;
+    const why = decision === 'explicit-deny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+    throw err('AccessDeniedException', `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource()} ${why}`);
+  }
+
+  /** A presigned URL for a package download (GetFunction's Code.Location), valid 10 minutes as AWS's is. */
+  async presignCodeUrl(base: string, path: string): Promise<string> {
+    const u = new URL(base);
+    const signed = await this.codeSigner.presign(
+      { method: 'GET', protocol: u.protocol, hostname: u.hostname, port: u.port ? Number(u.port) : undefined, path, query: {}, headers: { host: u.host } },
+      { expiresIn: CODE_URL_TTL_S, signingDate: new Date(this.now()) },
+    );
+    const q = Object.entries(signed.query ?? {}).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+    return `${base}${path}?${q}`;
+  }
+}
