@@ -10,6 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { CreateFunctionCommand, InvokeCommand, UpdateFunctionConfigurationCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { startAlonzo, zipOf, ROLE, type TestServer } from '../helpers/alonzo.js';
 import { waitActive } from '../helpers/invoke.js';
+import { createKey } from '../auth/helpers.js';
 
 /** One Node function that carries out whichever attack the event names, and reports what happened. */
 const NODE_ATTACKER = `
@@ -30,6 +31,7 @@ const attacks = {
     environ: tryIt(() => fs.readFileSync('/proc/' + e.serverPid + '/environ', 'latin1').length),
     rootfs: tryIt(() => fs.readdirSync('/proc/' + e.serverPid + '/root' + e.dataDir)),
     db: tryIt(() => fs.readFileSync(e.dataDir + '/alonzo.db').length),
+    keys: tryIt(() => fs.readFileSync(e.dataDir + '/auth/keys.json', 'utf8')),
     dataDir: tryIt(() => fs.readdirSync(e.dataDir)),
     code: tryIt(() => fs.readdirSync(e.dataDir + '/code')),
     kill: tryIt(() => process.kill(e.serverPid, 'SIGKILL')),
@@ -217,6 +219,9 @@ before(async () => {
   });
   await new Promise<void>((ok) => sink.listen(0, '127.0.0.1', ok));
   sinkPort = (sink.address() as { port: number }).port;
+  // An access key in the data dir: the secrets a function must never read.
+  const key = await createKey(s.dataDir, '--name', 'victim-admin');
+  assert.ok(existsSync(`${s.dataDir}/auth/keys.json`) && key.secretAccessKey);
   await create('attacker', { 'index.js': NODE_ATTACKER });
   await create('victim', { 'index.js': 'exports.handler = async () => ({ secret: process.env.SECRET, ok: true });' }, { Environment: { Variables: { SECRET } } });
   await create('py', { 'lambda_function.py': PY_ATTACKER }, { Runtime: 'python3.12', Handler: 'lambda_function.handler' });
@@ -249,7 +254,7 @@ test("the server's process, its data dir and the host's /tmp are out of reach; t
     const { body } = await call(name, { attack: 'server', serverPid: process.pid, dataDir: s.dataDir });
     for (const k of ['environ', 'db', 'kill', 'killParent']) assert.equal(body[k].ok, false, `${name}: ${k} must fail: ${JSON.stringify(body[k])}`);
     if (name === 'attacker') {
-      for (const k of ['rootfs', 'dataDir', 'code', 'killInit']) assert.equal(body[k].ok, false, `${k} must fail: ${JSON.stringify(body[k])}`);
+      for (const k of ['rootfs', 'dataDir', 'code', 'killInit', 'keys']) assert.equal(body[k].ok, false, `${k} must fail: ${JSON.stringify(body[k])}`);
       assert.deepEqual(body.hostTmp, { ok: true, value: [] }, "the host's /tmp is not this /tmp");
       assert.equal(body.packages.ok, false, `the code store is out of sight: ${JSON.stringify(body.packages)}`);
     }
