@@ -5,7 +5,7 @@ import yazl from 'yazl';
 import { flag, required, UserError, type Parsed } from './args.js';
 import { ApiClient, ApiError, fnPath } from './client.js';
 import { resolveConfig, ConfigError, type Config } from '../config/index.js';
-import { startServer } from '../server/index.js';
+import { startServer, StartupError } from '../server/index.js';
 
 export interface Io {
   out(s: string): void;
@@ -32,7 +32,13 @@ export async function serve(p: Parsed, io: Io): Promise<number> {
     if (e instanceof ConfigError) throw new UserError(e.message);
     throw e;
   }
-  const server = await startServer(config);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config);
+  } catch (e) {
+    if (e instanceof StartupError) throw new UserError(e.message, e.fix);
+    throw e;
+  }
   const auth =
     config.auth === 'local'
       ? 'Auth: local — any SigV4-signed request is accepted (e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test); unsigned ones and web pages are refused.'

@@ -12,6 +12,9 @@ import { EnvironmentPool } from '../runtime/pool.js';
 import { standbyTemplate } from '../runtime/environment.js';
 import { LogSink } from '../runtime/log-sink.js';
 import { chooseSupervisor } from './supervisor.js';
+import { lockDataDir, StartupError, type DataDirLock } from './lock.js';
+
+export { StartupError } from './lock.js';
 import { InvokeEngine } from '../invoke/engine.js';
 import { openSqliteQueue } from '../queue/sqlite.js';
 import { Poller } from '../queue/poller.js';
@@ -41,8 +44,23 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const config = resolveConfig(overrides);
   const dataDir = resolve(config.dataDir);
   // The data dir holds every function's code and variables: the server's alone.
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  chmodSync(dataDir, 0o700);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
+  } catch (e) {
+    throw new StartupError('data-dir-unusable', `The data directory ${dataDir} cannot be used: ${(e as Error).message}.`, 'Give a directory this user can create and write with --data-dir (ALONZO_DATA_DIR).');
+  }
+  const lock = lockDataDir(dataDir);
+  try {
+    return await startLocked(config, dataDir, lock);
+  } catch (e) {
+    // A start that fails (a port in use, an isolation the machine cannot give) leaves the directory free.
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(config: Config, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   const account = { region: config.region, accountId: config.accountId };
   const store = openSqliteStore(dataDir);
@@ -93,15 +111,33 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     root: config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined,
   });
   const services: Services = { store, code, account, config, log, invoker, logs, asyncInvoke, auth, updating: new Set(), baseUrl: () => baseUrl };
+  /** Everything but the HTTP server, in order; also what a failed start undoes. */
+  const shutDown = async () => {
+    // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
+    await poller!.stop(ASYNC_GRACE_MS);
+    await invoker.close();
+    supervisor.close();
+    await poller!.drain();
+    await asyncInvoke.close();
+    await store.close();
+    lock.release();
+  };
   const server: Server = createServer(createHandler(services));
   server.keepAliveTimeout = 65_000;
   // A sync invoke may run 900 s: never cut a request off while its function runs.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(config.port, config.host, () => ok());
-  });
+  try {
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(config.port, config.host, () => ok());
+    });
+  } catch (e) {
+    await shutDown();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartupError('port-in-use', `Port ${config.port} on ${config.host} is already in use.`, 'Stop what listens there (another Alonzo?), or choose another port with --port (ALONZO_PORT).');
+    throw new StartupError('cannot-listen', `Cannot listen on ${config.host}:${config.port}: ${(e as Error).message}.`, 'Check --host and --port (ALONZO_HOST, ALONZO_PORT).');
+  }
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info('server:listening', { url: baseUrl, dataDir, auth: config.auth, keys: auth.keys.size - 1 });
@@ -114,6 +150,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     if (version) await invoker.provision(cfg.functionName, cfg.qualifier, version, cfg.requested);
   }
   let closing: Promise<void> | undefined;
+
   return {
     url: baseUrl,
     port,
@@ -124,13 +161,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
           server.close(() => ok());
           server.closeIdleConnections();
         });
-        // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
-        await poller!.stop(ASYNC_GRACE_MS);
-        await invoker.close();
-        supervisor.close();
-        await poller!.drain();
-        await asyncInvoke.close();
-        await store.close();
+        await shutDown();
         log.info('server:stopped');
       })();
       return closing;
