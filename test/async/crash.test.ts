@@ -87,7 +87,7 @@ async function send(client: LambdaClient, runsTo: string, ns: number[], onAccept
   return { accepted, failed };
 }
 
-test('kill -9 while 2,000 accepted events run: after a restart every accepted event has run at least once', { timeout: 60_000 }, async (t) => {
+test('kill -9 while 2,000 accepted events run: after a restart every accepted event has run at least once', { timeout: 150_000 }, async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'alonzo-crash-'));
   // Outlives both servers: runs of the killed server's environments still count.
   const sink: Sink = await startSink();
@@ -131,7 +131,8 @@ test('kill -9 while 2,000 accepted events run: after a restart every accepted ev
         const left = [...accepted.keys()].filter((id) => !ran.has(id));
         return left.length === 0 ? [] : false;
       },
-      40_000,
+      // A guard against a hang, not a speed target: on a loaded 2-core machine the 2,000 runs take a while.
+      100_000,
       'every accepted event to run',
     ).catch(() => {
       const ran = new Set(runs(sink, 'runs').map((r) => r.requestId));
