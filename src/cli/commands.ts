@@ -43,7 +43,6 @@ export async function serve(p: Parsed, io: Io): Promise<number> {
     config.auth === 'local'
       ? 'Auth: local — any SigV4-signed request is accepted (e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test); unsigned ones and web pages are refused.'
       : 'Auth: sigv4 — requests must be signed with one of Alonzo\'s keys (alonzo keys create makes one).';
-  io.out(`Alonzo is serving the Lambda API on ${server.url} (data in ${config.dataDir}).\n${auth}\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = () => {
@@ -52,8 +51,10 @@ export async function serve(p: Parsed, io: Io): Promise<number> {
       io.out('Stopping…\n');
       server.close().then(resolve, resolve);
     };
+    // Before the line that says it serves: a Ctrl-C right after it must still stop it cleanly.
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    io.out(`Alonzo is serving the Lambda API on ${server.url} (data in ${config.dataDir}).\n${auth}\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
   });
   return 0;
 }

@@ -116,7 +116,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
     await poller!.stop(ASYNC_GRACE_MS);
     await invoker.close();
-    supervisor.close();
+    await supervisor.close();
     await poller!.drain();
     await asyncInvoke.close();
     await store.close();

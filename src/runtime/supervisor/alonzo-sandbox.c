@@ -500,6 +500,11 @@ static char **read_orders(int *argc_out) {
 }
 
 int main(int argc, char **argv) {
+  /* It goes with the server: a server killed with -9 takes its launchers with it (and, through the init's own death
+   * signal, every environment), so that none is left starting, mounting or running for nobody. */
+  pid_t server = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) die("PR_SET_PDEATHSIG");
+  if (getppid() != server) _exit(FAIL_EXIT);
   int standby = 0;
   int i = parse(argc, argv, &standby);
   if (standby) {

@@ -32,6 +32,8 @@ export class LaunchedProcess implements Supervised {
   readonly channel?: Socket;
   readonly memoryPollMs: number;
   private groupKilled = false;
+  /** Settles when the process has exited (whenever that was). */
+  readonly exited: Promise<void>;
 
   constructor(private readonly o: LaunchOptions) {
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
@@ -43,6 +45,7 @@ export class LaunchedProcess implements Supervised {
     else if (o.adopt) (this.proc.stdio[3] as Socket | null)?.destroy();
     // Reading a cgroup's memory.stat costs ~20 µs; walking /proc for a process tree ~1 ms, so it is done less often.
     this.memoryPollMs = o.cgroup ? 50 : 250;
+    this.exited = exitOf(this.proc);
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) this.groupKilled = true;
     if (o.specialize) this.specialize(o.specialize);
     this.proc.on('exit', () => (this.groupKilled = true));
@@ -126,4 +129,13 @@ export class LaunchedProcess implements Supervised {
   dispose(): void {
     this.o.cgroup?.remove();
   }
+}
+
+/** Settles when a child process has exited, or at once if it already has. */
+export function exitOf(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.once('error', () => resolve());
+  });
 }

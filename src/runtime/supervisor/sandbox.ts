@@ -6,7 +6,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Cgroups, type EnvironmentCgroup } from './cgroups.js';
-import { LaunchedProcess } from './launch.js';
+import { exitOf, LaunchedProcess } from './launch.js';
 import { mountsUnder } from './procfs.js';
 import type { LaunchSpec, StandbyTemplate, Supervised, Supervisor } from './types.js';
 import type { UidAllocator } from './uids.js';
@@ -90,6 +90,8 @@ export class SandboxSupervisor implements Supervisor {
   private prebooted = new Map<string, Prebooted[]>();
   private bootFailures = new Map<string, number>();
   private prebootSeq = 0;
+  /** Every launcher this supervisor started that has not exited: close() waits for them before it unmounts. */
+  private live = new Set<ChildProcess | LaunchedProcess>();
 
   constructor(private readonly o: SandboxOptions) {
     this.mode = o.mode;
@@ -113,7 +115,7 @@ export class SandboxSupervisor implements Supervisor {
     this.refillPrebooted();
     while (!this.closed && this.cgroups && this.standby.length < this.o.standby) {
       const cgroup = this.cgroups.create({ memoryMb: 128, tmpMb: 512 });
-      const proc = spawn(this.o.launcher, ['--standby', ...cgroup.dirs.flatMap((d) => ['--cgroup', d])], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
+      const proc = this.track(spawn(this.o.launcher, ['--standby', ...cgroup.dirs.flatMap((d) => ['--cgroup', d])], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true }));
       const entry: Standby = {
         proc,
         cgroup,
@@ -164,7 +166,7 @@ export class SandboxSupervisor implements Supervisor {
     for (const dir of cgroup.dirs) args.push('--cgroup', dir);
     args.push('--ro', `${this.o.bootstrapDir}:${RUNTIME_ROOT}`, '--late-code', this.o.codeRoot, '--', t.cmd, ...t.args);
     // fd 3: the channel; fd 4: the launcher's answer once it has mounted the function's package.
-    const proc = spawn(this.o.launcher, args, { cwd: '/', env: t.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], detached: true });
+    const proc = this.track(spawn(this.o.launcher, args, { cwd: '/', env: t.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], detached: true }));
     const entry: Prebooted = {
       proc,
       cgroup,
@@ -192,6 +194,12 @@ export class SandboxSupervisor implements Supervisor {
     proc.stdin!.on('error', () => undefined);
     proc.on('exit', entry.onExit);
     return entry;
+  }
+
+  private track(proc: ChildProcess): ChildProcess {
+    this.live.add(proc);
+    void exitOf(proc).then(() => this.live.delete(proc));
+    return proc;
   }
 
   private discard(pb: Prebooted): void {
@@ -267,7 +275,15 @@ export class SandboxSupervisor implements Supervisor {
       ready.proc.stdin!.end(orders(args, spec.env));
       return new LaunchedProcess({ cmd: this.o.launcher, args: [], env: {}, cwd: '/', channel: spec.channel, adopt: ready.proc, cgroup, uid, sandboxDir: spec.sandboxDir });
     }
-    return new LaunchedProcess({ cmd: this.o.launcher, args, env: spec.env, cwd: '/', channel: spec.channel, cgroup, uid, sandboxDir: spec.sandboxDir });
+    const launched = new LaunchedProcess({ cmd: this.o.launcher, args, env: spec.env, cwd: '/', channel: spec.channel, cgroup, uid, sandboxDir: spec.sandboxDir });
+    this.waitFor(launched);
+    return launched;
+  }
+
+  /** Launched environments count as live until they exit (close() waits for them). */
+  private waitFor(launched: LaunchedProcess): void {
+    this.live.add(launched);
+    void launched.exited.then(() => this.live.delete(launched));
   }
 
   releaseSandbox(dir: string): void {
@@ -279,13 +295,32 @@ export class SandboxSupervisor implements Supervisor {
     else done();
   }
 
-  close(): void {
+  /**
+   * Stops every launcher it started and waits (at most 3 s) for them to exit before unmounting what is left: a
+   * launcher killed while starting may still mount its /tmp, which must not outlive the server.
+   */
+  async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.refilling);
     for (const { proc } of this.standby) proc.kill('SIGKILL');
     this.standby = [];
     for (const list of this.prebooted.values()) for (const pb of list) this.discard(pb);
     this.prebooted.clear();
+    const waits: Promise<void>[] = [];
+    for (const p of this.live) {
+      if (p instanceof LaunchedProcess) {
+        p.kill();
+        waits.push(p.exited);
+      } else {
+        try {
+          if (p.pid) process.kill(-p.pid, 'SIGKILL');
+        } catch {
+          p.kill('SIGKILL');
+        }
+        waits.push(exitOf(p));
+      }
+    }
+    await Promise.race([Promise.all(waits), new Promise((ok) => setTimeout(ok, 3000).unref())]);
     this.cgroups?.close();
     this.cleanUp();
     this.o.uids?.close();

@@ -76,5 +76,6 @@ export interface Supervisor {
   prepare?(template: StandbyTemplate): void;
   /** The environment's sandbox folder is no longer needed: unmount its /tmp, free its user, remove it. */
   releaseSandbox(dir: string): void;
-  close(): void;
+  /** Stops what it started ahead of need and frees what is left (mounts, cgroups, users). */
+  close(): void | Promise<void>;
 }
