@@ -223,10 +223,10 @@ export class EnvironmentPool {
     }
   }
 
-  /** Stops the idle environments of a function (or one version of it); busy ones stop when released. */
-  evict(functionName: string, version?: string): void {
+  /** Stops the idle environments of one account's function (or one version of it); busy ones stop when released. */
+  evict(accountId: string, functionName: string, version?: string): void {
     for (const [key, pool] of this.pools) {
-      if (pool.functionName !== functionName || (version !== undefined && pool.version !== version)) continue;
+      if (pool.functionName !== functionName || pool.spec.accountId !== accountId || (version !== undefined && pool.version !== version)) continue;
       for (const env of pool.idle) {
         this.stopEnv(env);
         this.forget(env);

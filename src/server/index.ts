@@ -45,10 +45,10 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   chmodSync(dataDir, 0o700);
   const log = createLogger(config.logLevel);
   const account = { region: config.region, accountId: config.accountId };
-  const store = openSqliteStore(dataDir);
+  const store = openSqliteStore(dataDir, { accountId: config.accountId });
   // After the store (which applies the migrations): the queue opens its own connection to the same database.
   let poller: Poller | undefined;
-  const asyncInvoke = openSqliteQueue(dataDir, { onWork: () => poller?.kick() });
+  const asyncInvoke = openSqliteQueue(dataDir, { onWork: () => poller?.kick(), accountId: config.accountId });
   const code = new CodeStore(join(dataDir, 'code'));
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
@@ -109,9 +109,12 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     log.warn('auth:no-keys', { hint: 'sigv4 mode and no key yet: create one with `alonzo keys create`, or set ALONZO_ROOT_ACCESS_KEY_ID and ALONZO_ROOT_SECRET_ACCESS_KEY' });
   }
   // Provisioned concurrency survives a restart: its environments are initialised again.
-  for (const cfg of await store.listProvisioned()) {
-    const version = /^[0-9]+$/.test(cfg.qualifier) ? cfg.qualifier : (await store.getAlias(cfg.functionName, cfg.qualifier))?.functionVersion;
-    if (version) await invoker.provision(cfg.functionName, cfg.qualifier, version, cfg.requested);
+  for (const accountId of await store.accountIds()) {
+    const [own, engine] = [store.forAccount(accountId), invoker.forAccount(accountId)];
+    for (const cfg of await own.listProvisioned()) {
+      const version = /^[0-9]+$/.test(cfg.qualifier) ? cfg.qualifier : (await own.getAlias(cfg.functionName, cfg.qualifier))?.functionVersion;
+      if (version) await engine.provision(cfg.functionName, cfg.qualifier, version, cfg.requested);
+    }
   }
   let closing: Promise<void> | undefined;
   return {
