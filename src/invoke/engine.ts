@@ -20,6 +20,8 @@ export interface EngineDeps {
   log: Logger;
   accountConcurrency: number;
   queueWaitMs: number;
+  /** A function environment's own credentials and Lambda endpoint, minted for its account and role (auth/function-credentials.ts). */
+  credentials?: (accountId: string, roleArn: string, functionName: string) => Record<string, string>;
   /** The durable async queue: Event invokes are committed there before their 202 (without it they run once in the background). */
   events?: EventSink;
 }
@@ -216,6 +218,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       logGroup: s.LoggingConfig.LogGroup,
       region: account.region,
       accountId: account.accountId,
+      credentials: this.d.credentials && (() => this.d.credentials!(account.accountId, s.Role, v.functionName)),
     };
   }
 

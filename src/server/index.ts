@@ -19,6 +19,7 @@ import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
 import type { Services } from '../api/context.js';
 import { Authenticator } from '../auth/index.js';
+import { FUNCTION_ENVIRONMENT_MAX_AGE_MS } from '../auth/function-credentials.js';
 
 export interface RunningServer {
   url: string;
@@ -64,11 +65,26 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const pool = new EnvironmentPool(
     host,
     join(dataDir, 'sandboxes'),
-    { maxEnvironments: config.maxEnvironments, maxMemoryMb: config.maxEnvironmentMemoryMb, idleTimeoutMs: config.idleTimeoutMs },
+    { maxEnvironments: config.maxEnvironments, maxMemoryMb: config.maxEnvironmentMemoryMb, idleTimeoutMs: config.idleTimeoutMs, maxAgeMs: FUNCTION_ENVIRONMENT_MAX_AGE_MS },
     log,
   );
+  const auth = new Authenticator({
+    mode: config.auth,
+    host: config.host,
+    allowedHosts: config.allowedHosts,
+    region: config.region,
+    accountId: config.accountId,
+    dataDir,
+    root: config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined,
+  });
+  // Functions call Lambda here, on loopback (sandboxes share the host's network), with credentials of their own.
+  let lambdaEndpoint = '';
+  const credentials = (accountId: string, roleArn: string, functionName: string) => ({
+    ...auth.functionCredentials.mint(accountId, roleArn, functionName),
+    AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
+  });
   const logs = new LogSink(join(dataDir, 'logs'));
-  const invoker = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events });
+  const invoker = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials });
   poller = new Poller({
     events: asyncInvoke.events,
     configs: asyncInvoke.configs,
@@ -83,15 +99,6 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();
   let baseUrl = '';
-  const auth = new Authenticator({
-    mode: config.auth,
-    host: config.host,
-    allowedHosts: config.allowedHosts,
-    region: config.region,
-    accountId: config.accountId,
-    dataDir,
-    root: config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined,
-  });
   const services: Services = { store, code, account, config, log, invoker, logs, asyncInvoke, auth, updating: new Set(), baseUrl: () => baseUrl };
   const server: Server = createServer(createHandler(services));
   server.keepAliveTimeout = 65_000;
@@ -104,6 +111,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  lambdaEndpoint = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : baseUrl;
   log.info('server:listening', { url: baseUrl, dataDir, auth: config.auth, keys: auth.keys.size - 1 });
   if (config.auth === 'sigv4' && auth.keys.size <= 1) {
     log.warn('auth:no-keys', { hint: 'sigv4 mode and no key yet: create one with `alonzo keys create`, or set ALONZO_ROOT_ACCESS_KEY_ID and ALONZO_ROOT_SECRET_ACCESS_KEY' });
