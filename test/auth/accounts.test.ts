@@ -15,7 +15,8 @@ import {
 import { lambdaClient, runAws, runBoto3, startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { createFunction, rejection, waitUpdated } from '../helpers/api.js';
 import { createKey, fromCli } from './helpers.js';
-import type { TestCredentials } from '../helpers/sign.js';
+import { signedFetch, type TestCredentials } from '../helpers/sign.js';
+import { eventually } from '../helpers/invoke.js';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -165,6 +166,26 @@ for (const mode of ['local', 'sigv4'] as const) {
     assert.equal(removed.code, 0, removed.stderr);
     const refused = { ok: false, code: 'AccessDeniedException', message: denied(w, 'lambda:InvokeFunction', arn) };
     for (const [client, shown] of Object.entries(await everyClient())) assert.deepEqual(shown, refused, client);
+  });
+}
+
+for (const mode of ['local', 'sigv4'] as const) {
+  test(`${mode}: an Event invoke runs in its own account's function, and its logs are that account's`, async () => {
+    const w = mode === 'local' ? local : strict;
+    const LOGS_JS = (who: string) => `exports.handler = async (event) => { console.log(${JSON.stringify(who)}, JSON.stringify(event)); return null; };\n`;
+    await createFunction(w.client.a, 'queued', {}, LOGS_JS('ran-in-a'));
+    await createFunction(w.client.b, 'queued', {}, LOGS_JS('ran-in-b'));
+    await Promise.all([waitUpdated(w.client.a, 'queued'), waitUpdated(w.client.b, 'queued')]);
+    const marker = `m-${mode}-${process.pid}`;
+    const r = await w.client.b.send(new InvokeCommand({ FunctionName: 'queued', InvocationType: 'Event', Payload: JSON.stringify({ marker }) }));
+    assert.equal(r.StatusCode, 202);
+    const logsOf = async (creds: TestCredentials) => (await signedFetch(`${w.server.url}/_alonzo/functions/queued/logs`, {}, { credentials: creds })).text();
+    const text = await eventually(async () => {
+      const t = await logsOf(w.creds.b);
+      return t.includes(marker) && t;
+    }, 10_000, "B's queued event in B's logs");
+    assert.match(text, /ran-in-b/);
+    assert.doesNotMatch(await logsOf(w.creds.a), new RegExp(marker), "A's function of the same name did not run it");
   });
 }
 
