@@ -76,9 +76,14 @@ export class InvokeEngine implements Invoker, EventRunner {
     return accountId === undefined ? this.d.account : { region: this.d.account.region, accountId };
   }
 
+  /** The store as the account sees it; the one given for the server's own (engine-only setups may not map its id). */
+  private storeOf(accountId: string | undefined): Store {
+    return accountId === undefined ? this.d.store : this.d.store.forAccount(accountId);
+  }
+
   private async resolve(accountId: string | undefined, name: string, qualifier: string | undefined): Promise<Resolved> {
     const account = this.accountOf(accountId);
-    const store = accountId === undefined ? this.d.store : this.d.store.forAccount(accountId);
+    const store = this.storeOf(accountId);
     // The server's own account keeps the keys it had before accounts (the warm path builds no longer strings).
     const k = accountId === undefined ? name : `${accountId}\u0000${name}`;
     const notFound = () => err('ResourceNotFoundException', `Function not found: ${functionArn(account, name, qualifier ?? LATEST)}`);
@@ -222,7 +227,7 @@ export class InvokeEngine implements Invoker, EventRunner {
     };
   }
 
-  /** Pool keys of provisioned versions, by `function\0version`, so that status reads need no store access. */
+  /** Pool keys of provisioned versions, by `account\0function\0version`, so that status reads need no store access. */
   private provisionedKeys = new Map<string, string>();
 
   async provision(functionName: string, qualifier: string, version: string, count: number): Promise<void> {
@@ -231,7 +236,7 @@ export class InvokeEngine implements Invoker, EventRunner {
 
   private async provisionIn(accountId: string | undefined, functionName: string, version: string, count: number): Promise<void> {
     const account = this.accountOf(accountId);
-    const v = await this.d.store.forAccount(account.accountId).getVersion(functionName, version);
+    const v = await this.storeOf(accountId).getVersion(functionName, version);
     if (!v) return;
     const key = poolKey(account.accountId, v);
     this.provisionedKeys.set(`${account.accountId}\u0000${functionName}\u0000${version}`, key);
