@@ -41,9 +41,10 @@ const NULL = Buffer.from('null');
 const poolKey = (accountId: string, v: VersionRecord): string => `${accountId}\u0000${v.functionName}\u0000${v.version}\u0000${v.codeSha256}\u0000${v.lastModified}`;
 
 export class InvokeEngine implements Invoker, EventRunner {
-  /** Invocations running per function, and in all. */
+  /** Invocations running per function, and per account: the server's own in a field, the others' in a map. */
   private running = new Map<string, number>();
   private runningTotal = 0;
+  private runningOther = new Map<string, number>();
   private background = new Set<Promise<unknown>>();
 
   constructor(private readonly d: EngineDeps) {}
@@ -145,11 +146,21 @@ export class InvokeEngine implements Invoker, EventRunner {
     }
   }
 
-  private throttle(reserved: number | null, fnRunning: number): void {
+  /** Invocations running in an account (undefined: the server's own), after adding `delta`. */
+  private accountRunning(accountId: string | undefined, delta = 0): number {
+    if (accountId === undefined) return (this.runningTotal += delta);
+    const n = (this.runningOther.get(accountId) ?? 0) + delta;
+    if (n === 0) this.runningOther.delete(accountId);
+    else this.runningOther.set(accountId, n);
+    return n;
+  }
+
+  /** Reserved concurrency, then the account's concurrency: each account has its own, as on AWS. */
+  private throttle(reserved: number | null, fnRunning: number, accountRunning: number): void {
     if (reserved !== null && fnRunning >= reserved) {
       throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
     }
-    if (this.runningTotal >= this.d.accountConcurrency) {
+    if (accountRunning >= this.d.accountConcurrency) {
       throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
     }
   }
@@ -157,9 +168,9 @@ export class InvokeEngine implements Invoker, EventRunner {
   private async run(target: Resolved, req: InvokeRequest): Promise<InvokeResult> {
     const v = target.version;
     const name = target.accountId === undefined ? v.functionName : `${target.accountId}\u0000${v.functionName}`;
-    this.throttle(target.reservedConcurrency, this.running.get(name) ?? 0);
+    this.throttle(target.reservedConcurrency, this.running.get(name) ?? 0, this.accountRunning(target.accountId));
     this.running.set(name, (this.running.get(name) ?? 0) + 1);
-    this.runningTotal++;
+    this.accountRunning(target.accountId, 1);
     try {
       const { spec, key } = this.placement(target.accountId, v);
       let env = this.d.pool.take(key, spec);
@@ -189,7 +200,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       const n = (this.running.get(name) ?? 1) - 1;
       if (n === 0) this.running.delete(name);
       else this.running.set(name, n);
-      this.runningTotal--;
+      this.accountRunning(target.accountId, -1);
     }
   }
 

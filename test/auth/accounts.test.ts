@@ -17,6 +17,7 @@ import { createFunction, rejection, waitUpdated } from '../helpers/api.js';
 import { createKey, fromCli } from './helpers.js';
 import { signedFetch, type TestCredentials } from '../helpers/sign.js';
 import { eventually } from '../helpers/invoke.js';
+import { startSink } from '../helpers/sink.js';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -208,4 +209,40 @@ test('sigv4: the caller\'s own identity policy must allow too, as IAM requires a
   } finally {
     reader.destroy();
   }
+});
+
+test("each account has its own concurrency: one account's load does not throttle another's invokes", async (t) => {
+  const server = await startAlonzo({ auth: 'local', accountConcurrency: 1 });
+  const sink = await startSink();
+  const [a, b] = [A, B].map((id) => lambdaClient(server.url, { credentials: { accessKeyId: id, secretAccessKey: 'x' } }));
+  t.after(async () => {
+    a.destroy();
+    b.destroy();
+    await sink.close();
+    await server.close();
+  });
+  // Holds its invocation until the test adds a record under `release`.
+  const HOLD_JS = `const http = require('http');
+const call = (method, url, body) => new Promise((ok, fail) => {
+  const r = http.request(url, { method }, (res) => { let d = ''; res.on('data', (c) => (d += c)); res.on('end', () => ok(JSON.parse(d))); });
+  r.on('error', fail);
+  r.end(body);
+});
+exports.handler = async (e) => {
+  await call('POST', e.started, '{}');
+  while ((await call('GET', e.release)).length === 0) await new Promise((r) => setTimeout(r, 20));
+  return 'released';
+};
+`;
+  await createFunction(a, 'hold', { Timeout: 30 }, HOLD_JS);
+  for (const c of [a, b]) await createFunction(c, 'quick', {}, WHOAMI('any'));
+  await Promise.all([waitUpdated(a, 'hold'), waitUpdated(a, 'quick'), waitUpdated(b, 'quick')]);
+  const held = a.send(new InvokeCommand({ FunctionName: 'hold', Payload: JSON.stringify({ started: sink.url('started'), release: sink.url('release') }) }));
+  await eventually(async () => sink.records('started').length === 1, 10_000, 'the held invocation to start');
+  const e = await rejection(a.send(new InvokeCommand({ FunctionName: 'quick' })));
+  assert.equal(e.name, 'TooManyRequestsException', "A's one concurrent execution is in use");
+  assert.equal(e.Reason, 'ConcurrentInvocationLimitExceeded');
+  assert.equal((await b.send(new InvokeCommand({ FunctionName: 'quick' }))).StatusCode, 200, "B's invoke is not throttled by A's");
+  sink.add('release', {});
+  assert.equal(payloadOf(await held), 'released');
 });
