@@ -47,3 +47,29 @@ export interface ApiReply {
 }
 
 export type Operation = (s: Services, req: ApiRequest) => Promise<ApiReply> | ApiReply;
+
+const scoped = new WeakMap<Services, Map<string, Services>>();
+
+/**
+ * The services as one account sees them: its store rows, EventInvokeConfigs, engine view (ARNs, environments) and
+ * in-flight updates. The server's own account gets `s` itself, so the single-account path is unchanged; the others'
+ * are built once and kept.
+ */
+export function servicesFor(s: Services, accountId: string): Services {
+  if (accountId === s.account.accountId) return s;
+  let byAccount = scoped.get(s);
+  if (!byAccount) scoped.set(s, (byAccount = new Map()));
+  let v = byAccount.get(accountId);
+  if (!v) {
+    v = {
+      ...s,
+      account: { region: s.account.region, accountId },
+      store: s.store.forAccount(accountId),
+      invoker: s.invoker.forAccount(accountId),
+      asyncInvoke: { ...s.asyncInvoke, configs: s.asyncInvoke.configs.forAccount(accountId) },
+      updating: new Set(),
+    };
+    byAccount.set(accountId, v);
+  }
+  return v;
+}

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { err, ServiceError } from '../core/errors.js';
 import { newRequestId } from '../core/ids.js';
 import { sendError, sendJson, sendEmpty, sendRaw } from './respond.js';
-import type { ApiReply, Operation, Services } from './context.js';
+import { accountFor } from './cross-account.js';
+import { servicesFor, type ApiReply, type Operation, type Services } from './context.js';
 import type { Principal } from '../auth/index.js';
 import { createFunction } from './ops/create-function.js';
 import { getFunction, getFunctionConfiguration } from './ops/get-function.js';
@@ -151,7 +152,10 @@ export function createHandler(s: Services) {
       // The body is part of what was signed; nothing has changed yet, and nothing will unless the signature holds.
       principal = await s.auth.authenticate({ method: req.method ?? 'GET', rawPath: path, rawQuery, headers: req.headers, body });
       s.auth.authorize(principal, operation, { params: m.params, query, body });
-      const reply: ApiReply = await m.route.op(s, { method: req.method ?? 'GET', params: m.params, query, headers: req.headers, body, requestId });
+      // Each account sees its own functions (the server's own account gets `s` itself, api/context.ts); another
+      // account's only by ARN, as its resource-based policy allows.
+      const account = await accountFor(s, principal, operation, { params: m.params, query, body });
+      const reply: ApiReply = await m.route.op(servicesFor(s, account), { method: req.method ?? 'GET', params: m.params, query, headers: req.headers, body, requestId });
       if (reply.raw !== undefined) sendRaw(res, requestId, reply.status, reply.raw, reply.headers);
       else if (reply.json !== undefined) sendJson(res, requestId, reply.status, reply.json, reply.headers);
       else sendEmpty(res, requestId, reply.status, reply.headers);

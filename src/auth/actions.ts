@@ -42,3 +42,15 @@ export function resourceOf(operation: string, req: { params: Record<string, stri
   const qualifier = nameQualifier ?? qualifierParam ?? undefined;
   return `arn:aws:lambda:${region}:${acct}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
 }
+
+const NAMED_ACCOUNT = /^(?:arn:[^:]*:lambda:([^:]*):)?(\d{12}):function:/;
+
+/**
+ * The account a FunctionName names (full or partial ARN), if any and if in this region (a name from another region
+ * gets the operation's own 404). Plain names are the caller's.
+ */
+export function accountNamed(raw: string | undefined, region: string): string | undefined {
+  const m = raw === undefined ? null : NAMED_ACCOUNT.exec(raw);
+  if (!m || (m[1] !== undefined && m[1] !== region)) return undefined;
+  return m[2];
+}

@@ -12,6 +12,7 @@ import { Keyring, newAccessKeyId, ADMIN_POLICY, type AccessKey } from './keys.js
 import { evaluate, type Policy } from './policy.js';
 import { checkClock, hasSignature, parseClaim, verifySignature, MESSAGES, NodeSha256, type SignableRequest } from './sigv4.js';
 import { actionOf, resourceOf } from './actions.js';
+import { FunctionCredentialIssuer, FUNCTION_ROLE_POLICY, TOKEN_PREFIX } from './function-credentials.js';
 
 export type AuthMode = 'local' | 'sigv4';
 export const AUTH_MODES: readonly AuthMode[] = ['local', 'sigv4'];
@@ -36,6 +37,13 @@ export interface AuthOptions {
   now?: () => number;
 }
 
+/** The session token a request carries (header, or the presigned query's), if any. */
+function securityToken(req: SignableRequest): string | undefined {
+  const h = req.headers['x-amz-security-token'];
+  if (typeof h === 'string') return h;
+  return req.rawQuery.includes('X-Amz-Security-Token') ? (new URLSearchParams(req.rawQuery).get('X-Amz-Security-Token') ?? undefined) : undefined;
+}
+
 const principalOf = (k: AccessKey): Principal => ({
   accessKeyId: k.accessKeyId,
   accountId: k.accountId,
@@ -53,6 +61,8 @@ export class Authenticator {
   private readonly now: () => number;
   private readonly codeKey: AccessKey;
   private readonly codeSigner: SignatureV4;
+  /** Mints and verifies the credentials functions get in their environment. */
+  readonly functionCredentials: FunctionCredentialIssuer;
 
   constructor(private readonly o: AuthOptions) {
     this.mode = o.mode;
@@ -68,6 +78,7 @@ export class Authenticator {
       created: new Date().toISOString(),
     };
     this.keys = new Keyring(o.dataDir, [...(root ? [root] : []), this.codeKey]);
+    this.functionCredentials = new FunctionCredentialIssuer(o.dataDir, this.now);
     this.codeSigner = new SignatureV4({ service: 'lambda', region: o.region, credentials: this.codeKey, sha256: NodeSha256, applyChecksum: false });
   }
 
@@ -86,20 +97,34 @@ export class Authenticator {
   /** Checks the signature (once the body is read: it is part of what was signed) and says who signed. */
   async authenticate(req: SignableRequest): Promise<Principal> {
     const claim = parseClaim(req);
+    // Alonzo's own session tokens (a function's credentials) are verified in both modes; in local mode any other
+    // token is a real AWS one and goes the LocalStack way below.
+    const token = securityToken(req);
+    if (token?.startsWith(TOKEN_PREFIX)) {
+      const session = this.functionCredentials.verify(claim.accessKeyId, token);
+      this.checkScope(claim);
+      checkClock(claim, this.now());
+      await verifySignature(claim, req, session.secretAccessKey);
+      const role = session.roleArn.slice(session.roleArn.lastIndexOf('/') + 1);
+      return { accessKeyId: claim.accessKeyId, accountId: session.accountId, arn: `arn:aws:sts::${session.accountId}:assumed-role/${role}/${session.functionName}`, policy: FUNCTION_ROLE_POLICY };
+    }
     const key = this.keys.find(claim.accessKeyId);
     if (!key) {
       if (this.mode === 'sigv4') throw err('UnrecognizedClientException', MESSAGES.unknownKey);
       const accountId = /^\d{12}$/.test(claim.accessKeyId) ? claim.accessKeyId : this.o.accountId;
       return { accessKeyId: claim.accessKeyId, accountId, arn: `arn:aws:iam::${accountId}:root` };
     }
-    if (this.mode === 'sigv4') {
-      // AWS's wording, trailing space included.
-      if (claim.service !== 'lambda') throw err('InvalidSignatureException', `Credential should be scoped to correct service: 'lambda'. `);
-      if (claim.region !== this.o.region) throw err('InvalidSignatureException', `Credential should be scoped to a valid region, not '${claim.region.slice(0, 64)}'. `);
-    }
+    this.checkScope(claim);
     checkClock(claim, this.now());
     await verifySignature(claim, req, key.secretAccessKey);
     return principalOf(key);
+  }
+
+  private checkScope(claim: { service: string; region: string }): void {
+    if (this.mode !== 'sigv4') return;
+    // AWS's wording, trailing space included.
+    if (claim.service !== 'lambda') throw err('InvalidSignatureException', `Credential should be scoped to correct service: 'lambda'. `);
+    if (claim.region !== this.o.region) throw err('InvalidSignatureException', `Credential should be scoped to a valid region, not '${claim.region.slice(0, 64)}'. `);
   }
 
   /** The key's policy for this operation on its resource; AWS's AccessDenied message when it does not allow it. */

@@ -7,7 +7,7 @@ import type { Store, VersionRecord } from '../store/types.js';
 import type { CodeStore } from '../code/index.js';
 import type { EnvironmentPool } from '../runtime/pool.js';
 import type { EnvironmentSpec, Outcome } from '../runtime/environment.js';
-import type { LogSink } from '../runtime/log-sink.js';
+import { logKey, type LogSink } from '../runtime/log-sink.js';
 import { newTraceId } from './trace.js';
 import type { AsyncEvent, EventRunOutcome, EventRunner, EventSink, InvokeRequest, InvokeResult, Invoker } from './types.js';
 
@@ -20,11 +20,15 @@ export interface EngineDeps {
   log: Logger;
   accountConcurrency: number;
   queueWaitMs: number;
+  /** A function environment's own credentials and Lambda endpoint, minted for its account and role (auth/function-credentials.ts). */
+  credentials?: (accountId: string, roleArn: string, functionName: string) => Record<string, string>;
   /** The durable async queue: Event invokes are committed there before their 202 (without it they run once in the background). */
   events?: EventSink;
 }
 
 interface Resolved {
+  /** The function's account; undefined: the server's own. */
+  accountId?: string;
   version: VersionRecord;
   /** The ARN the function sees as invoked (qualified when a qualifier was given). */
   invokedArn: string;
@@ -33,13 +37,14 @@ interface Resolved {
 
 const NULL = Buffer.from('null');
 
-/** Environments are shared by invocations of one version with one code and configuration. */
-const poolKey = (v: VersionRecord): string => `${v.functionName}\u0000${v.version}\u0000${v.codeSha256}\u0000${v.lastModified}`;
+/** Environments are shared by invocations of one account's version with one code and configuration. */
+const poolKey = (accountId: string, v: VersionRecord): string => `${accountId}\u0000${v.functionName}\u0000${v.version}\u0000${v.codeSha256}\u0000${v.lastModified}`;
 
 export class InvokeEngine implements Invoker, EventRunner {
-  /** Invocations running per function, and in all. */
+  /** Invocations running per function, and per account: the server's own in a field, the others' in a map. */
   private running = new Map<string, number>();
   private runningTotal = 0;
+  private runningOther = new Map<string, number>();
   private background = new Set<Promise<unknown>>();
 
   constructor(private readonly d: EngineDeps) {}
@@ -63,13 +68,31 @@ export class InvokeEngine implements Invoker, EventRunner {
     return value;
   }
 
-  private async resolve(name: string, qualifier: string | undefined): Promise<Resolved> {
-    const notFound = () => err('ResourceNotFoundException', `Function not found: ${functionArn(this.d.account, name, qualifier ?? LATEST)}`);
-    const fn = await this.read(`f\u0000${name}`, () => this.d.store.getFunction(name));
+  /** Undefined for the server's own account (what the queue and the caches key it by), else the account id. */
+  private other(accountId: string | undefined): string | undefined {
+    return accountId === this.d.account.accountId ? undefined : accountId;
+  }
+
+  private accountOf(accountId: string | undefined): Account {
+    return accountId === undefined ? this.d.account : { region: this.d.account.region, accountId };
+  }
+
+  /** The store as the account sees it; the one given for the server's own (engine-only setups may not map its id). */
+  private storeOf(accountId: string | undefined): Store {
+    return accountId === undefined ? this.d.store : this.d.store.forAccount(accountId);
+  }
+
+  private async resolve(accountId: string | undefined, name: string, qualifier: string | undefined): Promise<Resolved> {
+    const account = this.accountOf(accountId);
+    const store = this.storeOf(accountId);
+    // The server's own account keeps the keys it had before accounts (the warm path builds no longer strings).
+    const k = accountId === undefined ? name : `${accountId}\u0000${name}`;
+    const notFound = () => err('ResourceNotFoundException', `Function not found: ${functionArn(account, name, qualifier ?? LATEST)}`);
+    const fn = await this.read(`f\u0000${k}`, () => store.getFunction(name));
     if (!fn) throw notFound();
     let versionName = qualifier ?? LATEST;
     if (qualifier !== undefined && qualifier !== LATEST && !isVersionNumber(qualifier)) {
-      const alias = await this.read(`a\u0000${name}\u0000${qualifier}`, () => this.d.store.getAlias(name, qualifier));
+      const alias = await this.read(`a\u0000${k}\u0000${qualifier}`, () => store.getAlias(name, qualifier));
       if (!alias) throw notFound();
       versionName = alias.functionVersion;
       if (alias.routing) {
@@ -78,17 +101,18 @@ export class InvokeEngine implements Invoker, EventRunner {
         if (Math.random() < weight) versionName = extra;
       }
     }
-    const version = await this.read(`v\u0000${name}\u0000${versionName}`, () => this.d.store.getVersion(name, versionName));
+    const version = await this.read(`v\u0000${k}\u0000${versionName}`, () => store.getVersion(name, versionName));
     if (!version) throw notFound();
-    return { version, invokedArn: functionArn(this.d.account, name, qualifier), reservedConcurrency: fn.reservedConcurrency };
+    return { accountId, version, invokedArn: functionArn(account, name, qualifier), reservedConcurrency: fn.reservedConcurrency };
   }
 
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
-    const target = await this.resolve(req.functionName, req.qualifier);
+    const accountId = this.other(req.accountId);
+    const target = await this.resolve(accountId, req.functionName, req.qualifier);
     if (req.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0) };
     if (req.invocationType === 'Event' && this.d.events) {
       // Durable before the 202: the queue commits (fsync'd); its pollers run the event later through runEvent.
-      await this.d.events.enqueue({ requestId: req.requestId, functionName: req.functionName, qualifier: req.qualifier, payload: req.payload });
+      await this.d.events.enqueue({ requestId: req.requestId, accountId, functionName: req.functionName, qualifier: req.qualifier, payload: req.payload });
       return { status: 202, payload: Buffer.alloc(0) };
     }
     if (req.invocationType === 'Event') {
@@ -106,13 +130,13 @@ export class InvokeEngine implements Invoker, EventRunner {
   async runEvent(ev: AsyncEvent): Promise<EventRunOutcome> {
     let target: Resolved;
     try {
-      target = await this.resolve(ev.functionName, ev.qualifier);
+      target = await this.resolve(this.other(ev.accountId), ev.functionName, ev.qualifier);
     } catch (e) {
       if (e instanceof ServiceError && e.code === 'ResourceNotFoundException') return { kind: 'not-found', message: e.message };
       return { kind: 'system-error', message: e instanceof Error ? e.message : String(e) };
     }
     try {
-      const r = await this.run(target, { functionName: ev.functionName, qualifier: ev.qualifier, invocationType: 'Event', payload: ev.payload, logTail: false, requestId: ev.requestId });
+      const r = await this.run(target, { accountId: target.accountId, functionName: ev.functionName, qualifier: ev.qualifier, invocationType: 'Event', payload: ev.payload, logTail: false, requestId: ev.requestId });
       const executedVersion = r.executedVersion ?? target.version.version;
       if (r.functionError) return { kind: 'function-error', payload: r.payload, executedVersion, functionError: r.functionError };
       return { kind: 'success', payload: r.payload, executedVersion };
@@ -122,23 +146,33 @@ export class InvokeEngine implements Invoker, EventRunner {
     }
   }
 
-  private throttle(reserved: number | null, fnRunning: number): void {
+  /** Invocations running in an account (undefined: the server's own), after adding `delta`. */
+  private accountRunning(accountId: string | undefined, delta = 0): number {
+    if (accountId === undefined) return (this.runningTotal += delta);
+    const n = (this.runningOther.get(accountId) ?? 0) + delta;
+    if (n === 0) this.runningOther.delete(accountId);
+    else this.runningOther.set(accountId, n);
+    return n;
+  }
+
+  /** Reserved concurrency, then the account's concurrency: each account has its own, as on AWS. */
+  private throttle(reserved: number | null, fnRunning: number, accountRunning: number): void {
     if (reserved !== null && fnRunning >= reserved) {
       throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
     }
-    if (this.runningTotal >= this.d.accountConcurrency) {
+    if (accountRunning >= this.d.accountConcurrency) {
       throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
     }
   }
 
   private async run(target: Resolved, req: InvokeRequest): Promise<InvokeResult> {
     const v = target.version;
-    const name = v.functionName;
-    this.throttle(target.reservedConcurrency, this.running.get(name) ?? 0);
+    const name = target.accountId === undefined ? v.functionName : `${target.accountId}\u0000${v.functionName}`;
+    this.throttle(target.reservedConcurrency, this.running.get(name) ?? 0, this.accountRunning(target.accountId));
     this.running.set(name, (this.running.get(name) ?? 0) + 1);
-    this.runningTotal++;
+    this.accountRunning(target.accountId, 1);
     try {
-      const { spec, key } = this.placement(v);
+      const { spec, key } = this.placement(target.accountId, v);
       let env = this.d.pool.take(key, spec);
       if (!env) {
         // The machine is full: wait briefly for room, then a clean 429 rather than a crash or a swap storm.
@@ -153,7 +187,7 @@ export class InvokeEngine implements Invoker, EventRunner {
         this.d.pool.release(key, env);
       }
       const text = outcome.log.text();
-      this.d.logs.append(name, text);
+      this.d.logs.append(logKey(target.accountId, v.functionName), text);
       const result: InvokeResult = {
         status: 200,
         payload: outcome.kind === 'result' ? (outcome.payload.length ? outcome.payload : NULL) : outcome.payload,
@@ -166,20 +200,23 @@ export class InvokeEngine implements Invoker, EventRunner {
       const n = (this.running.get(name) ?? 1) - 1;
       if (n === 0) this.running.delete(name);
       else this.running.set(name, n);
-      this.runningTotal--;
+      this.accountRunning(target.accountId, -1);
     }
   }
 
   /** The environment spec and pool key of a version record, computed once per record (records are cached above). */
   private placements = new WeakMap<VersionRecord, { spec: EnvironmentSpec; key: string }>();
 
-  private placement(v: VersionRecord): { spec: EnvironmentSpec; key: string } {
+  private placement(accountId: string | undefined, v: VersionRecord): { spec: EnvironmentSpec; key: string } {
     let p = this.placements.get(v);
-    if (!p) this.placements.set(v, (p = { spec: this.spec(v), key: poolKey(v) }));
+    if (!p) {
+      const account = this.accountOf(accountId);
+      this.placements.set(v, (p = { spec: this.spec(account, v), key: poolKey(account.accountId, v) }));
+    }
     return p;
   }
 
-  private spec(v: VersionRecord): EnvironmentSpec {
+  private spec(account: Account, v: VersionRecord): EnvironmentSpec {
     const s = v.settings;
     const family = runtimeFamily(s.Runtime);
     if (!family) throw err('InvalidParameterValueException', `The runtime ${s.Runtime} cannot run on Alonzo.`);
@@ -195,30 +232,62 @@ export class InvokeEngine implements Invoker, EventRunner {
       timeoutS: s.Timeout,
       variables: s.Environment?.Variables ?? {},
       logGroup: s.LoggingConfig.LogGroup,
-      region: this.d.account.region,
-      accountId: this.d.account.accountId,
+      region: account.region,
+      accountId: account.accountId,
+      credentials: this.d.credentials && (() => this.d.credentials!(account.accountId, s.Role, v.functionName)),
     };
   }
 
-  /** Pool keys of provisioned versions, by `function\0version`, so that status reads need no store access. */
+  /** Pool keys of provisioned versions, by `account\0function\0version`, so that status reads need no store access. */
   private provisionedKeys = new Map<string, string>();
 
   async provision(functionName: string, qualifier: string, version: string, count: number): Promise<void> {
-    const v = await this.d.store.getVersion(functionName, version);
+    return this.provisionIn(undefined, functionName, version, count);
+  }
+
+  private async provisionIn(accountId: string | undefined, functionName: string, version: string, count: number): Promise<void> {
+    const account = this.accountOf(accountId);
+    const v = await this.storeOf(accountId).getVersion(functionName, version);
     if (!v) return;
-    const key = poolKey(v);
-    this.provisionedKeys.set(`${functionName}\u0000${version}`, key);
-    this.d.pool.provision(key, this.spec(v), count);
+    const key = poolKey(account.accountId, v);
+    this.provisionedKeys.set(`${account.accountId}\u0000${functionName}\u0000${version}`, key);
+    this.d.pool.provision(key, this.spec(account, v), count);
   }
 
   provisionedStatus(functionName: string, version: string, requested: number) {
-    const key = this.provisionedKeys.get(`${functionName}\u0000${version}`);
+    return this.statusIn(undefined, functionName, version, requested);
+  }
+
+  private statusIn(accountId: string | undefined, functionName: string, version: string, requested: number) {
+    const key = this.provisionedKeys.get(`${accountId ?? this.d.account.accountId}\u0000${functionName}\u0000${version}`);
     if (!key) return { allocated: 0, available: 0, status: requested > 0 ? ('IN_PROGRESS' as const) : ('READY' as const) };
     return this.d.pool.provisionStatus(key);
   }
 
   evict(functionName: string, version?: string): void {
-    this.d.pool.evict(functionName, version);
+    this.d.pool.evict(this.d.account.accountId, functionName, version);
+  }
+
+  private views = new Map<string, Invoker>();
+
+  forAccount(accountId: string): Invoker {
+    const a = this.other(accountId);
+    if (a === undefined) return this;
+    let v = this.views.get(a);
+    if (!v) {
+      this.views.set(
+        a,
+        (v = {
+          forAccount: (x) => this.forAccount(x),
+          invoke: (r) => this.invoke({ ...r, accountId: a }),
+          evict: (name, version) => this.d.pool.evict(a, name, version),
+          provision: (name, _qualifier, version, count) => this.provisionIn(a, name, version, count),
+          provisionedStatus: (name, version, requested) => this.statusIn(a, name, version, requested),
+          close: () => this.close(),
+        }),
+      );
+    }
+    return v;
   }
 
   async close(): Promise<void> {

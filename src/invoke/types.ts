@@ -3,6 +3,8 @@
 export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
 export interface InvokeRequest {
+  /** The function's account; undefined: the server's own (--account-id). */
+  accountId?: string;
   functionName: string;
   /** As given (version number, alias, $LATEST) or undefined for $LATEST. */
   qualifier?: string;
@@ -24,7 +26,10 @@ export interface InvokeResult {
   executedVersion?: string;
 }
 
+/** One account's view of the engine (the server's own, unless from forAccount). */
 export interface Invoker {
+  /** The same engine seen from another account: its functions, ARNs and environments. Cached per account. */
+  forAccount(accountId: string): Invoker;
   invoke(req: InvokeRequest): Promise<InvokeResult>;
   /** Drops warm environments of a function (all versions when version is omitted), e.g. after an update or delete. */
   evict(functionName: string, version?: string): void;
@@ -37,6 +42,8 @@ export interface Invoker {
 /** An asynchronous (Event) invocation as the queue keeps it; the request id stays the same on every attempt. */
 export interface AsyncEvent {
   requestId: string;
+  /** The function's account; undefined: the server's own (--account-id). */
+  accountId?: string;
   functionName: string;
   /** As the caller gave it (version number or alias name); undefined for $LATEST. Resolved again on every attempt. */
   qualifier?: string;

@@ -60,7 +60,7 @@ export function carried(job: DeliveryJob): unknown {
  * Plans the delivery of `body` (a destination record, or for a dead-letter queue the message from
  * records.deadLetterMessage) about `source` to `target`; nothing is sent until the caller commits `then`.
  */
-export async function planDelivery(kind: Delivery['kind'], target: string, body: unknown, source: AsyncEvent, store: Store, account: Account): Promise<Planned> {
+export async function planDelivery(kind: Delivery['kind'], target: string, body: unknown, source: AsyncEvent, { store, account }: { store: Store; account: Account }): Promise<Planned> {
   const service = target.split(':')[2] ?? '';
   if (kind === 'DeadLetterQueue' && service !== 'sqs' && service !== 'sns') {
     return { delivery: { kind, target, status: 'failed', reason: 'A dead-letter queue must be an Amazon SQS queue or an Amazon SNS topic.' } };
@@ -74,7 +74,7 @@ export async function planDelivery(kind: Delivery['kind'], target: string, body:
     }
     if (!(await store.getFunction(name))) return { delivery: { kind, target, status: 'failed', reason: `Function not found: ${target}` } };
     const requestId = newRequestId();
-    const then: AsyncEvent = { requestId, functionName: name, payload: Buffer.from(JSON.stringify(body)) };
+    const then: AsyncEvent = { requestId, accountId: source.accountId, functionName: name, payload: Buffer.from(JSON.stringify(body)) };
     if (qualifier !== undefined) then.qualifier = qualifier;
     return { delivery: { kind, target, status: 'delivered', requestId }, then };
   }
@@ -101,7 +101,7 @@ function planSend(kind: Delivery['kind'], target: string, body: unknown, source:
     ? { Kind: kind, Target: target, SourceRequestId: source.requestId, Body: dlq.Body, MessageAttributes: dlq.MessageAttributes }
     : { Kind: kind, Target: target, SourceRequestId: source.requestId, Body: JSON.stringify(body) };
   const requestId = newRequestId();
-  const then: AsyncEvent = { requestId, functionName: source.functionName, qualifier: `${JOB_MARK}${kind}`, payload: Buffer.from(JSON.stringify(job)) };
+  const then: AsyncEvent = { requestId, accountId: source.accountId, functionName: source.functionName, qualifier: `${JOB_MARK}${kind}`, payload: Buffer.from(JSON.stringify(job)) };
   return { delivery: { kind, target, status: 'delivered', requestId, ...(dlq && { message: dlq }) }, then };
 }
 

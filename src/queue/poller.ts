@@ -153,8 +153,14 @@ export class Poller {
     this.inflight.add(p);
   }
 
+  /** The store and account of the event's function (events of other accounts carry theirs). */
+  private scope(ev: AsyncEvent): { store: Store; account: Account } {
+    if (ev.accountId === undefined || ev.accountId === this.d.account.accountId) return { store: this.d.store, account: this.d.account };
+    return { store: this.d.store.forAccount(ev.accountId), account: { region: this.d.account.region, accountId: ev.accountId } };
+  }
+
   private async policy(ev: AsyncEvent): Promise<EffectivePolicy> {
-    return effectivePolicy(await this.d.configs.get(ev.functionName, ev.qualifier ?? LATEST), this.d.timeScale);
+    return effectivePolicy(await this.d.configs.forAccount(ev.accountId).get(ev.functionName, ev.qualifier ?? LATEST), this.d.timeScale);
   }
 
   private async handle(ev: ClaimedEvent): Promise<void> {
@@ -179,7 +185,7 @@ export class Poller {
         const then: AsyncEvent[] = [];
         if (policy.onSuccess) {
           const record = destinationRecord(ev, this.arn(ev), 'Success', ev.attempts + 1, attempt);
-          const planned = await planDelivery('OnSuccess', policy.onSuccess, record, ev, this.d.store, this.d.account);
+          const planned = await planDelivery('OnSuccess', policy.onSuccess, record, ev, this.scope(ev));
           if (planned.then) then.push(planned.then);
           else this.d.log.warn('queue:destination-undelivered', { fn: ev.functionName, requestId: ev.requestId, target: policy.onSuccess, reason: planned.delivery.reason, record });
         }
@@ -220,14 +226,14 @@ export class Poller {
     const deliveries: Delivery[] = [];
     const then: AsyncEvent[] = [];
     if (deliver && policy.onFailure) {
-      const planned = await planDelivery('OnFailure', policy.onFailure, record, ev, this.d.store, this.d.account);
+      const planned = await planDelivery('OnFailure', policy.onFailure, record, ev, this.scope(ev));
       deliveries.push(planned.delivery);
       if (planned.then) then.push(planned.then);
     }
     const dlq = deliver ? await this.deadLetterTarget(ev, last) : undefined;
     if (dlq) {
       const message = deadLetterMessage(ev, last, reason);
-      const planned = await planDelivery('DeadLetterQueue', dlq, message, ev, this.d.store, this.d.account);
+      const planned = await planDelivery('DeadLetterQueue', dlq, message, ev, this.scope(ev));
       deliveries.push({ message, ...planned.delivery });
       if (planned.then) then.push(planned.then);
     }
@@ -271,7 +277,7 @@ export class Poller {
 
   /** DeadLetterConfig is part of the version's configuration: the one that ran, else the one the qualifier points at now. */
   private async deadLetterTarget(ev: AsyncEvent, last: AttemptResponse | undefined): Promise<string | undefined> {
-    const { store } = this.d;
+    const { store } = this.scope(ev);
     let version = last?.executedVersion;
     if (version === undefined) {
       const q = ev.qualifier ?? LATEST;
@@ -283,7 +289,7 @@ export class Poller {
   }
 
   private arn(ev: AsyncEvent): string {
-    return functionArn(this.d.account, ev.functionName, ev.qualifier ?? LATEST);
+    return functionArn(this.scope(ev).account, ev.functionName, ev.qualifier ?? LATEST);
   }
 }
 

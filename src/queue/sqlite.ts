@@ -35,6 +35,7 @@ import type {
 interface EventRow {
   id: number;
   request_id: string;
+  account: string;
   function_name: string;
   qualifier: string | null;
   payload: Buffer;
@@ -88,6 +89,7 @@ function toClaimed(r: EventRow): ClaimedEvent {
     attempts: r.attempts,
     requeues: r.requeues,
   };
+  if (r.account !== '') ev.accountId = r.account;
   if (r.qualifier !== null) ev.qualifier = r.qualifier;
   if (r.last_error !== null) ev.lastError = r.last_error;
   if (r.last_response !== null && r.executed_version !== null) {
@@ -111,6 +113,7 @@ function toFailed(r: EventRow): FailedEvent {
     record: r.record === null ? null : JSON.parse(r.record),
     deliveries: r.deliveries === null ? [] : (JSON.parse(r.deliveries) as Delivery[]),
   };
+  if (r.account !== '') ev.accountId = r.account;
   if (r.qualifier !== null) ev.qualifier = r.qualifier;
   return ev;
 }
@@ -127,6 +130,8 @@ function toConfig(r: ConfigRow): EventInvokeConfigRecord {
 export interface SqliteQueueOptions {
   /** Called after a commit that made events runnable (an enqueue, a redrive, a destination hand-off): wakes the pollers. */
   onWork?: () => void;
+  /** The server's own account: its rows carry the sentinel '' (migration 012), as events without an accountId do. */
+  accountId?: string;
 }
 
 export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}): AsyncInvokePorts {
@@ -144,8 +149,8 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
   }
 
   const q = {
-    insert: db.prepare(`INSERT INTO async_events (request_id, function_name, qualifier, payload, state, enqueued_at, run_at)
-      VALUES (?, ?, ?, ?, 'queued', ?, ?)`),
+    insert: db.prepare(`INSERT INTO async_events (request_id, account, function_name, qualifier, payload, state, enqueued_at, run_at)
+      VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)`),
     // The one claim statement: due events, oldest first, marked running atomically (SQLite has one writer, so no
     // SKIP LOCKED is needed; the PostgreSQL adapter adds it).
     claim: db.prepare(`UPDATE async_events SET state = 'running', claimed_at = @now
@@ -164,21 +169,21 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
         last_function_error = CASE WHEN @used = 1 THEN @functionError ELSE last_function_error END,
         executed_version = CASE WHEN @used = 1 THEN @executedVersion ELSE executed_version END
       WHERE id = @id AND state = 'running'`),
-    listFailed: db.prepare(`SELECT * FROM async_events WHERE function_name = ? AND state = 'failed' AND id > ? ORDER BY id LIMIT ?`),
+    listFailed: db.prepare(`SELECT * FROM async_events WHERE account = ? AND function_name = ? AND state = 'failed' AND id > ? ORDER BY id LIMIT ?`),
     redrive: db.prepare(`UPDATE async_events SET state = 'queued', enqueued_at = @now, run_at = @now, attempts = 0, requeues = 0,
         failed_at = NULL, condition = NULL, last_error = NULL, record = NULL, deliveries = NULL,
         last_response = NULL, last_function_error = NULL, executed_version = NULL
-      WHERE function_name = @fn AND state = 'failed' AND (@ids IS NULL OR request_id IN (SELECT value FROM json_each(@ids)))`),
+      WHERE account = @account AND function_name = @fn AND state = 'failed' AND (@ids IS NULL OR request_id IN (SELECT value FROM json_each(@ids)))`),
     nextRunAt: db.prepare(`SELECT MIN(run_at) AS t FROM async_events WHERE state = 'queued'`),
     recover: db.prepare(`UPDATE async_events SET state = 'queued', claimed_at = NULL, run_at = MIN(run_at, @now) WHERE state = 'running'`),
-    getConfig: db.prepare('SELECT * FROM event_invoke_configs WHERE function_name = ? AND qualifier = ?'),
-    putConfig: db.prepare(`INSERT INTO event_invoke_configs (function_name, qualifier, sort_key, maximum_retry_attempts, maximum_event_age_seconds, on_success, on_failure, last_modified)
-      VALUES (@fn, @q, @sortKey, @retries, @age, @onSuccess, @onFailure, @lastModified)
-      ON CONFLICT (function_name, qualifier) DO UPDATE SET maximum_retry_attempts = excluded.maximum_retry_attempts,
+    getConfig: db.prepare('SELECT * FROM event_invoke_configs WHERE account = ? AND function_name = ? AND qualifier = ?'),
+    putConfig: db.prepare(`INSERT INTO event_invoke_configs (account, function_name, qualifier, sort_key, maximum_retry_attempts, maximum_event_age_seconds, on_success, on_failure, last_modified)
+      VALUES (@account, @fn, @q, @sortKey, @retries, @age, @onSuccess, @onFailure, @lastModified)
+      ON CONFLICT (account, function_name, qualifier) DO UPDATE SET maximum_retry_attempts = excluded.maximum_retry_attempts,
         maximum_event_age_seconds = excluded.maximum_event_age_seconds, on_success = excluded.on_success,
         on_failure = excluded.on_failure, last_modified = excluded.last_modified`),
-    deleteConfig: db.prepare('DELETE FROM event_invoke_configs WHERE function_name = ? AND qualifier = ?'),
-    listConfigs: db.prepare('SELECT * FROM event_invoke_configs WHERE function_name = ? AND sort_key > ? ORDER BY sort_key LIMIT ?'),
+    deleteConfig: db.prepare('DELETE FROM event_invoke_configs WHERE account = ? AND function_name = ? AND qualifier = ?'),
+    listConfigs: db.prepare('SELECT * FROM event_invoke_configs WHERE account = ? AND function_name = ? AND sort_key > ? ORDER BY sort_key LIMIT ?'),
   };
 
   // ---- durability: fdatasync of the WAL on the thread pool ------------------------------------------------------------
@@ -288,7 +293,8 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
     });
   }
 
-  const insertEvent = (ev: AsyncEvent, now: number) => q.insert.run(ev.requestId, ev.functionName, ev.qualifier ?? null, ev.payload, now, now);
+  const keyOf = (accountId: string | undefined): string => (accountId === undefined || accountId === opts.accountId ? '' : accountId);
+  const insertEvent = (ev: AsyncEvent, now: number) => q.insert.run(ev.requestId, keyOf(ev.accountId), ev.functionName, ev.qualifier ?? null, ev.payload, now, now);
 
   const attemptParams = (a: AttemptResponse | undefined) => ({
     used: a ? 1 : 0,
@@ -335,15 +341,15 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
         for (const ev of then) insertEvent(ev, now);
       }, { makesWork: then.length > 0 });
     },
-    async listFailed(functionName, { marker, limit }): Promise<Page<FailedEvent>> {
+    async listFailed(functionName, { marker, limit, accountId }): Promise<Page<FailedEvent>> {
       const after = Number(decodeMarker(marker) ?? '0') || 0;
-      const rows = q.listFailed.all(functionName, after, limit + 1) as EventRow[];
+      const rows = q.listFailed.all(keyOf(accountId), functionName, after, limit + 1) as EventRow[];
       const more = rows.length > limit;
       const items = (more ? rows.slice(0, limit) : rows).map(toFailed);
       return more ? { items, nextMarker: encodeMarker(String(items[items.length - 1].id)) } : { items };
     },
-    redrive(functionName, requestIds) {
-      return write(() => q.redrive.run({ fn: functionName, now: Date.now(), ids: requestIds ? JSON.stringify(requestIds) : null }).changes, { durable: true, makesWork: true });
+    redrive(functionName, requestIds, accountId) {
+      return write(() => q.redrive.run({ account: keyOf(accountId), fn: functionName, now: Date.now(), ids: requestIds ? JSON.stringify(requestIds) : null }).changes, { durable: true, makesWork: true });
     },
     async nextRunAt() {
       if (closed) return undefined;
@@ -362,13 +368,22 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
     },
   };
 
-  const configs: EventInvokeConfigStore = {
+  const configViews = new Map<string, EventInvokeConfigStore>();
+  const configsOf = (accountId: string | undefined): EventInvokeConfigStore => {
+    const a = keyOf(accountId);
+    let v = configViews.get(a);
+    if (!v) configViews.set(a, (v = configView(a)));
+    return v;
+  };
+  const configView = (a: string): EventInvokeConfigStore => ({
+    forAccount: configsOf,
     async get(fn, qualifier) {
-      const r = q.getConfig.get(fn, qualifier) as ConfigRow | undefined;
+      const r = q.getConfig.get(a, fn, qualifier) as ConfigRow | undefined;
       return r ? toConfig(r) : undefined;
     },
     async put(c) {
       q.putConfig.run({
+        account: a,
         fn: c.functionName,
         q: c.qualifier,
         sortKey: sortKey(c.qualifier),
@@ -381,21 +396,21 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
       await durably();
     },
     async delete(fn, qualifier) {
-      const gone = q.deleteConfig.run(fn, qualifier).changes > 0;
+      const gone = q.deleteConfig.run(a, fn, qualifier).changes > 0;
       await durably();
       return gone;
     },
     async list(fn, { marker, limit }) {
-      const rows = q.listConfigs.all(fn, decodeMarker(marker) ?? '', limit + 1) as ConfigRow[];
+      const rows = q.listConfigs.all(a, fn, decodeMarker(marker) ?? '', limit + 1) as ConfigRow[];
       const more = rows.length > limit;
       const items = (more ? rows.slice(0, limit) : rows).map(toConfig);
       return more ? { items, nextMarker: encodeMarker(sortKey(items[items.length - 1].qualifier)) } : { items };
     },
-  };
+  });
 
   return {
     events,
-    configs,
+    configs: configsOf(undefined),
     async close() {
       await events.close();
       db.close();

@@ -85,9 +85,10 @@ export interface EventQueue {
   retryLater(id: number, runAt: number, opts: { attempt?: AttemptResponse; error: string }): Promise<void>;
   /** The end: failed with its reason, record and deliveries; `then` enqueued in the same transaction. */
   fail(id: number, failure: Failure, then?: AsyncEvent[]): Promise<void>;
-  listFailed(functionName: string, opts: { marker?: string; limit: number }): Promise<Page<FailedEvent>>;
+  /** `accountId` undefined: the server's own account (as in AsyncEvent). */
+  listFailed(functionName: string, opts: { marker?: string; limit: number; accountId?: string }): Promise<Page<FailedEvent>>;
   /** Failed events (all of the function's, or those with these request ids) queued again with a fresh age. */
-  redrive(functionName: string, requestIds?: string[]): Promise<number>;
+  redrive(functionName: string, requestIds?: string[], accountId?: string): Promise<number>;
   /** When the next queued event is due (epoch ms), if any. */
   nextRunAt(): Promise<number | undefined>;
   /** Start-up: events a crash left running are queued again (same request id, no attempt used). */
@@ -108,7 +109,10 @@ export interface EventInvokeConfigRecord {
   lastModified: number;
 }
 
+/** One account's EventInvokeConfigs. */
 export interface EventInvokeConfigStore {
+  /** Another account's view (undefined: the server's own). */
+  forAccount(accountId: string | undefined): EventInvokeConfigStore;
   get(functionName: string, qualifier: string): Promise<EventInvokeConfigRecord | undefined>;
   /** Inserts or replaces. */
   put(rec: EventInvokeConfigRecord): Promise<void>;

@@ -33,6 +33,11 @@ export interface EnvironmentSpec {
   logGroup: string;
   region: string;
   accountId: string;
+  /**
+   * The function's own AWS credentials and endpoint (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+   * AWS_ENDPOINT_URL_LAMBDA), minted afresh for each environment as it starts; they win over the function's variables.
+   */
+  credentials?: () => Record<string, string>;
 }
 
 export interface RuntimeHost {
@@ -228,6 +233,7 @@ export class Environment {
       _HANDLER: s.handler,
       ...extra,
       ...s.variables,
+      ...s.credentials?.(),
     };
   }
 

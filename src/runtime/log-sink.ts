@@ -16,6 +16,12 @@ interface FileState {
   writing?: Promise<void>;
 }
 
+/**
+ * The file a function's logs go to: `<name>` for the server's own account (as before accounts), `<account>.<name>` for
+ * another (a function name never has a dot, so the two cannot meet).
+ */
+export const logKey = (accountId: string | undefined, functionName: string): string => (accountId === undefined ? functionName : `${accountId}.${functionName}`);
+
 export class LogSink {
   private files = new Map<string, FileState>();
   private scheduled = false;

@@ -7,6 +7,11 @@ export interface PoolLimits {
   maxEnvironments: number;
   maxMemoryMb: number;
   idleTimeoutMs: number;
+  /**
+   * An environment older than this gets no further invocation and is stopped (its credentials expire after a fixed
+   * lifetime, auth/function-credentials.ts); undefined: no limit.
+   */
+  maxAgeMs?: number;
 }
 
 interface VersionPool {
@@ -52,7 +57,11 @@ export class EnvironmentPool {
   /** A ready-or-starting environment for `spec`, taken out of the idle set; undefined when the machine is full. */
   take(key: string, spec: EnvironmentSpec): Environment | undefined {
     const pool = this.pool(key, spec);
-    const warm = pool.idle.pop();
+    let warm = pool.idle.pop();
+    while (warm && this.tooOld(warm)) {
+      this.retireOld(warm);
+      warm = pool.idle.pop();
+    }
     if (warm) return warm;
     if (this.total + 1 > this.limits.maxEnvironments || this.memoryInUse + spec.memoryMb > this.limits.maxMemoryMb) {
       // Make room by stopping idle environments of other versions, oldest first.
@@ -64,6 +73,7 @@ export class EnvironmentPool {
   private spawn(pool: VersionPool, spec: EnvironmentSpec, provisioned: boolean): Environment {
     const sandbox = pool.spareSandboxes.pop() ?? join(this.sandboxRoot, `sb-${process.pid}-${++this.sandboxSeq}`);
     const env = new Environment(spec, this.host, this.log, sandbox, (e) => this.lost(pool, e), provisioned);
+    this.born.set(env, Date.now());
     pool.all.add(env);
     this.total++;
     this.memoryInUse += spec.memoryMb;
@@ -223,10 +233,10 @@ export class EnvironmentPool {
     }
   }
 
-  /** Stops the idle environments of a function (or one version of it); busy ones stop when released. */
-  evict(functionName: string, version?: string): void {
+  /** Stops the idle environments of one account's function (or one version of it); busy ones stop when released. */
+  evict(accountId: string, functionName: string, version?: string): void {
     for (const [key, pool] of this.pools) {
-      if (pool.functionName !== functionName || (version !== undefined && pool.version !== version)) continue;
+      if (pool.functionName !== functionName || pool.spec.accountId !== accountId || (version !== undefined && pool.version !== version)) continue;
       for (const env of pool.idle) {
         this.stopEnv(env);
         this.forget(env);
@@ -236,11 +246,28 @@ export class EnvironmentPool {
     }
   }
 
+  /** When each environment was made, for maxAgeMs. */
+  private born = new WeakMap<Environment, number>();
+
+  /** Stops an environment taken out of the idle set for its age; a provisioned one is replaced once it has exited. */
+  private retireOld(env: Environment): void {
+    this.stopEnv(env);
+    if (!env.provisioned) this.forget(env);
+  }
+
+  private tooOld(env: Environment): boolean {
+    const born = this.born.get(env);
+    return this.limits.maxAgeMs !== undefined && born !== undefined && Date.now() - born > this.limits.maxAgeMs;
+  }
+
   private reap(): void {
     const cutoff = Date.now() - this.limits.idleTimeoutMs;
     for (const pool of this.pools.values()) {
       for (const env of [...pool.idle]) {
-        if (env.lastUsed < cutoff && !env.provisioned) {
+        if (this.tooOld(env)) {
+          pool.idle = pool.idle.filter((e) => e !== env);
+          this.retireOld(env);
+        } else if (env.lastUsed < cutoff && !env.provisioned) {
           this.stopEnv(env);
           this.forget(env);
         }

@@ -22,6 +22,7 @@ import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
 import type { Services } from '../api/context.js';
 import { Authenticator } from '../auth/index.js';
+import { FUNCTION_ENVIRONMENT_MAX_AGE_MS } from '../auth/function-credentials.js';
 
 export interface RunningServer {
   url: string;
@@ -63,10 +64,10 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
 async function startLocked(config: Config, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   const account = { region: config.region, accountId: config.accountId };
-  const store = openSqliteStore(dataDir);
+  const store = openSqliteStore(dataDir, { accountId: config.accountId });
   // After the store (which applies the migrations): the queue opens its own connection to the same database.
   let poller: Poller | undefined;
-  const asyncInvoke = openSqliteQueue(dataDir, { onWork: () => poller?.kick() });
+  const asyncInvoke = openSqliteQueue(dataDir, { onWork: () => poller?.kick(), accountId: config.accountId });
   const code = new CodeStore(join(dataDir, 'code'));
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
@@ -82,11 +83,26 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   const pool = new EnvironmentPool(
     host,
     join(dataDir, 'sandboxes'),
-    { maxEnvironments: config.maxEnvironments, maxMemoryMb: config.maxEnvironmentMemoryMb, idleTimeoutMs: config.idleTimeoutMs },
+    { maxEnvironments: config.maxEnvironments, maxMemoryMb: config.maxEnvironmentMemoryMb, idleTimeoutMs: config.idleTimeoutMs, maxAgeMs: FUNCTION_ENVIRONMENT_MAX_AGE_MS },
     log,
   );
+  const auth = new Authenticator({
+    mode: config.auth,
+    host: config.host,
+    allowedHosts: config.allowedHosts,
+    region: config.region,
+    accountId: config.accountId,
+    dataDir,
+    root: config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined,
+  });
+  // Functions call Lambda here, on loopback (sandboxes share the host's network), with credentials of their own.
+  let lambdaEndpoint = '';
+  const credentials = (accountId: string, roleArn: string, functionName: string) => ({
+    ...auth.functionCredentials.mint(accountId, roleArn, functionName),
+    AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
+  });
   const logs = new LogSink(join(dataDir, 'logs'));
-  const invoker = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events });
+  const invoker = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials });
   poller = new Poller({
     events: asyncInvoke.events,
     configs: asyncInvoke.configs,
@@ -101,15 +117,6 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();
   let baseUrl = '';
-  const auth = new Authenticator({
-    mode: config.auth,
-    host: config.host,
-    allowedHosts: config.allowedHosts,
-    region: config.region,
-    accountId: config.accountId,
-    dataDir,
-    root: config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined,
-  });
   const services: Services = { store, code, account, config, log, invoker, logs, asyncInvoke, auth, updating: new Set(), baseUrl: () => baseUrl };
   /** Everything but the HTTP server, in order; also what a failed start undoes. */
   const shutDown = async () => {
@@ -140,14 +147,18 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   }
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  lambdaEndpoint = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : baseUrl;
   log.info('server:listening', { url: baseUrl, dataDir, auth: config.auth, keys: auth.keys.size - 1 });
   if (config.auth === 'sigv4' && auth.keys.size <= 1) {
     log.warn('auth:no-keys', { hint: 'sigv4 mode and no key yet: create one with `alonzo keys create`, or set ALONZO_ROOT_ACCESS_KEY_ID and ALONZO_ROOT_SECRET_ACCESS_KEY' });
   }
   // Provisioned concurrency survives a restart: its environments are initialised again.
-  for (const cfg of await store.listProvisioned()) {
-    const version = /^[0-9]+$/.test(cfg.qualifier) ? cfg.qualifier : (await store.getAlias(cfg.functionName, cfg.qualifier))?.functionVersion;
-    if (version) await invoker.provision(cfg.functionName, cfg.qualifier, version, cfg.requested);
+  for (const accountId of await store.accountIds()) {
+    const [own, engine] = [store.forAccount(accountId), invoker.forAccount(accountId)];
+    for (const cfg of await own.listProvisioned()) {
+      const version = /^[0-9]+$/.test(cfg.qualifier) ? cfg.qualifier : (await own.getAlias(cfg.functionName, cfg.qualifier))?.functionVersion;
+      if (version) await engine.provision(cfg.functionName, cfg.qualifier, version, cfg.requested);
+    }
   }
   let closing: Promise<void> | undefined;
 

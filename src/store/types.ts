@@ -77,7 +77,12 @@ export interface Page<T> {
   nextMarker?: string;
 }
 
+/** One account's view of the store: every method reads and writes that account's rows only. */
 export interface Store {
+  /** The view of another account (the same database). Cached: call it per request freely. */
+  forAccount(accountId: string): Store;
+  /** Every account that has a function (to re-provision at start-up). */
+  accountIds(): Promise<string[]>;
   /**
    * Bumped by every write to functions, versions, aliases and provisioned configs made through this store, so that a
    * reader may cache what it read (the invoke engine does) and drop it when the number moves.

@@ -62,7 +62,7 @@ const attacks = {
       }
     };
     for (const d of ['/tmp', '/var', '/etc', '/opt']) walk(d, 0);
-    return { found, mine: Object.keys(process.env).filter((k) => /^(AWS_ACCESS|AWS_SECRET|AWS_SESSION|ALONZO_)/.test(k)) };
+    return { found, mine: Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(AWS_ACCESS|AWS_SECRET|AWS_SESSION|ALONZO_)/.test(k))) };
   },
   code: (e) => ({
     own: tryIt(() => fs.writeFileSync('/var/task/index.js', 'exports.handler = async () => "pwned";')),
@@ -262,6 +262,14 @@ test("the server's process, its data dir and the host's /tmp are out of reach; t
   await alive();
 });
 
+/** No credential or setting of the server's reaches a function: the only AWS credentials there are the ones minted for it. */
+function assertOnlyMinted(mine: Record<string, string>): void {
+  assert.deepEqual(Object.keys(mine).sort(), ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'], "no credential or setting of the server's reaches a function");
+  assert.match(mine.AWS_ACCESS_KEY_ID, /^ASIA[A-Z2-7]{16}$/);
+  assert.match(mine.AWS_SESSION_TOKEN, /^ALZ1\./, 'a session token Alonzo minted for the function');
+  assert.notEqual(mine.AWS_SECRET_ACCESS_KEY, SERVER_SECRET);
+}
+
 test("another function's secrets and the server's credentials are nowhere to be found", async () => {
   assert.equal((await call('victim', {})).body.secret, SECRET);
   // The victim runs alongside (a warm environment holding the secret in its environment).
@@ -269,7 +277,7 @@ test("another function's secrets and the server's credentials are nowhere to be 
   assert.deepEqual(body.found, []);
   const server = await call('attacker', { attack: 'secrets', secret: SERVER_SECRET });
   assert.deepEqual(server.body.found, []);
-  assert.deepEqual(server.body.mine, [], "no credential or setting of the server's reaches a function");
+  assertOnlyMinted(server.body.mine);
 });
 
 test("a prebooted environment (started before its function existed) is the function's alone: its variables, its code, nothing of the standby", async () => {

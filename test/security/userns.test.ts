@@ -32,6 +32,7 @@ const attacks = {
     procs: fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).sort(),
     uidMap: fs.readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\\s+/),
     env: Object.keys(process.env).filter((k) => /^(AWS_ACCESS|AWS_SECRET|AWS_SESSION|ALONZO_)/.test(k)),
+    session: process.env.AWS_SESSION_TOKEN,
   }),
   server: (e) => ({
     environ: tryIt(() => fs.readFileSync('/proc/' + e.serverPid + '/environ', 'latin1').length),
@@ -218,7 +219,9 @@ test('Node and Python functions run as uid 0 of a user namespace of their own, w
   assert.deepEqual(node.body.status, ['CapPrm:\t0000000000000000', 'CapEff:\t0000000000000000', 'CapBnd:\t0000000000000000', 'CapAmb:\t0000000000000000', 'NoNewPrivs:\t1']);
   assert.deepEqual(node.body.procs, ['1', '2'], 'its own PID namespace: the sandbox init and the runtime');
   assert.equal(node.body.ppid, 1);
-  assert.deepEqual(node.body.env, [], "no credential or setting of the server's reaches a function");
+  // The only AWS credentials a function has are the ones Alonzo minted for it (docs/SECURITY.md §4).
+  assert.deepEqual(node.body.env.sort(), ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'], "no credential or setting of the server's reaches a function");
+  assert.match(node.body.session, /^ALZ1\./);
 
   const py = await call('py', { attack: 'whoami' });
   assert.equal(py.error, undefined, JSON.stringify(py.body));

@@ -18,7 +18,7 @@ function renderDelivery(d: Delivery): Record<string, unknown> {
 
 export const listFailedEvents: Operation = async (s, req) => {
   const ref = refOf(s, req, 'manage');
-  const page = await s.asyncInvoke.events.listFailed(ref.name, { marker: req.query.get('Marker') ?? undefined, limit: maxItems(req.query, 100) });
+  const page = await s.asyncInvoke.events.listFailed(ref.name, { marker: req.query.get('Marker') ?? undefined, limit: maxItems(req.query, 100), accountId: s.account.accountId });
   const render = (e: FailedEvent) => ({
     RequestId: e.requestId,
     FunctionArn: functionArn(s.account, e.functionName, e.qualifier ?? LATEST),
@@ -44,6 +44,6 @@ export const redriveFailedEvents: Operation = async (s, req) => {
   if (ids !== undefined && (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string'))) {
     throw err('InvalidParameterValueException', 'RequestIds must be a list of request ids.');
   }
-  const redriven = await s.asyncInvoke.events.redrive(ref.name, ids as string[] | undefined);
+  const redriven = await s.asyncInvoke.events.redrive(ref.name, ids as string[] | undefined, s.account.accountId);
   return { status: 200, json: { Redriven: redriven } };
 };

@@ -1,7 +1,7 @@
 // AddPermission (POST …/policy), GetPolicy (GET …/policy), RemovePermission (DELETE …/policy/{sid}): a function's resource-based policy, per qualifier.
 //
-// Stored and shown as AWS shows them (reference/aws-oracle/api-permissions.snapshot.json). Alonzo does not yet evaluate
-// these statements when a request arrives: cross-account invoke is a later step (docs/SECURITY.md).
+// Stored and shown as AWS shows them (reference/aws-oracle/api-permissions.snapshot.json); evaluated for callers of
+// another account by api/cross-account.ts (docs/SECURITY.md §5).
 import { err, validation } from '../../core/errors.js';
 import { functionArn, isVersionNumber, LATEST, type FunctionRef } from '../../core/names.js';
 import { newRevisionId } from '../../core/ids.js';
