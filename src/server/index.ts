@@ -48,7 +48,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const store = openSqliteStore(dataDir);
   // After the store (which applies the migrations): the queue opens its own connection to the same database.
   let poller: Poller | undefined;
-  const asyncInvoke = openSqliteQueue(dataDir, { onWork: () => poller?.kick() });
+  const asyncInvoke = openSqliteQueue(dataDir, { onWork: (accepted) => poller?.kick(accepted) });
   const code = new CodeStore(join(dataDir, 'code'));
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
