@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { resolveConfig, type Config } from '../config/index.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, linesPerTurn } from '../core/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
@@ -43,7 +43,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   // The data dir holds every function's code and variables: the server's alone.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, {}, linesPerTurn((text) => process.stderr.write(text)));
   const account = { region: config.region, accountId: config.accountId };
   const store = openSqliteStore(dataDir);
   // After the store (which applies the migrations): the queue opens its own connection to the same database.
