@@ -903,7 +903,7 @@ function writeDoc(meta) {
     else p('Every accepted Event reached the sink.');
     p();
     const l = a.light;
-    p(`Light load: ${fmt(l.n)} Events sent one at a time, 20 ms apart, to a warm function: from the 202's arrival at the benchmark to the function's call arriving at the sink, p50 ${fmt(l.p50, 2)} ms, p90 ${fmt(l.p90, 2)} ms, max ${fmt(l.max, 2)} ms${l.missing ? `; ${l.missing} never arrived` : ''}.`);
+    p(`Light load: ${fmt(l.n)} Events sent one at a time, 20 ms apart, to a warm function: from the 202's arrival at the benchmark to the function's call arriving at the sink, p50 ${fmt(l.p50, 2)} ms, p90 ${fmt(l.p90, 2)} ms, max ${fmt(l.max, 2)} ms${l.missing ? `; ${l.missing} never arrived` : ''}. A negative figure is an Event that started before its 202 arrived: the pollers are woken when the Event is committed, while the 202 waits for the WAL's fdatasync (and for the benchmark to read it).`);
     p();
   }
 
