@@ -29,7 +29,7 @@ export interface PollerDeps {
    * durable 202) goes first, and the queue grows and drains behind it. Default: 2.
    */
   busyConcurrency?: number;
-  /** Accepted Events per second above which the pollers yield to acceptance. Default: 500. */
+  /** Accepted Events per second above which the pollers yield to acceptance. Default: 1,000. */
   busyAcceptRate?: number;
   /** Longest sleep between two looks at the queue when nothing is due. */
   idlePollMs?: number;
@@ -60,7 +60,7 @@ export class Poller {
   constructor(private readonly d: PollerDeps) {
     this.idlePollMs = d.idlePollMs ?? 1000;
     this.busyConcurrency = Math.max(1, Math.min(d.busyConcurrency ?? 2, d.concurrency));
-    this.busyPerWindow = ((d.busyAcceptRate ?? 500) * ACCEPT_WINDOW_MS) / 1000;
+    this.busyPerWindow = ((d.busyAcceptRate ?? 1000) * ACCEPT_WINDOW_MS) / 1000;
     // Building it loads nothing: the SDK is imported at the first SQS or SNS send.
     this.sender = d.sender ?? awsDestinationSender();
   }
