@@ -5,7 +5,8 @@
 import { join, resolve } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { runLoad, request, BENCH_CREDENTIALS } from './lib/loadgen.mjs';
+import { runLoad, request } from './lib/loadgen.mjs';
+import { serveAlonzo } from './lib/serve.mjs';
 import { zip } from './lib/zip.mjs';
 import { startProcess, stopAll } from './lib/procs.mjs';
 
@@ -26,14 +27,8 @@ const sinkPort = Number(sink.info);
 const sinkCall = async (path, body = '') => (await fetch(`http://127.0.0.1:${sinkPort}${path}`, { method: 'POST', body })).json();
 
 async function start(label, root) {
-  const h = await startProcess(`alonzo ${label}`, process.execPath, [join(root, 'bin', 'alonzo.js'), 'serve', '--port', '0', '--data-dir', join(work, label)], {
-    cwd: work,
-    env: { ...process.env, ALONZO_AUTH: 'sigv4', ALONZO_ROOT_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, ALONZO_ROOT_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey },
-    logFile: join(work, `${label}.log`),
-    ready: (t) => /serving the Lambda API on http:\/\/127\.0\.0\.1:(\d+)/.exec(t)?.[1],
-    timeoutMs: 30_000,
-  });
-  return { label, port: Number(h.info), pid: h.pid, ids: [] };
+  const h = await serveAlonzo({ name: `alonzo ${label}`, root, dataDir: join(work, label), logFile: join(work, `${label}.log`), cwd: work });
+  return { label, port: h.port, pid: h.pid, ids: [] };
 }
 const targets = [await start('A', rootA), await start('B', rootB)];
 for (let r = 0; r < rounds; r++) {

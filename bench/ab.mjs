@@ -5,9 +5,10 @@
 import { join, resolve } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { runLoad, request, BENCH_CREDENTIALS } from './lib/loadgen.mjs';
+import { runLoad, request } from './lib/loadgen.mjs';
 import { zip } from './lib/zip.mjs';
-import { startProcess, stopAll, treeCpuSeconds, cpuSeconds } from './lib/procs.mjs';
+import { stopAll, treeCpuSeconds, cpuSeconds } from './lib/procs.mjs';
+import { serveAlonzo } from './lib/serve.mjs';
 
 const [rootA, rootB] = process.argv.slice(2, 4).map((p) => resolve(p));
 const rounds = Number(process.argv[4] ?? 5);
@@ -21,14 +22,8 @@ const FNS = {
 };
 
 async function start(label, root) {
-  const h = await startProcess(`alonzo ${label}`, process.execPath, [join(root, 'bin', 'alonzo.js'), 'serve', '--port', '0', '--data-dir', join(work, label)], {
-    cwd: work,
-    env: { ...process.env, ALONZO_AUTH: 'sigv4', ALONZO_ROOT_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, ALONZO_ROOT_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey },
-    logFile: join(work, `${label}.log`),
-    ready: (t) => /serving the Lambda API on http:\/\/127\.0\.0\.1:(\d+)/.exec(t)?.[1],
-    timeoutMs: 30_000,
-  });
-  const port = Number(h.info);
+  const h = await serveAlonzo({ name: `alonzo ${label}`, root, dataDir: join(work, label), logFile: join(work, `${label}.log`), cwd: work });
+  const port = h.port;
   for (const f of families) {
     const { files, ...spec } = FNS[f];
     const r = await request({ port, path: '/2015-03-31/functions', body: JSON.stringify({ FunctionName: `echo-${f}`, Role: 'arn:aws:iam::000000000000:role/ab', ...spec, Code: { ZipFile: zip(files).toString('base64') } }) });

@@ -10,10 +10,11 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLoad, request, BENCH_CREDENTIALS } from './lib/loadgen.mjs';
+import { runLoad, request } from './lib/loadgen.mjs';
 import { zip } from './lib/zip.mjs';
 import { startProcess, stopProcess, stopAll, descendants, rssKb, pssKb, cpuSeconds, treeCpuSeconds, selfAndReapedCpuSeconds, machineBusySeconds } from './lib/procs.mjs';
 import { summarise } from './lib/profile.mjs';
+import { serveAlonzo } from './lib/serve.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
@@ -93,15 +94,7 @@ let alonzoSeq = 0;
 /** Starts `alonzo serve` on a kernel-chosen port with its own data directory. */
 async function startAlonzo(label, { extraArgs = [], nodeArgs = [] } = {}) {
   const dataDir = join(work, `data-${label}-${++alonzoSeq}`);
-  const h = await startProcess(`alonzo (${label})`, process.execPath, [...nodeArgs, join(ROOT, 'bin', 'alonzo.js'), 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
-    cwd: work,
-    // sigv4 mode with a root key: every benchmarked request is verified, as on a server others can reach.
-    env: { ...process.env, ALONZO_AUTH: 'sigv4', ALONZO_ROOT_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, ALONZO_ROOT_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey },
-    logFile: join(logDir, `alonzo-${label}.log`),
-    ready: (t) => /serving the Lambda API on http:\/\/127\.0\.0\.1:(\d+)/.exec(t)?.[1],
-    timeoutMs: 30_000,
-  });
-  return { ...h, port: Number(h.info), dataDir };
+  return serveAlonzo({ name: `alonzo (${label})`, root: ROOT, dataDir, logFile: join(logDir, `alonzo-${label}.log`), cwd: work, extraArgs, nodeArgs });
 }
 
 /** The floor (lib/floor.mjs): `strict` forks one child per client, one request in flight each; `pipelined` one child. */
