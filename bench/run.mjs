@@ -885,7 +885,7 @@ function writeDoc(meta) {
     }[a.path];
     p(`${pathText} The function (Node.js) makes one HTTP call as its first action: \`POST /done/<its request id>\` to a sink the benchmark runs on loopback (bench/lib/sink.mjs; a sandboxed function has its own /tmp, but shares the machine's loopback). 16 clients send \`X-Amz-Invocation-Type: Event\` for ${cfg.asyncSeconds} s; every 202's \`x-amzn-RequestId\` is then looked up at the sink, after waiting until all arrived or none arrived for 30 s (at most 300 s): only then is an Event counted lost.`);
     p();
-    p('| run | accepted/s | accepted | not 202 | accept p50 ms | accept p99 ms | completed | completed during the load | completed/s (first Event to last completion) | drain after the load, ms | never completed | listed as failed | environments at the end of the load |');
+    p('| run | accepted/s | accepted | not 202 | accept p50 ms | accept p99 ms | completed | completed during the load | completed/s (first Event to last completion) | drain after the load, ms | never completed | listed as failed | processes under the server at the end of the load (3 per sandboxed environment, plus standbys) |');
     p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     a.runs.forEach((r, i) => {
       p(`| ${i + 1} | ${fmt(r.acceptRate)} | ${fmt(r.accepted)} | ${r.rejected ? `${fmt(r.rejected)} ${JSON.stringify(r.statuses)}` : 0} | ${fmt(r.acceptP50, 3)} | ${fmt(r.acceptP99, 3)} | ${fmt(r.completed)} | ${fmt(r.completedDuringLoad)} | ${fmt(r.completeRate)} | ${fmt(r.drainMs)} | ${fmt(r.lost)} | ${fmt(r.failedListed)} | ${r.envs} |`);
