@@ -10,10 +10,11 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLoad, request, BENCH_CREDENTIALS } from './lib/loadgen.mjs';
+import { runLoad, request } from './lib/loadgen.mjs';
 import { zip } from './lib/zip.mjs';
 import { startProcess, stopProcess, stopAll, descendants, rssKb, pssKb, cpuSeconds, treeCpuSeconds, selfAndReapedCpuSeconds, machineBusySeconds } from './lib/procs.mjs';
 import { summarise } from './lib/profile.mjs';
+import { serveAlonzo } from './lib/serve.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
@@ -34,10 +35,11 @@ const cfg = {
   clients: (process.env.BENCH_CLIENTS ?? '1,16').split(',').map(Number),
   coldRuns: num('BENCH_COLD_RUNS', QUICK ? 3 : 10),
   reapedRuns: num('BENCH_REAPED_RUNS', QUICK ? 2 : 5),
-  asyncRuns: num('BENCH_ASYNC_RUNS', QUICK ? 1 : 3),
-  asyncSeconds: num('BENCH_ASYNC_SECONDS', QUICK ? 1 : 5),
+  asyncRuns: num('BENCH_ASYNC_RUNS', QUICK ? 1 : 2),
+  asyncSeconds: num('BENCH_ASYNC_SECONDS', QUICK ? 1 : 10),
   memEnvs: num('BENCH_MEM_ENVS', QUICK ? 4 : 8),
   profileSeconds: num('BENCH_PROFILE_SECONDS', QUICK ? 2 : 5),
+  longSeconds: num('BENCH_LONG_SECONDS', QUICK ? 6 : 90),
   peer: process.env.BENCH_PEER !== '0',
   only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null,
   out: resolve(process.env.BENCH_OUT ?? join(ROOT, 'docs', 'BENCHMARKS.md')),
@@ -92,26 +94,20 @@ let alonzoSeq = 0;
 /** Starts `alonzo serve` on a kernel-chosen port with its own data directory. */
 async function startAlonzo(label, { extraArgs = [], nodeArgs = [] } = {}) {
   const dataDir = join(work, `data-${label}-${++alonzoSeq}`);
-  const h = await startProcess(`alonzo (${label})`, process.execPath, [...nodeArgs, join(ROOT, 'bin', 'alonzo.js'), 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
-    cwd: work,
-    // sigv4 mode with a root key: every benchmarked request is verified, as on a server others can reach.
-    env: { ...process.env, ALONZO_AUTH: 'sigv4', ALONZO_ROOT_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, ALONZO_ROOT_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey },
-    logFile: join(logDir, `alonzo-${label}.log`),
-    ready: (t) => /serving the Lambda API on http:\/\/127\.0\.0\.1:(\d+)/.exec(t)?.[1],
-    timeoutMs: 30_000,
-  });
-  return { ...h, port: Number(h.info), dataDir };
+  return serveAlonzo({ name: `alonzo (${label})`, root: ROOT, dataDir, logFile: join(logDir, `alonzo-${label}.log`), cwd: work, extraArgs, nodeArgs });
 }
 
-async function startFloor(kind) {
-  const h = await startProcess(`floor (${kind})`, process.execPath, [join(BENCH, 'lib', 'floor.mjs'), kind], {
+/** The floor (lib/floor.mjs): `strict` forks one child per client, one request in flight each; `pipelined` one child. */
+async function startFloor(kind, mode = 'pipelined') {
+  const children = Math.max(...cfg.clients);
+  const h = await startProcess(`floor (${kind}, ${mode})`, process.execPath, [join(BENCH, 'lib', 'floor.mjs'), kind, mode, String(children)], {
     cwd: BENCH,
     env: { ...process.env, BENCH_PYTHON: cfg.python },
-    logFile: join(logDir, `floor-${kind}.log`),
-    ready: (t) => /listening (\d+) child (\d+)/.exec(t),
+    logFile: join(logDir, `floor-${kind}-${mode}.log`),
+    ready: (t) => /listening (\d+) child ([\d,]+)\n/.exec(t),
     timeoutMs: 15_000,
   });
-  return { ...h, port: Number(h.info[1]), childPid: Number(h.info[2]) };
+  return { ...h, port: Number(h.info[1]), childPid: Number(h.info[2].split(',')[0]) };
 }
 
 /** serverless 3 + serverless-offline 13.9 on the echo handler in bench/peer; resolves once its Lambda port answers. */
@@ -215,6 +211,12 @@ function ratio(results, a, b, c, pick) {
   const xs = ra.map((r, i) => (rb[i] ? pick(r) / pick(rb[i]) : NaN));
   return spread(xs);
 }
+/** "Alonzo / strict floor …, Alonzo / pipelined floor …; p50 over the strict floor …" for one client count. */
+function floorRatios(results, c) {
+  const pct = (x) => `${fmt(x.median * 100)}% (${fmt(x.min * 100)}–${fmt(x.max * 100)}%)`;
+  const d = difference(results, 'alonzo', 'strict', c, (r) => r.p50us / 1000);
+  return `Alonzo / strict floor ${pct(ratio(results, 'alonzo', 'strict', c, (r) => r.rate))}, Alonzo / pipelined floor ${pct(ratio(results, 'alonzo', 'floor', c, (r) => r.rate))}; p50 over the strict floor ${fmt(d.median, 3)} ms`;
+}
 function difference(results, a, b, c, pick) {
   const ra = results.get(a)?.get(c) ?? [];
   const rb = results.get(b)?.get(c) ?? [];
@@ -273,9 +275,10 @@ async function warmScenarios() {
   await checkEcho(alonzo.port, INVOKE('echo-node'));
   await checkEcho(alonzo.port, INVOKE('echo-python'));
   const floorNode = await startFloor('node');
+  const strictNode = await startFloor('node', 'strict');
   const floorPy = want('python') ? await startFloor('python') : null;
-  await checkEcho(floorNode.port, '/');
-  if (floorPy) await checkEcho(floorPy.port, '/');
+  const strictPy = want('python') ? await startFloor('python', 'strict') : null;
+  for (const f of [floorNode, strictNode, floorPy, strictPy]) if (f) await checkEcho(f.port, '/');
 
   const peers = [];
   R.peer = { attempted: cfg.peer && want('warm'), problems: [] };
@@ -305,7 +308,8 @@ async function warmScenarios() {
     const targets = [
       { name: 'alonzo', label: 'Alonzo (nodejs20.x)', port: alonzo.port, pid: alonzo.pid, path: INVOKE('echo-node') },
       ...peers.map((p) => ({ name: `sls-${p.mode}`, label: `serverless-offline, ${p.mode}`, port: p.port, pid: p.pid, path: INVOKE('bench-dev-echo') })),
-      { name: 'floor', label: 'floor: Node HTTP + 1 node child over IPC', port: floorNode.port, pid: floorNode.pid, path: '/' },
+      { name: 'strict', label: `strict floor: Node HTTP + ${Math.max(...cfg.clients)} node children over IPC, one request in flight each`, port: strictNode.port, pid: strictNode.pid, path: '/' },
+      { name: 'floor', label: 'pipelined floor: Node HTTP + 1 node child over IPC, requests back to back', port: floorNode.port, pid: floorNode.pid, path: '/' },
     ];
     R.warm = { targets, results: await interleaved(targets, 'node') };
     R.warm.alonzoEnvs = descendants(alonzo.pid).filter((pid) => cmdline(pid).includes('bootstrap.cjs')).length;
@@ -314,7 +318,8 @@ async function warmScenarios() {
   if (floorPy) {
     const targets = [
       { name: 'alonzo', label: 'Alonzo (python3.12)', port: alonzo.port, pid: alonzo.pid, path: INVOKE('echo-python') },
-      { name: 'floor', label: 'floor: Node HTTP + 1 python child over IPC', port: floorPy.port, pid: floorPy.pid, path: '/' },
+      { name: 'strict', label: `strict floor: Node HTTP + ${Math.max(...cfg.clients)} python children over IPC, one request in flight each`, port: strictPy.port, pid: strictPy.pid, path: '/' },
+      { name: 'floor', label: 'pipelined floor: Node HTTP + 1 python child over IPC, requests back to back', port: floorPy.port, pid: floorPy.pid, path: '/' },
     ];
     R.python = { targets, results: await interleaved(targets, 'python') };
   }
@@ -324,8 +329,7 @@ async function warmScenarios() {
   const served = [R.warm, R.python].filter(Boolean).reduce((n, sc) => n + [...sc.results.get('alonzo').values()].flat().reduce((m, r) => m + r.ok + r.errors, 0), 0);
   R.afterLoad = { rssKb: rssKb(alonzo.pid), envs: descendants(alonzo.pid).length, served };
   await stopProcess(alonzo);
-  await stopProcess(floorNode);
-  if (floorPy) await stopProcess(floorPy);
+  for (const f of [floorNode, strictNode, floorPy, strictPy]) if (f) await stopProcess(f);
 }
 
 /** The sandbox's own cost: the same cold start without it (isolation none), interleaved with the sandboxed one. */
@@ -427,44 +431,97 @@ function eventPathOfBuild() {
   }
 }
 
+/** A Node.js function whose first action is one HTTP call to the benchmark's sink naming its request id. */
+const SINK_FN = {
+  runtime: 'nodejs20.x',
+  handler: 'index.handler',
+  files: {
+    'index.js': [
+      "const http = require('http');",
+      'const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });',
+      'exports.handler = (event, context) => new Promise((resolve, reject) => {',
+      "  const req = http.request({ host: '127.0.0.1', port: Number(process.env.SINK_PORT), method: 'POST', path: '/done/' + encodeURIComponent(context.awsRequestId), agent }, (res) => { res.resume(); res.on('end', resolve); });",
+      "  req.on('error', reject);",
+      '  req.end();',
+      '});',
+      '',
+    ].join('\n'),
+  },
+};
+
+// CLOCK_MONOTONIC in µs: one clock for every process on the machine (performance.timeOrigin is only as precise as
+// the millisecond wall clock each process started at, which shifted start latencies by up to a millisecond).
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+const requestIdOf = (head) => /\r\nx-amzn-requestid:[ \t]*(\S+)/i.exec(head)?.[1];
+
+async function sinkCall(sink, path, body = '') {
+  const r = await fetch(`http://127.0.0.1:${sink.port}${path}`, { method: 'POST', body });
+  return r.json();
+}
+
+/**
+ * Waits until the sink has seen every id, or nothing new arrived for `quietMs` (bounded by `maxMs`), then returns
+ * which ids never arrived. Only then is an Event called lost: the queue may legitimately drain long after the load.
+ */
+async function drainAndCheck(sink, ids, base, { quietMs = 30_000, maxMs = 300_000 } = {}) {
+  const t0 = performance.now();
+  let last = -1;
+  let lastChange = t0;
+  let lastAt = t0;
+  for (;;) {
+    const { distinct } = await sinkCall(sink, '/stats');
+    if (distinct !== last) {
+      last = distinct;
+      lastChange = performance.now();
+      lastAt = lastChange;
+    }
+    if (distinct - base >= ids.length || performance.now() - lastChange > quietMs || performance.now() - t0 > maxMs) break;
+    await sleep(250);
+  }
+  const { arrivedUs } = await sinkCall(sink, '/lookup', JSON.stringify(ids));
+  return { arrivedUs, missing: ids.filter((_, i) => arrivedUs[i] === null), drainedAt: lastAt };
+}
+
 async function asyncScenario() {
   say('Scenario 4: Event invokes');
+  const sink = await startProcess('event sink', process.execPath, [join(BENCH, 'lib', 'sink.mjs')], { cwd: BENCH, env: process.env, logFile: join(logDir, 'sink.log'), ready: (t) => /listening (\d+)\n/.exec(t)?.[1], timeoutMs: 10_000 });
+  sink.port = Number(sink.info);
   const alonzo = await startAlonzo('async');
+  const variables = { SINK_PORT: String(sink.port) };
+
+  // Light load: one Event every 20 ms to a warm function; the start latency is its 202's arrival at the benchmark to
+  // its call's arrival at the sink (both on this machine's clock).
+  await createFunction(alonzo.port, 'async-light', { ...SINK_FN, variables });
+  const light = { ids: [], at: [] };
+  const warmId = requestIdOf((await request({ port: alonzo.port, path: INVOKE('async-light'), body: PAYLOAD, headers: { 'X-Amz-Invocation-Type': 'Event' } })).headers);
+  await drainAndCheck(sink, [warmId], (await sinkCall(sink, '/stats')).distinct - 1, { quietMs: 10_000 });
+  let base = (await sinkCall(sink, '/stats')).distinct;
+  await runLoad({ port: alonzo.port, path: INVOKE('async-light'), body: PAYLOAD, headers: { 'X-Amz-Invocation-Type': 'Event' }, connections: 1, durationMs: (QUICK ? 1 : 4) * 1000, gapMs: 20, expectStatus: 202, onAnswer: (st, head) => { if (st === 202) { light.ids.push(requestIdOf(head)); light.at.push(monoUs()); } } });
+  const lc = await drainAndCheck(sink, light.ids, base, { quietMs: 10_000 });
+  const startMs = light.ids.map((_, i) => (lc.arrivedUs[i] === null ? NaN : (lc.arrivedUs[i] - light.at[i]) / 1000));
+  const lightRes = { n: light.ids.length, missing: lc.missing.length, p50: quantile(startMs, 0.5), p90: quantile(startMs, 0.9), max: quantile(startMs, 1) };
+  say(`  light load: ${lightRes.n} Events, start after the 202: p50 ${fmt(lightRes.p50, 2)} ms, p90 ${fmt(lightRes.p90, 2)} ms`);
+
+  // Load: 16 clients for cfg.asyncSeconds; every 202's request id is checked at the sink after the drain.
   const runs = [];
   for (let r = 0; r < cfg.asyncRuns; r++) {
-    const name = `async-noop-${r}`;
-    const file = join(work, `${name}.out`);
-    writeFileSync(file, '');
-    await createFunction(alonzo.port, name, {
-      runtime: 'nodejs20.x',
-      handler: 'index.handler',
-      files: { 'index.js': "const fs = require('fs');\nexports.handler = async () => { fs.appendFileSync(process.env.BENCH_OUT_FILE, '1\\n'); };\n" },
-      variables: { BENCH_OUT_FILE: file },
-    });
+    const name = `async-sink-${r}`;
+    await createFunction(alonzo.port, name, { ...SINK_FN, variables });
+    base = (await sinkCall(sink, '/stats')).distinct;
+    const ids = [];
     const t0 = performance.now();
-    let lastSize = 0;
-    let lastChange = t0;
-    let done = false;
-    // Completions are the file's lines ("1\n": two bytes each), watched from the first Event on.
-    const watcher = (async () => {
-      while (!done) {
-        const size = statSync(file).size;
-        if (size !== lastSize) {
-          lastSize = size;
-          lastChange = performance.now();
-        }
-        await sleep(25);
-      }
-    })();
-    const res = await runLoad({ port: alonzo.port, path: INVOKE(name), body: PAYLOAD, headers: { 'X-Amz-Invocation-Type': 'Event' }, connections: 16, durationMs: cfg.asyncSeconds * 1000, expectStatus: 202 });
+    const res = await runLoad({ port: alonzo.port, path: INVOKE(name), body: PAYLOAD, headers: { 'X-Amz-Invocation-Type': 'Event' }, connections: 16, durationMs: cfg.asyncSeconds * 1000, expectStatus: 202, onAnswer: (st, head) => { if (st === 202) ids.push(requestIdOf(head)); } });
     const acceptedAt = performance.now();
-    const completedDuringLoad = lastSize / 2;
-    // Bounded drain: stop once every accepted Event completed, or nothing completed for 10 s, or after 120 s.
-    await waitFor(() => lastSize / 2 >= res.ok || performance.now() - lastChange > 10_000, 120_000, 50);
-    done = true;
-    await watcher;
-    const completed = lastSize / 2;
-    const completionMs = lastChange - t0;
+    const duringLoad = (await sinkCall(sink, '/stats')).distinct - base;
+    const envs = descendants(alonzo.pid).length;
+    const check = await drainAndCheck(sink, ids, base);
+    const completed = ids.length - check.missing.length;
+    let failedListed = NaN;
+    try {
+      failedListed = JSON.parse((await request({ port: alonzo.port, method: 'GET', path: `/_alonzo/functions/${name}/failed-events` })).body).FailedEvents.length;
+    } catch {
+      failedListed = NaN;
+    }
     const run = {
       accepted: res.ok,
       rejected: res.errors,
@@ -473,16 +530,21 @@ async function asyncScenario() {
       acceptP50: res.p50us / 1000,
       acceptP99: res.p99us / 1000,
       completed,
-      completedDuringLoad,
-      completeRate: completionMs > 0 ? (completed / completionMs) * 1000 : NaN,
-      drainMs: Math.max(0, lastChange - acceptedAt),
-      envs: descendants(alonzo.pid).length,
+      completedDuringLoad: duringLoad,
+      completeRate: check.drainedAt > t0 ? (completed / (check.drainedAt - t0)) * 1000 : NaN,
+      drainMs: Math.max(0, check.drainedAt - acceptedAt),
+      lost: check.missing.length,
+      lostSample: check.missing.slice(0, 3),
+      failedListed,
+      envs,
+      idsMissing: res.ok - ids.length,
     };
     runs.push(run);
-    say(`  async run ${r + 1}/${cfg.asyncRuns}: accepted ${fmt(run.acceptRate)} /s (${run.accepted}, ${run.rejected} not 202), completed ${run.completed} at ${fmt(run.completeRate)} /s`);
+    say(`  async run ${r + 1}/${cfg.asyncRuns}: accepted ${fmt(run.acceptRate)} /s (${run.accepted}, ${run.rejected} not 202), ${run.completedDuringLoad} completed during the load, ${run.completed} in all at ${fmt(run.completeRate)} /s, ${run.lost} never arrived`);
   }
   await stopProcess(alonzo);
-  R.async = { runs, path: eventPathOfBuild() };
+  await stopProcess(sink);
+  R.async = { runs, light: lightRes, path: eventPathOfBuild() };
 }
 
 async function memoryScenario() {
@@ -515,6 +577,38 @@ async function memoryScenario() {
   m.totalEnvs = environmentsOf(alonzo.pid).envs.length;
   await stopProcess(alonzo);
   R.memory = m;
+}
+
+/**
+ * Flat memory: the server's RSS over a long warm load (16 clients, Node.js echo), sampled every 2 s against the
+ * invokes served so far. A million invokes does not fit in the benchmark's time on 2 shared cores, so the slope over
+ * what fits (after the first ten thousand) is extrapolated to a million, and said to be.
+ */
+async function longRunScenario() {
+  say(`Scenario 6: memory over a long run (${cfg.longSeconds} s)`);
+  const alonzo = await startAlonzo('long');
+  await createFunction(alonzo.port, 'echo-node', NODE_ECHO);
+  await checkEcho(alonzo.port, INVOKE('echo-node'));
+  const samples = []; // [invokes so far, RSS KiB]
+  let served = 0;
+  const until = performance.now() + cfg.longSeconds * 1000;
+  while (performance.now() < until) {
+    const res = await runLoad({ port: alonzo.port, path: INVOKE('echo-node'), body: PAYLOAD, connections: 16, durationMs: 2000 });
+    served += res.ok;
+    if (res.errors) R.notes.push(`long run: ${res.errors} non-200 answers ${JSON.stringify(res.statuses)}.`);
+    samples.push([served, rssKb(alonzo.pid)]);
+  }
+  await sleep(2000);
+  const idleAfter = rssKb(alonzo.pid);
+  await stopProcess(alonzo);
+  const after = samples.filter(([n]) => n >= 10_000);
+  // Least squares over the samples after the first ten thousand invokes: KiB per invoke.
+  const mx = after.reduce((t, [x]) => t + x, 0) / Math.max(1, after.length);
+  const my = after.reduce((t, [, y]) => t + y, 0) / Math.max(1, after.length);
+  const slope = after.reduce((t, [x, y]) => t + (x - mx) * (y - my), 0) / Math.max(1e-9, after.reduce((t, [x]) => t + (x - mx) ** 2, 0));
+  const first = after[0];
+  R.longRun = { served, samples, idleAfter, first, slopeKbPer100k: after.length >= 3 ? slope * 100_000 : NaN, at1M: first && after.length >= 3 ? first[1] + slope * (1_000_000 - first[0]) : NaN };
+  say(`  long run: ${fmt(served)} invokes, RSS ${fmt(mb(first?.[1] ?? NaN), 1)} MB after ${fmt(first?.[0])}, ${fmt(mb(samples.at(-1)[1]), 1)} MB at the end, ${fmt(mb(idleAfter), 1)} MB idle after; slope ${fmt(R.longRun.slopeKbPer100k / 1024, 2)} MB per 100k invokes`);
 }
 
 async function profileScenario() {
@@ -613,7 +707,7 @@ function writeDoc(meta) {
   p(`| Python interpreter (runs the python3.12 functions) | ${m.python} |`);
   p(`| kernel | ${m.kernel} |`);
   p(`| 4 KiB write + fsync, in the benchmark's temp directory | ${fmt(m.fsync.median, 2)} ms median, ${fmt(m.fsync.p90, 2)} ms p90 (measured at the end of the run) |`);
-  p(`| runs | ${cfg.runs} × ${cfg.seconds} s per target and client count; cold starts ×${cfg.coldRuns}, after reaping ×${cfg.reapedRuns}; Event runs ×${cfg.asyncRuns} of ${cfg.asyncSeconds} s; ${cfg.memEnvs} environments for memory |`);
+  p(`| runs | ${cfg.runs} × ${cfg.seconds} s per target and client count; cold starts ×${cfg.coldRuns}, after reaping ×${cfg.reapedRuns}; Event runs ×${cfg.asyncRuns} of ${cfg.asyncSeconds} s; ${cfg.memEnvs} environments for memory; a long run of ${cfg.longSeconds} s |`);
   p(`| load generator | bench/lib/loadgen.mjs, the same for every target: raw keep-alive HTTP/1.1 over loopback, one request in flight per client. **It runs on the same 2 cores as the targets**, so every figure here is "target + generator on 2 cores"; it used ${fmt(meta.genUs)} µs of CPU per request (median over the warm runs) |`);
   p(`| other work on the machine | ${meta.other} |`);
   p('| authentication | Alonzo runs with `--auth sigv4` and a root key, so every request is verified (≈ 45 µs of server CPU per warm invoke); each load replays one request signed before it starts, so signing costs the generator nothing per request. Alonzo also logs every request\'s principal (`api:request`, ≈ 40 µs) |');
@@ -631,18 +725,30 @@ function writeDoc(meta) {
   const pr = R.profile;
   const ownTop = pr ? pr.owners.filter((o) => o.name.startsWith('`')).slice(0, 4).map((o) => `${o.name} ${fmt(o.share * 100)}%`).join(', ') : '';
   const profileWhy = pr ? `Under the profiler the server's main thread spent ≈ ${fmt((pr.busyMs * 1000) / Math.max(1, pr.invokes))} µs per invoke; the Alonzo functions costing most: ${ownTop} (see "Where the time goes").` : 'No profile in this run.';
-  const cpuOf = (name, c) => median((w?.get(name)?.get(c) ?? []).map((r) => r.cpuUsPerInvoke));
-  if (w) {
-    const rf = ratio(w, 'alonzo', 'floor', c16, (r) => r.rate);
-    const cpuWhy = `CPU per invoke at ${c16} clients: Alonzo's tree ${fmt(cpuOf('alonzo', c16))} µs, the floor's ${fmt(cpuOf('floor', c16))} µs.`;
-    T.push(['warm invoke at 16 clients vs the floor', '≥ 60% of the floor', `${fmt(rf.median * 100)}% (${fmt(rf.min * 100)}–${fmt(rf.max * 100)}%)`, rf.median >= 0.6, rf.median >= 0.6 ? '' : `${fmt((0.6 - rf.median) * 100)} points short`, `${cpuWhy} ${profileWhy}`]);
-    if (w.has('sls-in-process')) {
-      const rs = ratio(w, 'alonzo', 'sls-in-process', c16, (r) => r.rate);
-      T.push(['warm invoke at 16 clients vs serverless-offline in-process', '≥ 3×', `${fmt(rs.median, 2)}× (${fmt(rs.min, 2)}–${fmt(rs.max, 2)}×)`, rs.median >= 3, rs.median >= 3 ? '' : `${fmt(3 - rs.median, 2)}× short`, `serverless-offline in-process runs the handler inside its own server process (no process hop, no isolation); its CPU per invoke: ${fmt(cpuOf('sls-in-process', c16))} µs.`]);
-    } else T.push(['warm invoke at 16 clients vs serverless-offline in-process', '≥ 3×', 'serverless-offline not measured', undefined, '', R.peer?.problems?.join('; ') ?? '']);
-    const d = difference(w, 'alonzo', 'floor', c1, (r) => r.p50us / 1000);
-    T.push(['added p50 latency at 1 client over the floor', '≤ 0.3 ms', `${fmt(d.median, 3)} ms (${fmt(d.min, 3)}–${fmt(d.max, 3)})`, d.median <= 0.3, d.median <= 0.3 ? '' : `${fmt(d.median - 0.3, 3)} ms over`, `Both cross HTTP → server → child → server → HTTP once; what Alonzo adds is its own work per invoke. CPU per invoke at 1 client: Alonzo ${fmt(cpuOf('alonzo', c1))} µs, floor ${fmt(cpuOf('floor', c1))} µs. ${profileWhy}`]);
-  }
+  // The warm-invoke goals, the same for both runtimes: against the strict floor (Lambda's one-request-per-environment
+  // rule, the fair comparison) and the pipelined one (the machine's ceiling), per run then median.
+  const warmGoals = (res, rt) => {
+    const cpuOf = (name, c) => median((res.get(name)?.get(c) ?? []).map((r) => r.cpuUsPerInvoke));
+    const pct = (x) => `${fmt(x.median * 100)}% (${fmt(x.min * 100)}–${fmt(x.max * 100)}%)`;
+    const rs = ratio(res, 'alonzo', 'strict', c16, (r) => r.rate);
+    const rp = ratio(res, 'alonzo', 'floor', c16, (r) => r.rate);
+    const cpuWhy = `CPU per invoke at ${c16} clients: Alonzo's tree ${fmt(cpuOf('alonzo', c16))} µs, the strict floor's ${fmt(cpuOf('strict', c16))} µs, the pipelined floor's ${fmt(cpuOf('floor', c16))} µs.`;
+    T.push([`${rt}: warm invoke at ${c16} clients vs the strict floor`, '≥ 80%', pct(rs), rs.median >= 0.8, rs.median >= 0.8 ? '' : `${fmt((0.8 - rs.median) * 100)} points short`, `${cpuWhy} ${rt === 'Node.js' ? profileWhy : ''}`]);
+    T.push([`${rt}: warm invoke at ${c16} clients vs the pipelined floor`, '≥ 40%', pct(rp), rp.median >= 0.4, rp.median >= 0.4 ? '' : `${fmt((0.4 - rp.median) * 100)} points short`, 'The pipelined floor keeps many requests in flight on one child, which no Lambda environment may do: a ceiling, not a peer.']);
+    const p99 = ratio(res, 'alonzo', 'strict', c16, (r) => r.p99us);
+    const p99ms = (n) => fmt(median((res.get(n)?.get(c16) ?? []).map((r) => r.p99us / 1000)), 2);
+    T.push([`${rt}: p99 at ${c16} clients vs the strict floor's`, '≤ 3×', `${fmt(p99.median, 2)}× (${fmt(p99.min, 2)}–${fmt(p99.max, 2)}×)`, p99.median <= 3, p99.median <= 3 ? '' : `${fmt(p99.median - 3, 2)}× over`, `Alonzo ${p99ms('alonzo')} ms, strict floor ${p99ms('strict')} ms (medians of the runs' p99).`]);
+    if (rt === 'Node.js') {
+      if (res.has('sls-in-process')) {
+        const rsl = ratio(res, 'alonzo', 'sls-in-process', c16, (r) => r.rate);
+        T.push([`${rt}: warm invoke at ${c16} clients vs serverless-offline in-process`, '≥ 3×', `${fmt(rsl.median, 2)}× (${fmt(rsl.min, 2)}–${fmt(rsl.max, 2)}×)`, rsl.median >= 3, rsl.median >= 3 ? '' : `${fmt(3 - rsl.median, 2)}× short`, `serverless-offline in-process runs the handler inside its own server process (no process hop, no isolation); its CPU per invoke: ${fmt(cpuOf('sls-in-process', c16))} µs.`]);
+      } else T.push([`${rt}: warm invoke at ${c16} clients vs serverless-offline in-process`, '≥ 3×', 'serverless-offline not measured', undefined, '', R.peer?.problems?.join('; ') ?? '']);
+    }
+    const d = difference(res, 'alonzo', 'strict', c1, (r) => r.p50us / 1000);
+    T.push([`${rt}: added p50 latency at ${c1} client over the strict floor`, '≤ 0.1 ms', `${fmt(d.median, 3)} ms (${fmt(d.min, 3)}–${fmt(d.max, 3)})`, d.median <= 0.1, d.median <= 0.1 ? '' : `${fmt(d.median - 0.1, 3)} ms over`, `Both cross HTTP → server → child → server → HTTP once; what Alonzo adds is its own work per invoke. CPU per invoke at ${c1} client: Alonzo ${fmt(cpuOf('alonzo', c1))} µs, strict floor ${fmt(cpuOf('strict', c1))} µs.`]);
+  };
+  if (w) warmGoals(w, 'Node.js');
+  if (R.python) warmGoals(R.python.results, 'Python');
   if (R.cold) {
     for (const f of ['node', 'python']) {
       const x = median(R.cold[f].first);
@@ -656,9 +762,16 @@ function writeDoc(meta) {
   if (R.async) {
     const a = median(R.async.runs.map((r) => r.acceptRate));
     const fs = `A 4 KiB write + fsync takes ${fmt(meta.machine.fsync.median, 2)} ms here (so ≈ ${fmt(1000 / meta.machine.fsync.median)} un-batched durable commits/s).`;
-    if (R.async.path === 'durable') T.push(['durable Event acceptance', '≥ 10,000/s', `${fmt(a)}/s`, a >= 10_000, a >= 10_000 ? '' : `${fmt(10_000 - a)}/s short`, `${fs} Accepting and running share the 2 cores and the database.`]);
+    const sustained = cfg.asyncSeconds >= 10;
+    const accOk = a >= 10_000 && sustained;
+    if (R.async.path === 'durable') T.push([`durable Event acceptance at 16 clients while the events run, sustained ${cfg.asyncSeconds} s`, '≥ 10,000/s for 10 s', `${fmt(a)}/s`, accOk, accOk ? '' : a < 10_000 ? `${fmt(10_000 - a)}/s short` : `only ${cfg.asyncSeconds} s measured`, `${fs} Accepting and running share the 2 cores and the database; ${fmt(median(R.async.runs.map((r) => r.completedDuringLoad / Math.max(1, r.accepted))) * 100)}% of the accepted Events completed during the load (median of the runs).`]);
     // A non-durable path cannot meet a durability target, whatever its rate.
     else T.push(['durable Event acceptance', '≥ 10,000/s', `${fmt(a)}/s, but **not durable** in this build (scenario 4)`, false, 'no durable Event path to measure', fs]);
+    const lost = R.async.runs.reduce((n, r) => n + r.lost, 0);
+    const accepted = R.async.runs.reduce((n, r) => n + r.accepted, 0);
+    T.push(['every accepted Event completes', 'none lost', lost ? `${fmt(lost)} of ${fmt(accepted)} never reached the sink` : `all ${fmt(accepted)}`, lost === 0, lost ? `${fmt(lost)} lost` : '', 'Counted by request id at an HTTP sink on loopback that the sandboxed function calls as its first action, after waiting until every id arrived or nothing arrived for 30 s (scenario 4).']);
+    const l = R.async.light;
+    T.push(['Event start at light load, p50 (202 → the function\'s first action)', '≤ 5 ms', `${fmt(l.p50, 2)} ms (p90 ${fmt(l.p90, 2)} ms)`, l.p50 <= 5, l.p50 <= 5 ? '' : `${fmt(l.p50 - 5, 2)} ms over`, `${fmt(l.n)} Events, one every 20 ms after its 202, to a warm function; the start is when its HTTP call reached the sink.`]);
   }
   if (R.memory) {
     const idle = mb(R.memory.idleRss);
@@ -666,6 +779,11 @@ function writeDoc(meta) {
     const env = mb(R.memory.node.rssKb / Math.max(1, R.memory.node.count));
     const envPss = mb(R.memory.node.pssKb / Math.max(1, R.memory.node.count));
     T.push(['warm Node.js environment RSS', '≤ 45 MB', `${fmt(env, 1)} MB`, env <= 45, env <= 45 ? '' : `${fmt(env - 45, 1)} MB over`, `PSS ${fmt(envPss, 1)} MB (the node binary's pages are shared); a bare node child: ${R.floorChildRss ? fmt(mb(R.floorChildRss.node), 1) : '—'} MB RSS.`]);
+  }
+  if (R.longRun?.first) {
+    const lr = R.longRun;
+    const ok = lr.at1M <= lr.first[1] * 1.1 && lr.idleAfter <= lr.first[1] * 1.1;
+    T.push(['flat memory: server RSS after a million invokes within 10% of its level after the first ten thousand', '≤ +10%', `+${fmt((lr.at1M / lr.first[1] - 1) * 100, 1)}% at 1,000,000 extrapolated from ${fmt(lr.served)} invokes (slope ${fmt(lr.slopeKbPer100k / 1024, 2)} MB per 100k); idle after the run +${fmt((lr.idleAfter / lr.first[1] - 1) * 100, 1)}%`, ok, ok ? '' : 'grows', `RSS ${fmt(mb(lr.first[1]), 1)} MB after ${fmt(lr.first[0])} invokes, ${fmt(mb(lr.samples.at(-1)[1]), 1)} MB after ${fmt(lr.served)}, ${fmt(mb(lr.idleAfter), 1)} MB idle 2 s later (scenario 6). A million invokes do not fit in this benchmark's time on 2 shared cores: the verdict extrapolates the least-squares slope measured past the first ten thousand.`]);
   }
   p('## Targets');
   p();
@@ -692,8 +810,7 @@ function writeDoc(meta) {
     p();
     const lines = [];
     for (const c of cfg.clients) {
-      const rf = ratio(w, 'alonzo', 'floor', c, (r) => r.rate);
-      let s = `at ${c} client${c > 1 ? 's' : ''}: Alonzo / floor ${fmt(rf.median * 100)}% (${fmt(rf.min * 100)}–${fmt(rf.max * 100)}%)`;
+      let s = `at ${c} client${c > 1 ? 's' : ''}: ${floorRatios(w, c)}`;
       if (w.has('sls-in-process')) {
         const rs = ratio(w, 'alonzo', 'sls-in-process', c, (r) => r.rate);
         s += `, Alonzo / serverless-offline in-process ${fmt(rs.median, 2)}× (${fmt(rs.min, 2)}–${fmt(rs.max, 2)}×)`;
@@ -702,15 +819,13 @@ function writeDoc(meta) {
         const rs = ratio(w, 'alonzo', 'sls-worker-threads', c, (r) => r.rate);
         s += `, Alonzo / serverless-offline worker threads ${fmt(rs.median, 2)}×`;
       }
-      const d = difference(w, 'alonzo', 'floor', c, (r) => r.p50us / 1000);
-      s += `; p50 over the floor ${fmt(d.median, 3)} ms`;
       lines.push(`- ${s}.`);
     }
     p('Ratios, per run then median (min–max):');
     p();
     for (const l of lines) p(l);
     p();
-    p(`After the ${c16}-client runs Alonzo had ${R.warm.alonzoEnvs} warm Node.js environments (one per concurrent request, as Lambda scales: ${R.warm.alonzoEnvs} processes sharing 2 cores with the server and the load generator); the floor has one child, the serverless-offline modes none (in-process) or worker threads.`);
+    p(`After the ${c16}-client runs Alonzo had ${R.warm.alonzoEnvs} warm Node.js environments (one per concurrent request, as Lambda scales: ${R.warm.alonzoEnvs} processes sharing 2 cores with the server and the load generator); the strict floor has ${c16} children, the pipelined floor one, the serverless-offline modes none (in-process) or worker threads.`);
     p();
   }
 
@@ -718,14 +833,12 @@ function writeDoc(meta) {
   if (R.python) {
     p('## 2. Warm sync invoke, Python echo');
     p();
-    p('`def handler(event, context): return event` (python3.12 runtime, run by the interpreter named above), Alonzo only, against a floor whose single child is the same Python interpreter answering over Node\'s IPC channel.');
+    p('`def handler(event, context): return event` (python3.12 runtime, run by the interpreter named above), Alonzo only, against the same two floors whose children are the same Python interpreter answering over Node\'s IPC channel.');
     p();
     p(loadTable(R.python.targets, R.python.results));
     p();
     for (const c of cfg.clients) {
-      const rf = ratio(R.python.results, 'alonzo', 'floor', c, (r) => r.rate);
-      const d = difference(R.python.results, 'alonzo', 'floor', c, (r) => r.p50us / 1000);
-      p(`- at ${c} client${c > 1 ? 's' : ''}: Alonzo / floor ${fmt(rf.median * 100)}% (${fmt(rf.min * 100)}–${fmt(rf.max * 100)}%); p50 over the floor ${fmt(d.median, 3)} ms.`);
+      p(`- at ${c} client${c > 1 ? 's' : ''}: ${floorRatios(R.python.results, c)}.`);
     }
     p();
   }
@@ -770,17 +883,20 @@ function writeDoc(meta) {
       background: "**This build's Event path is not durable**: the compiled server wires no queue, so the engine runs each Event once in the background, in memory, right after its 202 (another engineer is making Event invokes durable; these figures are for what the server did at this commit, and say nothing about the durable path's cost).",
       unknown: 'Could not tell from the build whether the Event path is durable.',
     }[a.path];
-    p(`${pathText} 16 clients send \`X-Amz-Invocation-Type: Event\` for ${cfg.asyncSeconds} s to a no-op Node.js function that appends one line to a file; completions are counted as lines, watched every 25 ms, until all accepted Events are done or nothing completes for 10 s.`);
+    p(`${pathText} The function (Node.js) makes one HTTP call as its first action: \`POST /done/<its request id>\` to a sink the benchmark runs on loopback (bench/lib/sink.mjs; a sandboxed function has its own /tmp, but shares the machine's loopback). 16 clients send \`X-Amz-Invocation-Type: Event\` for ${cfg.asyncSeconds} s; every 202's \`x-amzn-RequestId\` is then looked up at the sink, after waiting until all arrived or none arrived for 30 s (at most 300 s): only then is an Event counted lost.`);
     p();
-    p('| run | accepted/s | accepted | not 202 | accept p50 ms | accept p99 ms | completed | completed during the load | completed/s (first Event to last completion) | drain after the load, ms | environments at the end |');
-    p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    p('| run | accepted/s | accepted | not 202 | accept p50 ms | accept p99 ms | completed | completed during the load | completed/s (first Event to last completion) | drain after the load, ms | never completed | listed as failed | processes under the server at the end of the load (3 per sandboxed environment, plus standbys) |');
+    p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     a.runs.forEach((r, i) => {
-      p(`| ${i + 1} | ${fmt(r.acceptRate)} | ${fmt(r.accepted)} | ${r.rejected ? `${fmt(r.rejected)} ${JSON.stringify(r.statuses)}` : 0} | ${fmt(r.acceptP50, 3)} | ${fmt(r.acceptP99, 3)} | ${fmt(r.completed)} | ${fmt(r.completedDuringLoad)} | ${fmt(r.completeRate)} | ${fmt(r.drainMs)} | ${r.envs} |`);
+      p(`| ${i + 1} | ${fmt(r.acceptRate)} | ${fmt(r.accepted)} | ${r.rejected ? `${fmt(r.rejected)} ${JSON.stringify(r.statuses)}` : 0} | ${fmt(r.acceptP50, 3)} | ${fmt(r.acceptP99, 3)} | ${fmt(r.completed)} | ${fmt(r.completedDuringLoad)} | ${fmt(r.completeRate)} | ${fmt(r.drainMs)} | ${fmt(r.lost)} | ${fmt(r.failedListed)} | ${r.envs} |`);
     });
     p();
-    const lost = a.runs.reduce((s, r) => s + Math.max(0, r.accepted - r.completed), 0);
-    if (lost) p(`**${fmt(lost)} accepted Event(s) never completed** within the bounded wait.`);
-    else p('Every accepted Event completed.');
+    const lost = a.runs.reduce((s, r) => s + r.lost, 0);
+    if (lost) p(`**${fmt(lost)} accepted Event(s) never reached the sink** after the drain wait (request ids such as ${a.runs.flatMap((r) => r.lostSample).slice(0, 3).join(', ')}).`);
+    else p('Every accepted Event reached the sink.');
+    p();
+    const l = a.light;
+    p(`Light load: ${fmt(l.n)} Events sent one at a time, 20 ms apart, to a warm function: from the 202's arrival at the benchmark to the function's call arriving at the sink, p50 ${fmt(l.p50, 2)} ms, p90 ${fmt(l.p90, 2)} ms, max ${fmt(l.max, 2)} ms${l.missing ? `; ${l.missing} never arrived` : ''}. A negative figure is an Event that started before its 202 arrived: the pollers are woken when the Event is committed, while the 202 waits for the WAL's fdatasync (and for the benchmark to read it).`);
     p();
   }
 
@@ -806,6 +922,23 @@ function writeDoc(meta) {
       p(`| floor: a bare node child answering over IPC | ${fmt(mb(R.floorChildRss.node), 1)} | ${fmt(mb(R.floorChildRss.nodePss), 1)} |`);
       if (Number.isFinite(R.floorChildRss.python)) p(`| floor: a bare python3 child answering over IPC | ${fmt(mb(R.floorChildRss.python), 1)} | ${fmt(mb(R.floorChildRss.pythonPss), 1)} |`);
     }
+    p();
+  }
+
+  // ---- scenario 6 ----
+  if (R.longRun) {
+    const lr = R.longRun;
+    p('## 6. Memory over a long run');
+    p();
+    p(`The server's VmRSS while 16 clients invoke the Node.js echo for ${cfg.longSeconds} s (loads of 2 s back to back, RSS read after each): ${fmt(lr.served)} invokes.`);
+    p();
+    p('| invokes so far | server RSS MB |');
+    p('|---:|---:|');
+    const step = Math.max(1, Math.ceil(lr.samples.length / 12));
+    lr.samples.forEach(([n, kb], i) => { if (i % step === 0 || i === lr.samples.length - 1) p(`| ${fmt(n)} | ${fmt(mb(kb), 1)} |`); });
+    p(`| idle 2 s after the load | ${fmt(mb(lr.idleAfter), 1)} |`);
+    p();
+    p(`Least-squares slope past the first ten thousand invokes: ${fmt(lr.slopeKbPer100k / 1024, 2)} MB per 100,000 invokes.`);
     p();
   }
 
@@ -859,11 +992,12 @@ function writeDoc(meta) {
   p('| `BENCH_RUNS`, `BENCH_SECONDS` | interleaved runs per target and client count, seconds each | 5, 5 (1, 1) |');
   p('| `BENCH_CLIENTS` | client counts | 1,16 |');
   p('| `BENCH_COLD_RUNS`, `BENCH_REAPED_RUNS` | new functions per runtime; invokes after reaping | 10, 5 (3, 2) |');
-  p('| `BENCH_ASYNC_RUNS`, `BENCH_ASYNC_SECONDS` | Event runs and their length | 3, 5 (1, 1) |');
+  p('| `BENCH_ASYNC_RUNS`, `BENCH_ASYNC_SECONDS` | Event runs and their length | 2, 10 (1, 1) |');
   p('| `BENCH_MEM_ENVS` | environments warmed for the memory figures | 8 (4) |');
   p('| `BENCH_PROFILE_SECONDS` | length of the profiled load | 5 (2) |');
   p('| `BENCH_PEER=0` | skip serverless-offline | |');
-  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, profile | all |');
+  p('| `BENCH_LONG_SECONDS` | length of the long run for flat memory | 90 (6) |');
+  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile | all |');
   p('| `BENCH_OUT` | where to write this document | docs/BENCHMARKS.md |');
   p('| `BENCH_PYTHON` | interpreter of the Python floor | /usr/bin/python3 |');
   p();
@@ -894,6 +1028,7 @@ async function main() {
   if (want('cold')) await coldScenario();
   if (want('async')) await asyncScenario();
   if (want('memory')) await memoryScenario();
+  if (want('long')) await longRunScenario();
   if (want('profile')) await profileScenario();
   await stopAll();
   const wall = (Date.now() - started) / 1000;

@@ -71,10 +71,12 @@ class Histogram {
 }
 
 /**
- * Runs one load: `connections` clients each send `POST path` with `body`, back to back, for `durationMs` (or until
- * `maxRequests` were sent). Returns the rate of expected answers, latency quantiles and what went wrong.
+ * Runs one load: `connections` clients each send `POST path` with `body`, back to back (or `gapMs` apart), for
+ * `durationMs` (or until `maxRequests` were sent). Returns the rate of expected answers, latency quantiles and what
+ * went wrong. `onAnswer(status, head, atMs)` sees every answer's status and header text as it arrives (atMs on
+ * performance.now()'s clock), for a caller that needs, say, each answer's request id.
  */
-export async function runLoad({ host = '127.0.0.1', port, path, body, headers = {}, connections, durationMs, maxRequests = Infinity, expectStatus = 200 }) {
+export async function runLoad({ host = '127.0.0.1', port, path, body, headers = {}, connections, durationMs, maxRequests = Infinity, expectStatus = 200, gapMs = 0, onAnswer = null }) {
   assertLoopback(host);
   const payload = Buffer.from(body);
   const head = await signedHead({ method: 'POST', host, port, path, body: payload, headers });
@@ -105,6 +107,7 @@ export async function runLoad({ host = '127.0.0.1', port, path, body, headers = 
       let t0 = 0;
       let inFlight = false;
       let headerEnd = -1;
+      let head = '';
       let status = 0;
       let bodyLen = -1;
       let chunked = false;
@@ -139,8 +142,10 @@ export async function runLoad({ host = '127.0.0.1', port, path, body, headers = 
         if (status === expectStatus) ok++;
         else errors++;
         headerEnd = -1;
+        if (onAnswer) onAnswer(status, head, now);
         if (closeAfter) return end(true);
-        send();
+        if (gapMs > 0) setTimeout(send, gapMs);
+        else send();
       };
 
       sock.on('connect', send);
@@ -151,6 +156,7 @@ export async function runLoad({ host = '127.0.0.1', port, path, body, headers = 
             const i = buf.indexOf('\r\n\r\n', 0, 'latin1');
             if (i === -1) return;
             const text = buf.toString('latin1', 0, i);
+            head = text;
             status = Number(text.slice(9, 12));
             const cl = /\r\ncontent-length:[ \t]*(\d+)/i.exec(text);
             bodyLen = cl ? Number(cl[1]) : -1;

@@ -24,6 +24,13 @@ export interface PollerDeps {
   timeScale: number;
   /** Events running at once, over all functions. */
   concurrency: number;
+  /**
+   * Events running at once while Events are being accepted faster than `busyAcceptRate` per second: accepting (a
+   * durable 202) goes first, and the queue grows and drains behind it. Default: 2.
+   */
+  busyConcurrency?: number;
+  /** Accepted Events per second above which the pollers yield to acceptance. Default: 1,000. */
+  busyAcceptRate?: number;
   /** Longest sleep between two looks at the queue when nothing is due. */
   idlePollMs?: number;
   /** Sends SQS and SNS deliveries (built from config `destinationEndpoint`); by default the AWS SDK's own endpoints. */
@@ -43,9 +50,17 @@ export class Poller {
   private abandoned = false;
   private readonly idlePollMs: number;
   private readonly sender: DestinationSender;
+  /** Events accepted in the current and the previous window of ACCEPT_WINDOW_MS (a two-bucket rate). */
+  private acceptedNow = 0;
+  private acceptedBefore = 0;
+  private windowStart = 0;
+  private readonly busyConcurrency: number;
+  private readonly busyPerWindow: number;
 
   constructor(private readonly d: PollerDeps) {
     this.idlePollMs = d.idlePollMs ?? 1000;
+    this.busyConcurrency = Math.max(1, Math.min(d.busyConcurrency ?? 2, d.concurrency));
+    this.busyPerWindow = ((d.busyAcceptRate ?? 1000) * ACCEPT_WINDOW_MS) / 1000;
     // Building it loads nothing: the SDK is imported at the first SQS or SNS send.
     this.sender = d.sender ?? awsDestinationSender();
   }
@@ -59,8 +74,9 @@ export class Poller {
     this.kick();
   }
 
-  /** Looks at the queue soon: after an enqueue, a finished event, or a timer. */
-  kick(): void {
+  /** Looks at the queue soon: after an enqueue (`accepted` new Events), a finished event, or a timer. */
+  kick(accepted = 0): void {
+    if (accepted > 0) this.noteAccepted(accepted);
     if (this.state !== 'running') return;
     if (this.passing) {
       this.again = true;
@@ -109,9 +125,33 @@ export class Poller {
     return this.inflight.size;
   }
 
+  private noteAccepted(n: number): void {
+    this.rollWindow(performance.now());
+    this.acceptedNow += n;
+  }
+
+  private rollWindow(now: number): void {
+    if (now - this.windowStart < ACCEPT_WINDOW_MS) return;
+    // The previous window counts only if it was the one just before (a gap means no acceptance meanwhile).
+    this.acceptedBefore = now - this.windowStart < 2 * ACCEPT_WINDOW_MS ? this.acceptedNow : 0;
+    this.acceptedNow = 0;
+    this.windowStart = now;
+  }
+
+  /**
+   * How many events may run now. Under a high accept rate only `busyConcurrency`: on a small machine every event run
+   * takes CPU from the HTTP path that answers 202s (at 16 clients, running 32 at once cut acceptance to a fraction),
+   * and Lambda promises an accepted Event a run, not a run at once. When the rate drops, the rest of the queue drains
+   * at full concurrency; a finishing event or the idle poll looks again.
+   */
+  private limit(): number {
+    this.rollWindow(performance.now());
+    return Math.max(this.acceptedNow, this.acceptedBefore) > this.busyPerWindow ? this.busyConcurrency : this.d.concurrency;
+  }
+
   private async pass(): Promise<void> {
     try {
-      const room = this.d.concurrency - this.inflight.size;
+      const room = this.limit() - this.inflight.size;
       if (room > 0) {
         const claimed = await this.d.events.claim(room, Date.now());
         for (const ev of claimed) {
@@ -130,6 +170,11 @@ export class Poller {
   private async arm(): Promise<void> {
     clearTimeout(this.timer);
     if (this.state !== 'running' || this.inflight.size >= this.d.concurrency) return;
+    // Held back by a high accept rate with nothing running to kick the next pass: look again once the rate is known.
+    if (this.inflight.size >= this.limit()) {
+      this.timer = setTimeout(() => this.kick(), ACCEPT_WINDOW_MS);
+      return;
+    }
     const next = await this.d.events.nextRunAt();
     if (this.state !== 'running') return;
     const wait = next === undefined ? this.idlePollMs : Math.min(Math.max(next - Date.now(), 1), this.idlePollMs);
@@ -292,6 +337,9 @@ export class Poller {
     return functionArn(this.scope(ev).account, ev.functionName, ev.qualifier ?? LATEST);
   }
 }
+
+/** The window over which the accept rate is counted. */
+const ACCEPT_WINDOW_MS = 250;
 
 async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

@@ -128,8 +128,12 @@ function toConfig(r: ConfigRow): EventInvokeConfigRecord {
 }
 
 export interface SqliteQueueOptions {
-  /** Called after a commit that made events runnable (an enqueue, a redrive, a destination hand-off): wakes the pollers. */
-  onWork?: () => void;
+  /**
+   * Called after a commit that made events runnable (an enqueue, a redrive, a destination hand-off): wakes the pollers.
+   * `accepted` counts the new Events of that commit that callers wait on (Invoke's 202s), which the pollers read as
+   * the rate at which Events are being accepted.
+   */
+  onWork?: (accepted: number) => void;
   /** The server's own account: its rows carry the sentinel '' (migration 012), as events without an accountId do. */
   accountId?: string;
 }
@@ -234,6 +238,7 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
   let flushScheduled = false;
   let closed = false;
   let wake = false;
+  let accepted = 0;
   const savepoint = db.transaction((run: () => unknown) => run());
   const batch = db.transaction((writes: PendingWrite[]) => {
     const results: { ok: boolean; value?: unknown; error?: unknown }[] = [];
@@ -261,8 +266,10 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
     }
     // Committed: the pollers may run the events now; the callers hear back once what must be durable is.
     if (wake) {
+      const n = accepted;
       wake = false;
-      opts.onWork?.();
+      accepted = 0;
+      opts.onWork?.(n);
     }
     const settle = () => writes.forEach((w, i) => (results[i].ok ? w.resolve(results[i].value) : w.reject(results[i].error)));
     if (writes.some((w) => w.durable)) {
@@ -307,6 +314,7 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
     enqueue(ev) {
       return write(() => {
         insertEvent(ev, Date.now());
+        accepted++;
       }, { durable: true, makesWork: true });
     },
     async claim(limit, now) {

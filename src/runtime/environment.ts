@@ -150,8 +150,6 @@ interface Pending {
   log: InvocationLog;
   started: number;
   deadline: number;
-  timer: NodeJS.Timeout;
-  memTimer?: NodeJS.Timeout;
   resolve: (o: Outcome) => void;
 }
 
@@ -397,8 +395,6 @@ export class Environment {
   private complete(kind: 'result' | 'error', payload: Buffer, errorType: string | undefined, lost: boolean, status?: string): void {
     const p = this.pending!;
     this.pending = undefined;
-    clearTimeout(p.timer);
-    if (p.memTimer) clearInterval(p.memTimer);
     const durationMs = performance.now() - p.started;
     const initDurationMs = this.initDurationMs;
     this.initDurationMs = undefined;
@@ -411,6 +407,7 @@ export class Environment {
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exitInfo) return;
     this.exitInfo = { code, signal };
+    clearTimeout(this.timeoutTimer);
     // Whatever the function started goes with its runtime.
     this.kill();
     this.proc?.dispose();
@@ -469,21 +466,9 @@ export class Environment {
     const timeoutMs = this.spec.timeoutS * 1000;
     const deadline = Date.now() + timeoutMs;
     return new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(() => this.timedOut(), timeoutMs);
-      const p: Pending = { inv, log, started: performance.now(), deadline, timer, resolve };
-      // MemorySize is enforced by watching the memory of every process of the environment while the invocation runs
-      // (the kernel's hard limit, where there is a cgroup, also makes room for the tmpfs /tmp).
-      p.memTimer = setInterval(() => {
-        const rss = this.proc!.memoryMb();
-        // Also the REPORT line's Max Memory Used when the process is gone before the end (crash, OOM kill).
-        if (rss > this.lastMaxMb) this.lastMaxMb = Math.ceil(rss);
-        if (rss > this.spec.memoryMb) {
-          this.oomKilled = true;
-          this.kill();
-        }
-      }, this.proc!.memoryPollMs);
-      p.memTimer.unref();
+      const p: Pending = { inv, log, started: performance.now(), deadline, resolve };
       this.pending = p;
+      this.armTimers(timeoutMs);
       if (this.via === 'channel') {
         this.channel!.write(
           encodeFrame(
@@ -497,8 +482,44 @@ export class Environment {
     });
   }
 
+  /**
+   * One timeout timer and one memory watchdog per environment, not per invocation: the timeout is re-armed from now
+   * at each invocation (same duration: the function's Timeout) and ignored when it fires on an invocation that has
+   * ended; the watchdog keeps running while invocations follow one another and stops itself at its first idle tick.
+   * (Setting and clearing both on every warm invoke was measurable on the server's main thread.)
+   */
+  private armTimers(timeoutMs: number): void {
+    if (this.timeoutTimer) this.timeoutTimer.refresh();
+    else {
+      this.timeoutTimer = setTimeout(() => this.timedOut(), timeoutMs);
+      // The server's own handles keep it alive; an environment's timer must not hold a closing server open.
+      this.timeoutTimer.unref();
+    }
+    if (this.memTimer) return;
+    // MemorySize is enforced by watching the memory of every process of the environment while invocations run (the
+    // kernel's hard limit, where there is a cgroup, also makes room for the tmpfs /tmp).
+    this.memTimer = setInterval(() => {
+      if (!this.pending || this.exitInfo) {
+        clearInterval(this.memTimer);
+        this.memTimer = undefined;
+        return;
+      }
+      const rss = this.proc!.memoryMb();
+      // Also the REPORT line's Max Memory Used when the process is gone before the end (crash, OOM kill).
+      if (rss > this.lastMaxMb) this.lastMaxMb = Math.ceil(rss);
+      if (rss > this.spec.memoryMb) {
+        this.oomKilled = true;
+        this.kill();
+      }
+    }, this.proc!.memoryPollMs);
+    this.memTimer.unref();
+  }
+  private timeoutTimer?: NodeJS.Timeout;
+  private memTimer?: NodeJS.Timeout;
+
   private timedOut(): void {
     const p = this.pending;
+    // Fired after the invocation it was armed for ended (the timer is re-armed, not cleared, between invocations).
     if (!p) return;
     const secs = this.spec.timeoutS.toFixed(2);
     p.log.add(Buffer.from(`${new Date().toISOString()} ${p.inv.requestId} Task timed out after ${secs} seconds\n`));

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { resolveConfig, type Config } from '../config/index.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, linesPerTurn } from '../core/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
@@ -62,12 +62,12 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
 }
 
 async function startLocked(config: Config, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, {}, linesPerTurn((text) => process.stderr.write(text)));
   const account = { region: config.region, accountId: config.accountId };
   const store = openSqliteStore(dataDir, { accountId: config.accountId });
   // After the store (which applies the migrations): the queue opens its own connection to the same database.
   let poller: Poller | undefined;
-  const asyncInvoke = openSqliteQueue(dataDir, { onWork: () => poller?.kick(), accountId: config.accountId });
+  const asyncInvoke = openSqliteQueue(dataDir, { onWork: (accepted) => poller?.kick(accepted), accountId: config.accountId });
   const code = new CodeStore(join(dataDir, 'code'));
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;

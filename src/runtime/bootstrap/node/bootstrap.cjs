@@ -30,7 +30,10 @@ const EXIT_UNCAUGHT_EXCEPTION = 129;
 // A prebooted standby (ALONZO_STANDBY): the interpreter started before its function was known. It waits here, before
 // reading anything of the environment, for one `specialize` frame on the channel carrying the function's environment;
 // by then the function's code is mounted at /var/task. A blocking read: nothing else runs in this process meanwhile.
-if (process.env.ALONZO_STANDBY) {
+const PREBOOTED = !!process.env.ALONZO_STANDBY;
+if (PREBOOTED) {
+  // Loaded while nothing waits on this process: the channel is read through a net.Socket (see "Phase and channel").
+  require('node:net');
   const fd = Number(process.env.ALONZO_CHANNEL_FD || 3);
   const readExactly = (n) => {
     const buf = Buffer.alloc(n);
@@ -85,13 +88,17 @@ if (!process.env.NODE_PATH && typeof Module._initPaths === 'function') {
 // ---------------------------------------------------------------------------------------------------------------
 // Phase and channel
 //
-// fd 3 is used with plain fs calls, not a net.Socket: requiring 'net' alone costs ~3.4 ms of a ~40 ms start here, and
-// in interleaved runs the warm round trip was no slower (a read waits in the threadpool only while idle; the fd Node's
-// spawn hands the child is blocking, and EAGAIN is still handled in case a server ever passes a non-blocking one).
-// Writes are synchronous (fs.writeSync, as AWS's runtime writes its telemetry fd), so log and result frames keep their
-// order and nothing queued is lost when the function calls process.exit(). A read is pending only while idle: during
-// init and during an invocation nothing of ours keeps the event loop alive, so 'beforeExit' fires when the function's
-// own work is done, which is how Lambda implements callbackWaitsForEmptyEventLoop and detects unsettled promises.
+// fd 3 is read through a net.Socket (epoll on the main thread: one wake-up per invoke) once 'net' is loaded, and with
+// plain fs.read calls until then (each read waits in the threadpool, which then wakes the main thread: two hops).
+// Requiring 'net' costs ~3.4 ms of a ~40 ms start here, so it is never paid on a cold path: a prebooted standby loads it
+// while it waits for its function, any other environment once its first invocation has been answered (or at once
+// when something else, such as the handler's own http, already loaded it). Writes are synchronous (fs.writeSync, as
+// AWS's runtime writes its telemetry fd), so log and result frames keep their order and nothing queued is lost when
+// the function calls process.exit(); the socket makes the fd non-blocking, so a write that finds the socket buffer
+// full waits for room (EAGAIN below). The channel holds the event loop open only while idle (a pending fs.read, or a
+// ref'd socket; unref'd from the moment an invoke frame arrives): during init and during an invocation nothing of
+// ours keeps the event loop alive, so 'beforeExit' fires when the function's own work is done, which is how Lambda
+// implements callbackWaitsForEmptyEventLoop and detects unsettled promises.
 
 /** 'init' until the handler is loaded, then 'idle' (waiting for an invoke) or 'busy' (one invocation running). */
 let phase = 'init';
@@ -129,8 +136,9 @@ function writeAll(buf, fd = CHANNEL_FD) {
       off += fs.writeSync(fd, buf, off, buf.length - off);
     } catch (err) {
       if (err.code === 'EAGAIN') {
-        // Only if the server ever hands over a non-blocking fd: wait for room rather than drop a frame.
-        Atomics.wait(SLEEPER, 0, 0, 1);
+        // The socket buffer is full (the fd is non-blocking once read through a net.Socket): wait for room rather
+        // than drop a frame; 0.1 ms steps, so a 6 MB result (~30 buffers' worth) is not held back by whole milliseconds.
+        Atomics.wait(SLEEPER, 0, 0, 0.1);
       } else if (err.code === 'EPIPE' || err.code === 'ECONNRESET') {
         // The server went away: same as EOF.
         process.exit(0);
@@ -161,6 +169,43 @@ let held = null; // bytes read but not yet a whole frame, or read beyond one (th
 let frameBuf = null;
 let frameFilled = 0;
 let reading = false;
+/** The channel as a net.Socket, once switched (see above); null while reads go through fs.read. */
+let channelSocket = null;
+
+/** Switches reading to a net.Socket when 'net' costs nothing more (loaded) or the cold path is over (`force`). */
+function maybeSwitchToSocket(force) {
+  if (channelSocket !== null || reading || frameBuf !== null || held !== null) return;
+  if (!force && !PREBOOTED && !process.moduleLoadList.includes('NativeModule net')) return;
+  const net = require('node:net');
+  channelSocket = new net.Socket({ fd: CHANNEL_FD, readable: true });
+  channelSocket.on('data', onSocketData);
+  channelSocket.on('end', () => process.exit(0)); // EOF: the server closed the channel.
+  channelSocket.on('error', (err) => {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') process.exit(0);
+    process._rawDebug(`alonzo bootstrap: cannot read the channel: ${err.stack}`);
+    process.exit(EXIT_PROTOCOL);
+  });
+}
+
+function onSocketData(chunk) {
+  if (frameBuf !== null) {
+    const take = Math.min(chunk.length, frameBuf.length - frameFilled);
+    chunk.copy(frameBuf, frameFilled, 0, take);
+    frameFilled += take;
+    if (frameFilled < frameBuf.length) return;
+    if (take < chunk.length) held = Buffer.from(chunk.subarray(take));
+    const frame = frameBuf;
+    frameBuf = null;
+    frameFilled = 0;
+    channelSocket.unref();
+    return onFrame(frame, 0);
+  }
+  if (held !== null) {
+    chunk = Buffer.concat([held, chunk]);
+    held = null;
+  }
+  if (onChunk(chunk)) channelSocket.unref();
+}
 
 function readNext() {
   if (reading || exiting) return;
@@ -168,6 +213,11 @@ function readNext() {
     const chunk = held;
     held = null;
     if (!onChunk(chunk)) readNext();
+    return;
+  }
+  maybeSwitchToSocket(invocations > 0);
+  if (channelSocket !== null) {
+    channelSocket.ref();
     return;
   }
   reading = true;
@@ -714,7 +764,9 @@ function isPromise(obj) {
 // Invocations
 
 /** Back to waiting: the pending read holds the process open until the next invoke frame or EOF. */
+let invocations = 0;
 function scheduleNext() {
+  invocations++;
   beforeExit = NO_OP;
   currentId = null;
   phase = 'idle';
