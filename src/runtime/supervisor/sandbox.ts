@@ -291,9 +291,13 @@ export class SandboxSupervisor implements Supervisor {
       rmSync(dir, { recursive: true, force: true });
       this.o.uids?.release(dir);
     };
-    if (this.mode === 'sandbox' && existsSync(dir)) execFile('umount', ['-l', dir], () => done());
-    else done();
+    if (this.mode !== 'sandbox' || !existsSync(dir)) return done();
+    // Off the event loop (a umount takes a few ms); close() waits for those still running.
+    const release = new Promise<void>((resolve) => execFile('umount', ['-l', dir], () => resolve())).then(done);
+    this.releasing.add(release);
+    void release.finally(() => this.releasing.delete(release));
   }
+  private releasing = new Set<Promise<void>>();
 
   /**
    * Stops every launcher it started and waits (at most 3 s) for them to exit before unmounting what is left: a
@@ -320,7 +324,7 @@ export class SandboxSupervisor implements Supervisor {
         waits.push(exitOf(p));
       }
     }
-    await Promise.race([Promise.all(waits), new Promise((ok) => setTimeout(ok, 3000).unref())]);
+    await Promise.race([Promise.all([...waits, ...this.releasing]), new Promise((ok) => setTimeout(ok, 3000).unref())]);
     this.cgroups?.close();
     this.cleanUp();
     this.o.uids?.close();
