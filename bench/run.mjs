@@ -327,7 +327,7 @@ async function warmScenarios() {
   R.floorChildRss = { node: rssKb(floorNode.childPid), nodePss: pssKb(floorNode.childPid), python: floorPy ? rssKb(floorPy.childPid) : NaN, pythonPss: floorPy ? pssKb(floorPy.childPid) : NaN };
   await sleep(1000);
   const served = [R.warm, R.python].filter(Boolean).reduce((n, sc) => n + [...sc.results.get('alonzo').values()].flat().reduce((m, r) => m + r.ok + r.errors, 0), 0);
-  R.afterLoad = { rssKb: rssKb(alonzo.pid), envs: descendants(alonzo.pid).length, served };
+  R.afterLoad = { rssKb: rssKb(alonzo.pid), envs: environmentsOf(alonzo.pid).envs.length, served };
   await stopProcess(alonzo);
   for (const f of [floorNode, strictNode, floorPy, strictPy]) if (f) await stopProcess(f);
 }
@@ -710,7 +710,7 @@ function writeDoc(meta) {
   p(`| runs | ${cfg.runs} × ${cfg.seconds} s per target and client count; cold starts ×${cfg.coldRuns}, after reaping ×${cfg.reapedRuns}; Event runs ×${cfg.asyncRuns} of ${cfg.asyncSeconds} s; ${cfg.memEnvs} environments for memory; a long run of ${cfg.longSeconds} s |`);
   p(`| load generator | bench/lib/loadgen.mjs, the same for every target: raw keep-alive HTTP/1.1 over loopback, one request in flight per client. **It runs on the same 2 cores as the targets**, so every figure here is "target + generator on 2 cores"; it used ${fmt(meta.genUs)} µs of CPU per request (median over the warm runs) |`);
   p(`| other work on the machine | ${meta.other} |`);
-  p('| authentication | Alonzo runs with `--auth sigv4` and a root key, so every request is verified (≈ 45 µs of server CPU per warm invoke); each load replays one request signed before it starts, so signing costs the generator nothing per request. Alonzo also logs every request\'s principal (`api:request`, ≈ 40 µs) |');
+  p('| authentication | Alonzo runs with `--auth sigv4` and a root key, so every request is verified (≈ 45 µs of server CPU per warm invoke); each load replays one request signed before it starts, so signing costs the generator nothing per request. Alonzo also logs every request\'s principal (`api:request`, lines written once per event-loop turn) |');
   p(`| Alonzo's environment isolation | ${R.cold?.isolation ?? R.memory?.isolation ?? process.env.ALONZO_ISOLATION ?? 'auto'} (docs/SECURITY.md; as root, \`sandbox\`: namespaces, a user and cgroups per environment, a minimal root; its cost per cold start is measured in scenario 3) |`);
   p();
   p('Figures are the median of the runs, with the spread (min–max) in brackets. Targets are interleaved within each run (A, B, C, A, B, C…) and the order rotates from run to run, so noise from the machine hits every target alike: compare figures **within this document**, not with another run. The targets below are figures to compare against, not test assertions.');
@@ -848,7 +848,7 @@ function writeDoc(meta) {
     const c = R.cold;
     p('## 3. Cold start');
     p();
-    p(`A server started with \`--idle-timeout-ms 500\`. **New function**: CreateFunction with a new package each time (so the zip is unpacked anew), then the first invoke, timed from sending it to the complete answer (a fresh TCP connection each, as the timing includes); ${cfg.coldRuns} functions per runtime. **After reaping**: the environment of an existing function is reaped (the benchmark waits until the server has no child process left), then one invoke. **Floor**: spawning a clean \`node\` (fork, IPC) or \`python3\` and getting its first answer over IPC, from the benchmark process, no HTTP; measured right after each new function's first invoke, so the two see the same moment's load.`);
+    p(`A server started with \`--idle-timeout-ms 500\`. **New function**: CreateFunction with a new package each time (so the zip is unpacked anew), then the first invoke, timed from sending it to the complete answer (a fresh TCP connection each, as the timing includes); ${cfg.coldRuns} functions per runtime. **After reaping**: the environment of an existing function is reaped (the benchmark waits 1.5 s, three times the idle timeout, and checks in the invocation's own log that it was a cold start), then one invoke. **Floor**: spawning a clean \`node\` (fork, IPC) or \`python3\` and getting its first answer over IPC, from the benchmark process, no HTTP; measured right after each new function's first invoke, so the two see the same moment's load.`);
     p();
     p('| | Node.js ms | Python ms |');
     p('|---|---:|---:|');
@@ -863,13 +863,13 @@ function writeDoc(meta) {
     p();
     const over = (f) => {
       const d = median(c[f].first.map((x, i) => x - (c.floor[f][i] ?? NaN)));
-      return d > 0 ? `${fmt(d, 1)} ms` : `nothing measurable (${fmt(d, 1)} ms: the noise of this run is larger than the difference)`;
+      return d > 0 ? `${fmt(d, 1)} ms more` : `${fmt(-d, 1)} ms less (a prebooted standby's interpreter was started ahead of need; the floor starts its child when asked)`;
     };
-    p(`Cold start over the floor (per pair, median): Node.js ${over('node')}, Python ${over('python')}.`);
+    p(`The first invoke of a new function against the floor (per pair, median): Node.js ${over('node')}, Python ${over('python')}.`);
     p();
     const sandboxCost = (f) => fmt(median(c[f].first.map((x, i) => x - (c[f].bare[i] ?? NaN))), 1);
     const sandboxOnly = (f) => fmt(median(c[f].unprepared.map((x, i) => x - (c[f].bare[i] ?? NaN))), 1);
-    p(`Against \`none\` (per pair, median): the sandboxed first invoke with a prebooted standby differs by Node.js ${sandboxCost('node')} ms, Python ${sandboxCost('python')} ms (negative: faster, since the interpreter started ahead of need); the sandbox's own cost, without a prebooted standby, is Node.js ${sandboxOnly('node')} ms, Python ${sandboxOnly('python')} ms (namespaces, the minimal root, the cgroups' limits, in a launcher started ahead of need). A warm invoke goes through the same channel with or without the sandbox.`);
+    p(`Against \`none\` (per pair, median): the sandboxed first invoke with a prebooted standby differs by Node.js ${sandboxCost('node')} ms, Python ${sandboxCost('python')} ms (negative: faster, since the interpreter started ahead of need); without a prebooted standby, the sandboxed first invoke differs from \`none\`'s by Node.js ${sandboxOnly('node')} ms, Python ${sandboxOnly('python')} ms: the sandbox's own set-up (namespaces, the minimal root, the cgroups' limits, ~2–3 ms) runs in a launcher started ahead of need, while without the sandbox the server spawns the runtime itself, a fork of the whole server that blocks its event loop ~7–8 ms (measured last session) — so a negative figure here is that fork, not a sandbox that costs less than nothing. A warm invoke goes through the same channel with or without the sandbox.`);
     p();
   }
 
