@@ -90,6 +90,17 @@ function freePort() {
   });
 }
 
+/**
+ * CPU of processes under a target that will not be reaped into our own accounting: a stopped server kills its
+ * environments (launcher, init and runtime at once), so their CPU never reaches its cutime, and without this the
+ * "other work on the machine" line would count our own environments as someone else's load.
+ */
+let unreapedCpu = 0;
+async function stopTarget(h) {
+  if (h?.pid) unreapedCpu += descendants(h.pid).reduce((sum, p) => sum + cpuSeconds(p), 0);
+  await stopProcess(h);
+}
+
 let alonzoSeq = 0;
 /** Starts `alonzo serve` on a kernel-chosen port with its own data directory. */
 async function startAlonzo(label, { extraArgs = [], nodeArgs = [] } = {}) {
@@ -314,7 +325,7 @@ async function warmScenarios() {
     R.warm = { targets, results: await interleaved(targets, 'node') };
     R.warm.alonzoEnvs = descendants(alonzo.pid).filter((pid) => cmdline(pid).includes('bootstrap.cjs')).length;
   }
-  for (const p of peers) await stopProcess(p);
+  for (const p of peers) await stopTarget(p);
   if (floorPy) {
     const targets = [
       { name: 'alonzo', label: 'Alonzo (python3.12)', port: alonzo.port, pid: alonzo.pid, path: INVOKE('echo-python') },
@@ -328,8 +339,8 @@ async function warmScenarios() {
   await sleep(1000);
   const served = [R.warm, R.python].filter(Boolean).reduce((n, sc) => n + [...sc.results.get('alonzo').values()].flat().reduce((m, r) => m + r.ok + r.errors, 0), 0);
   R.afterLoad = { rssKb: rssKb(alonzo.pid), envs: environmentsOf(alonzo.pid).envs.length, served };
-  await stopProcess(alonzo);
-  for (const f of [floorNode, strictNode, floorPy, strictPy]) if (f) await stopProcess(f);
+  await stopTarget(alonzo);
+  for (const f of [floorNode, strictNode, floorPy, strictPy]) if (f) await stopTarget(f);
 }
 
 /** The sandbox's own cost: the same cold start without it (isolation none), interleaved with the sandboxed one. */
@@ -369,8 +380,8 @@ async function coldScenario() {
       out.floor[family].push(await floorColdStart(family));
     }
   }
-  await stopProcess(bare);
-  await stopProcess(unprepared);
+  await stopTarget(bare);
+  await stopTarget(unprepared);
   for (let i = 0; i < cfg.reapedRuns; i++) {
     for (const family of ['node', 'python']) {
       const name = `cold-${family}-0`;
@@ -384,7 +395,7 @@ async function coldScenario() {
       out.reaped[family].push(r.ms);
     }
   }
-  await stopProcess(alonzo);
+  await stopTarget(alonzo);
   R.cold = out;
 }
 
@@ -542,8 +553,8 @@ async function asyncScenario() {
     runs.push(run);
     say(`  async run ${r + 1}/${cfg.asyncRuns}: accepted ${fmt(run.acceptRate)} /s (${run.accepted}, ${run.rejected} not 202), ${run.completedDuringLoad} completed during the load, ${run.completed} in all at ${fmt(run.completeRate)} /s, ${run.lost} never arrived`);
   }
-  await stopProcess(alonzo);
-  await stopProcess(sink);
+  await stopTarget(alonzo);
+  await stopTarget(sink);
   R.async = { runs, light: lightRes, path: eventPathOfBuild() };
 }
 
@@ -554,7 +565,7 @@ async function memoryScenario() {
   await sleep(3000);
   const pool = descendants(withStandby.pid);
   const standbyCost = { procs: pool.length, rssKb: pool.reduce((s, p) => s + rssKb(p), 0), pssKb: pool.reduce((s, p) => s + pssKb(p), 0), isolation: isolationOf(withStandby) };
-  await stopProcess(withStandby);
+  await stopTarget(withStandby);
   // Environments themselves, on a server that keeps no standby (so that every new process is an environment's).
   const alonzo = await startAlonzo('memory', { extraArgs: ['--standby-runtimes', '0', '--standby-sandboxes', '0'] });
   await sleep(1500);
@@ -575,7 +586,7 @@ async function memoryScenario() {
   }
   m.serverWithEnvsRss = rssKb(alonzo.pid);
   m.totalEnvs = environmentsOf(alonzo.pid).envs.length;
-  await stopProcess(alonzo);
+  await stopTarget(alonzo);
   R.memory = m;
 }
 
@@ -600,7 +611,7 @@ async function longRunScenario() {
   }
   await sleep(2000);
   const idleAfter = rssKb(alonzo.pid);
-  await stopProcess(alonzo);
+  await stopTarget(alonzo);
   const after = samples.filter(([n]) => n >= 10_000);
   // Least squares over the samples after the first ten thousand invokes: KiB per invoke.
   const mx = after.reduce((t, [x]) => t + x, 0) / Math.max(1, after.length);
@@ -623,7 +634,7 @@ async function profileScenario() {
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   const res = await runLoad({ port: alonzo.port, path: INVOKE('echo-node'), body: PAYLOAD, connections: 16, durationMs: cfg.profileSeconds * 1000 });
   const toUs = Number(process.hrtime.bigint() / 1000n);
-  await stopProcess(alonzo, 15_000);
+  await stopTarget(alonzo, 15_000);
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (!files.length) {
     R.notes.push('profile: the server wrote no .cpuprofile (it did not exit cleanly on SIGTERM).');
@@ -1032,7 +1043,7 @@ async function main() {
   if (want('profile')) await profileScenario();
   await stopAll();
   const wall = (Date.now() - started) / 1000;
-  const ours = selfAndReapedCpuSeconds() - self0;
+  const ours = selfAndReapedCpuSeconds() - self0 + unreapedCpu;
   const others = Math.max(0, machineBusySeconds() - busy0 - ours);
   const share = others / (wall * os.cpus().length);
   const other =
