@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -95,6 +95,9 @@ let server: ChildProcess | undefined;
 let serverPid = 0;
 let dataDir = '';
 let workDir = '';
+/** Where the unprivileged server runs Alonzo from: the checkout, or a copy others can read. */
+let appRoot = REPO_ROOT;
+let appCopy = '';
 let client: LambdaClient;
 let isolation: { mode?: string; missing?: string[]; because?: string } = {};
 const serverLog: string[] = [];
@@ -112,9 +115,20 @@ function requirements(): void {
   if (setpriv.status !== 0) throw new Error(`the userns suite needs setpriv (util-linux) to start the server as uid ${USER}: ${setpriv.error ?? setpriv.stderr}`);
   const unshare = asUser(['unshare', '--user', '--map-root-user', '--mount', '--pid', '--fork', 'true']);
   if (!unshare.ok) throw new Error(`user namespaces are not available to an unprivileged user here (unshare --user as uid ${USER}: ${unshare.out}): isolation 'userns' cannot work on this machine`);
-  const main = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-  const readable = asUser([process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(main)}, require('fs').constants.R_OK)`]);
-  if (!readable.ok) throw new Error(`uid ${USER} cannot run ${process.execPath} on ${main}: the checkout (and node) must be readable by others (o+rx) for this suite: ${readable.out}`);
+  const readableBy = (root: string) => asUser([process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(join(root, 'dist', 'src', 'cli', 'main.js'))}, require('fs').constants.R_OK)`]);
+  if (!readableBy(REPO_ROOT).ok) {
+    // A checkout in a private folder (mktemp -d, a home directory): the unprivileged server runs from a copy that it
+    // can read, hard-linked where the filesystem allows (no data is copied).
+    appCopy = mkdtempSync(join(tmpdir(), 'alonzo-userns-app-'));
+    chmodSync(appCopy, 0o755);
+    for (const part of ['bin', 'dist', 'node_modules', 'package.json']) {
+      const linked = spawnSync('cp', ['-al', join(REPO_ROOT, part), appCopy]);
+      if (linked.status !== 0) spawnSync('cp', ['-a', join(REPO_ROOT, part), appCopy]);
+    }
+    appRoot = appCopy;
+  }
+  const readable = readableBy(appRoot);
+  if (!readable.ok) throw new Error(`uid ${USER} cannot run ${process.execPath} on ${appRoot}: node and Alonzo's files must be readable by others (o+rx) for this suite: ${readable.out}`);
 }
 
 function startServer(): Promise<void> {
@@ -124,7 +138,7 @@ function startServer(): Promise<void> {
   if (!probe.ok) throw new Error(`uid ${USER} cannot reach ${workDir} (every folder above it must be o+x): set TMPDIR to a folder it can reach`);
   dataDir = join(workDir, 'data');
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workDir, AWS_SECRET_ACCESS_KEY: SERVER_SECRET, ALONZO_TEST_MARKER: SERVER_SECRET };
-  const args = [...AS_USER, '--', process.execPath, join(REPO_ROOT, 'bin', 'alonzo.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--isolation', 'userns', '--log-level', 'info'];
+  const args = [...AS_USER, '--', process.execPath, join(appRoot, 'bin', 'alonzo.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--isolation', 'userns', '--log-level', 'info'];
   const child = spawn('setpriv', args, { cwd: workDir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   server = child;
   return new Promise((resolve, reject) => {
@@ -201,6 +215,7 @@ after(async () => {
     await new Promise((ok) => server!.once('exit', ok));
   }
   if (workDir) rmSync(workDir, { recursive: true, force: true });
+  if (appCopy) rmSync(appCopy, { recursive: true, force: true });
 });
 
 test("the server runs as a user that is not root, in isolation 'userns', and says what that mode lacks", () => {
