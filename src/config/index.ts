@@ -56,6 +56,13 @@ export interface Config {
   /** An admin key given at start-up (containers, CI): both or neither. Not stored in the key file. */
   rootAccessKeyId: string;
   rootSecretAccessKey: string;
+  /**
+   * Cluster mode (docs/CLUSTER.md): a PostgreSQL URL (`postgres://user@host/db`, a schema with
+   * `?options=-c search_path=<schema>`) where every node keeps what they share. Empty: the embedded SQLite store.
+   */
+  databaseUrl: string;
+  /** This node's name in `alonzo cluster status` (default: the host name and port). */
+  nodeName: string;
 }
 
 export type RuntimeTransport = 'channel' | 'runtime-api';
@@ -94,6 +101,8 @@ export const DEFAULTS: Config = {
   allowedHosts: '',
   rootAccessKeyId: '',
   rootSecretAccessKey: '',
+  databaseUrl: '',
+  nodeName: '',
 };
 
 /** Whether a listen address is only reachable from this machine (127/8, ::1, localhost). */
