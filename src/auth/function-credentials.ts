@@ -81,8 +81,9 @@ function serverSecret(dataDir: string): Buffer {
 export class FunctionCredentialIssuer {
   private readonly key: Buffer;
 
-  constructor(dataDir: string, private readonly now: () => number = Date.now) {
-    this.key = serverSecret(dataDir);
+  /** `source`: the data dir whose secret file to use, or the secret itself (cluster mode: the one all nodes share). */
+  constructor(source: string | Buffer, private readonly now: () => number = Date.now) {
+    this.key = typeof source === 'string' ? serverSecret(source) : source;
   }
 
   private mac(purpose: string, data: string): Buffer {

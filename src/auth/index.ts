@@ -5,10 +5,10 @@
 // verified; a 12-digit access key id selects that account. `sigv4` verifies every signature against Alonzo's keys.
 // Both refuse unsigned requests, foreign Host headers and requests from web pages.
 import { SignatureV4 } from '@smithy/signature-v4';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { err } from '../core/errors.js';
 import { HostPolicy } from './hosts.js';
-import { Keyring, newAccessKeyId, ADMIN_POLICY, type AccessKey } from './keys.js';
+import { Keyring, newAccessKeyId, ADMIN_POLICY, type AccessKey, type SharedKeys } from './keys.js';
 import { evaluate, type Policy } from './policy.js';
 import { checkClock, hasSignature, parseClaim, verifySignature, MESSAGES, NodeSha256, type SignableRequest } from './sigv4.js';
 import { actionOf, resourceOf } from './actions.js';
@@ -35,6 +35,8 @@ export interface AuthOptions {
   dataDir: string;
   root?: { accessKeyId: string; secretAccessKey: string };
   now?: () => number;
+  /** Cluster mode: the keys and the function-credentials secret all nodes share (src/cluster/keys.ts). */
+  shared?: { keys: SharedKeys; credentialSecret: Buffer };
 }
 
 /** The session token a request carries (header, or the presigned query's), if any. */
@@ -69,16 +71,18 @@ export class Authenticator {
     this.now = o.now ?? Date.now;
     this.hosts = new HostPolicy(o.host, o.allowedHosts);
     const root = o.root && { ...o.root, accountId: o.accountId, userName: 'root', policy: ADMIN_POLICY, created: new Date().toISOString() };
+    // In a cluster the download key is derived from the shared secret, so a Code.Location one node signed works on any.
+    const derived = o.shared && createHmac('sha256', o.shared.credentialSecret).update('code-download-key').digest();
     this.codeKey = {
-      accessKeyId: newAccessKeyId(),
-      secretAccessKey: randomBytes(30).toString('base64'),
+      accessKeyId: derived ? `ALZK${derived.subarray(0, 8).toString('hex').toUpperCase()}` : newAccessKeyId(),
+      secretAccessKey: derived ? derived.subarray(8).toString('base64') : randomBytes(30).toString('base64'),
       accountId: o.accountId,
       userName: 'alonzo-code-download',
       policy: { Statement: [{ Effect: 'Allow', Action: 'alonzo:GetCodeZip', Resource: '*' }] },
       created: new Date().toISOString(),
     };
-    this.keys = new Keyring(o.dataDir, [...(root ? [root] : []), this.codeKey]);
-    this.functionCredentials = new FunctionCredentialIssuer(o.dataDir, this.now);
+    this.keys = new Keyring(o.dataDir, [...(root ? [root] : []), this.codeKey], o.shared?.keys);
+    this.functionCredentials = new FunctionCredentialIssuer(o.shared?.credentialSecret ?? o.dataDir, this.now);
     this.codeSigner = new SignatureV4({ service: 'lambda', region: o.region, credentials: this.codeKey, sha256: NodeSha256, applyChecksum: false });
   }
 

@@ -101,6 +101,11 @@ export function updateKeyFile<T>(dataDir: string, change: (keys: AccessKey[]) =>
   }
 }
 
+/** Keys another process keeps up to date (cluster mode: the database's, reloaded when any node changes them). */
+export interface SharedKeys {
+  keys(): Map<string, AccessKey>;
+}
+
 /** The server's view of the keys: the file, re-read when it changes, plus the root key from the environment. */
 export class Keyring {
   private byId = new Map<string, AccessKey>();
@@ -109,23 +114,28 @@ export class Keyring {
 
   private readonly fixed: Map<string, AccessKey>;
 
-  /** `fixed`: keys that live outside the file (the root key from the environment, the server's own). */
+  /**
+   * `fixed`: keys that live outside the file (the root key from the environment, the server's own). `shared`: in
+   * cluster mode, the keys kept in the database (src/cluster/keys.ts) replace the file.
+   */
   constructor(
     private readonly dataDir: string,
     fixed: AccessKey[] = [],
+    private readonly shared?: SharedKeys,
   ) {
     this.fixed = new Map(fixed.map((k) => [k.accessKeyId, k]));
-    this.reload();
+    if (!shared) this.reload();
   }
 
   /** How many keys can sign requests (the fixed ones included). */
   get size(): number {
-    return this.byId.size + this.fixed.size;
+    return (this.shared ? this.shared.keys().size : this.byId.size) + this.fixed.size;
   }
 
   find(accessKeyId: string): AccessKey | undefined {
     const fixed = this.fixed.get(accessKeyId);
     if (fixed) return fixed;
+    if (this.shared) return this.shared.keys().get(accessKeyId);
     if (this.fileVersion() !== this.version) this.reload();
     return this.byId.get(accessKeyId);
   }

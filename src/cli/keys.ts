@@ -6,8 +6,10 @@ import { DEFAULTS } from '../config/index.js';
 import { ADMIN_POLICY, keysPath, newAccessKeyId, newSecret, readKeyFile, updateKeyFile, type AccessKey } from '../auth/keys.js';
 import { parsePolicy, PolicyError, type Policy } from '../auth/policy.js';
 import type { Io } from './commands.js';
+import { openPostgres, type PgHandle } from '../store/postgres/db.js';
+import { listKeys, updateKeys } from '../cluster/keys.js';
 
-const USAGE = 'Write: alonzo keys create [--account-id 123456789012] [--name ci] [--policy FILE|JSON], alonzo keys list, or alonzo keys delete ACCESS_KEY_ID (each takes --data-dir, default as serve).';
+const USAGE = 'Write: alonzo keys create [--account-id 123456789012] [--name ci] [--policy FILE|JSON], alonzo keys list, or alonzo keys delete ACCESS_KEY_ID (each takes --data-dir, default as serve, or --database-url for the keys of a cluster).';
 
 /** The data dir serve would use: --data-dir, ALONZO_DATA_DIR, or ./.alonzo. */
 const dataDirOf = (p: Parsed): string => resolve(flag(p, 'data-dir') ?? process.env.ALONZO_DATA_DIR ?? DEFAULTS.dataDir);
@@ -38,6 +40,20 @@ export async function keys(p: Parsed, io: Io): Promise<number> {
   }
   const dataDir = dataDirOf(p);
   const json = p.flags.has('json');
+  // Cluster mode keeps the keys in PostgreSQL, where every node reads them.
+  const databaseUrl = flag(p, 'database-url') ?? process.env.ALONZO_DATABASE_URL;
+  const pg = databaseUrl ? await openPostgres(databaseUrl, { max: 2 }) : undefined;
+  try {
+    return await run(p, io, { dataDir, json, pg, verb, id, more });
+  } finally {
+    await pg?.close();
+  }
+}
+
+async function run(p: Parsed, io: Io, o: { dataDir: string; json: boolean; pg?: PgHandle; verb: string; id?: string; more: string[] }): Promise<number> {
+  const { dataDir, json, pg, verb, id, more } = o;
+  const where = pg ? `the cluster database (schema ${pg.schema})` : keysPath(dataDir);
+  const update = <T>(change: (keys: AccessKey[]) => { keys: AccessKey[]; result: T }): Promise<T> => (pg ? updateKeys(pg, change) : Promise.resolve(updateKeyFile(dataDir, change)));
   if (verb === 'create') {
     if (id !== undefined) throw new UserError(`Unexpected argument '${id}'.`, USAGE);
     const accountId = flag(p, 'account-id') ?? process.env.ALONZO_ACCOUNT_ID ?? DEFAULTS.accountId;
@@ -45,7 +61,7 @@ export async function keys(p: Parsed, io: Io): Promise<number> {
     const name = flag(p, 'name');
     if (name !== undefined && !/^[\w+=,.@-]{1,64}$/.test(name)) throw new UserError(`--name must be 1 to 64 letters, digits or +=,.@_-, got '${name}'.`);
     const policy = policyOf(flag(p, 'policy'));
-    const key = updateKeyFile(dataDir, (keys) => {
+    const key = await update((keys) => {
       const made: AccessKey = { accessKeyId: newAccessKeyId(), secretAccessKey: newSecret(), accountId, userName: name ?? `key-${keys.length + 1}`, policy, created: new Date().toISOString() };
       return { keys: [...keys, made], result: made };
     });
@@ -55,7 +71,7 @@ export async function keys(p: Parsed, io: Io): Promise<number> {
     }
     io.out(
       [
-        `Created access key ${key.accessKeyId} for user ${key.userName} in account ${key.accountId} (${keysPath(dataDir)}).`,
+        `Created access key ${key.accessKeyId} for user ${key.userName} in account ${key.accountId} (${where}).`,
         `Policy: ${summary(key.policy)}`,
         '',
         `  export AWS_ACCESS_KEY_ID=${key.accessKeyId}`,
@@ -69,17 +85,17 @@ export async function keys(p: Parsed, io: Io): Promise<number> {
   }
   if (verb === 'list') {
     if (id !== undefined) throw new UserError(`Unexpected argument '${id}'.`, USAGE);
-    const existing = readKeyFile(dataDir);
+    const existing = pg ? await listKeys(pg) : readKeyFile(dataDir);
     const shown = existing.map((k) => ({ AccessKeyId: k.accessKeyId, AccountId: k.accountId, UserName: k.userName, CreateDate: k.created, Policy: k.policy }));
     if (json) io.out(`${JSON.stringify({ AccessKeys: shown }, null, 2)}\n`);
-    else if (shown.length === 0) io.out(`No access keys in ${keysPath(dataDir)}. Create one with: alonzo keys create\n`);
+    else if (shown.length === 0) io.out(`No access keys in ${where}. Create one with: alonzo keys create\n`);
     else io.out(`${existing.map((k) => `${k.accessKeyId}  ${k.accountId}  ${k.userName}  ${k.created}  ${summary(k.policy)}`).join('\n')}\n`);
     return 0;
   }
   if (!id) throw new UserError('keys delete needs the access key id.', 'Write: alonzo keys delete ALZK…  (alonzo keys list shows them)');
   if (more.length) throw new UserError(`Unexpected argument '${more[0]}'.`, USAGE);
-  const found = updateKeyFile(dataDir, (keys) => ({ keys: keys.filter((k) => k.accessKeyId !== id), result: keys.some((k) => k.accessKeyId === id) }));
-  if (!found) throw new UserError(`There is no access key ${id} in ${keysPath(dataDir)}.`, 'alonzo keys list shows the keys.');
+  const found = await update((keys) => ({ keys: keys.filter((k) => k.accessKeyId !== id), result: keys.some((k) => k.accessKeyId === id) }));
+  if (!found) throw new UserError(`There is no access key ${id} in ${where}.`, 'alonzo keys list shows the keys.');
   io.out(json ? `${JSON.stringify({ Deleted: id })}\n` : `Deleted access key ${id}. Requests signed with it are refused from now on.\n`);
   return 0;
 }

@@ -3,6 +3,7 @@ import { parseArgs, UserError } from './args.js';
 import { ApiError } from './client.js';
 import { deploy, events, invoke, logs, serve, type Io } from './commands.js';
 import { keys } from './keys.js';
+import { cluster } from './cluster.js';
 
 const USAGE = `Usage: alonzo <command> [options]
 
@@ -15,14 +16,16 @@ Commands:
   events redrive NAME [--request-id ID …]         queue failed events (all, or these) again
   keys create [--account-id A] [--name N] [--policy FILE|JSON]   create an access key (the secret is shown once)
   keys list | keys delete ACCESS_KEY_ID            list (never the secrets) or delete access keys
+  cluster status [--json]                         the nodes of a cluster: alive or dead, environments, load
 
-serve also takes --auth local|sigv4 and --allowed-hosts H1,H2; keys take --data-dir (default as serve).
+serve also takes --auth local|sigv4, --allowed-hosts H1,H2 and --database-url URL (cluster mode: docs/CLUSTER.md);
+keys take --data-dir (default as serve) or --database-url; cluster takes --database-url (or ALONZO_DATABASE_URL).
 invoke, deploy, logs and events take --endpoint-url (default http://127.0.0.1:3001) and sign their requests with
 ALONZO_ACCESS_KEY_ID/ALONZO_SECRET_ACCESS_KEY, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else test/test.
 `;
 
 // `argv` is there for flags a command lets repeat (the parser keeps the last one).
-const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events, keys };
+const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events, keys, cluster };
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;

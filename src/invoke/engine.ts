@@ -24,6 +24,20 @@ export interface EngineDeps {
   credentials?: (accountId: string, roleArn: string, functionName: string) => Record<string, string>;
   /** The durable async queue: Event invokes are committed there before their 202 (without it they run once in the background). */
   events?: EventSink;
+  /**
+   * Cluster mode: concurrency slots shared by all nodes (src/cluster/concurrency.ts) instead of this process's
+   * counters, and a way to tell the other nodes to retire a function's environments.
+   */
+  cluster?: {
+    acquire(accountId: string, functionName: string, reserved: number | null): true | Promise<void>;
+    release(accountId: string, functionName: string, reserved: number | null): void;
+    evicted(accountId: string, functionName: string, version?: string): void;
+    /** This node's part of a provisioned count (keys: `account/function/version`), and what the other nodes have ready. */
+    share(key: string, count: number): number;
+    othersReady(key: string): number;
+    /** A provisioned configuration changed here: every node takes its new part. */
+    provisionChanged(): void;
+  };
 }
 
 interface Resolved {
@@ -168,7 +182,12 @@ export class InvokeEngine implements Invoker, EventRunner {
   private async run(target: Resolved, req: InvokeRequest): Promise<InvokeResult> {
     const v = target.version;
     const name = target.accountId === undefined ? v.functionName : `${target.accountId}\u0000${v.functionName}`;
-    this.throttle(target.reservedConcurrency, this.running.get(name) ?? 0, this.accountRunning(target.accountId));
+    const cluster = this.d.cluster;
+    const accountKey = target.accountId ?? this.d.account.accountId;
+    if (cluster) {
+      const slot = cluster.acquire(accountKey, v.functionName, target.reservedConcurrency);
+      if (slot !== true) await slot;
+    } else this.throttle(target.reservedConcurrency, this.running.get(name) ?? 0, this.accountRunning(target.accountId));
     this.running.set(name, (this.running.get(name) ?? 0) + 1);
     this.accountRunning(target.accountId, 1);
     try {
@@ -201,6 +220,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       if (n === 0) this.running.delete(name);
       else this.running.set(name, n);
       this.accountRunning(target.accountId, -1);
+      cluster?.release(accountKey, v.functionName, target.reservedConcurrency);
     }
   }
 
@@ -240,9 +260,16 @@ export class InvokeEngine implements Invoker, EventRunner {
 
   /** Pool keys of provisioned versions, by `account\0function\0version`, so that status reads need no store access. */
   private provisionedKeys = new Map<string, string>();
+  private provisionedSpecs = new Map<string, EnvironmentSpec>();
 
   async provision(functionName: string, qualifier: string, version: string, count: number): Promise<void> {
-    return this.provisionIn(undefined, functionName, version, count);
+    await this.provisionIn(undefined, functionName, version, count);
+    this.d.cluster?.provisionChanged();
+  }
+
+  /** Takes this node's part of a provisioned configuration (cluster re-balancing; the server's start). */
+  provisionHere(accountId: string, functionName: string, version: string, count: number): Promise<void> {
+    return this.provisionIn(this.other(accountId), functionName, version, count);
   }
 
   private async provisionIn(accountId: string | undefined, functionName: string, version: string, count: number): Promise<void> {
@@ -251,7 +278,31 @@ export class InvokeEngine implements Invoker, EventRunner {
     if (!v) return;
     const key = poolKey(account.accountId, v);
     this.provisionedKeys.set(`${account.accountId}\u0000${functionName}\u0000${version}`, key);
-    this.d.pool.provision(key, this.spec(account, v), count);
+    const spec = this.spec(account, v);
+    this.provisionedSpecs.set(key, spec);
+    const cluster = this.d.cluster;
+    this.d.pool.provision(key, spec, cluster ? cluster.share(`${account.accountId}/${functionName}/${version}`, count) : count);
+  }
+
+  /** Stops provisioning what is not in `keep` (`account/function/version`): configurations another node deleted. */
+  unprovisionExcept(keep: Set<string>): void {
+    for (const [k, key] of this.provisionedKeys) {
+      if (keep.has(k.replaceAll('\u0000', '/'))) continue;
+      const spec = this.provisionedSpecs.get(key);
+      if (spec) this.d.pool.provision(key, spec, 0);
+      this.provisionedKeys.delete(k);
+      this.provisionedSpecs.delete(key);
+    }
+  }
+
+  /** Provisioned environments ready on this node, by `account/function/version` (what a cluster node reports). */
+  provisionedReady(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, key] of this.provisionedKeys) {
+      const n = this.d.pool.provisionStatus(key).allocated;
+      if (n > 0) out[k.replaceAll('\u0000', '/')] = n;
+    }
+    return out;
   }
 
   provisionedStatus(functionName: string, version: string, requested: number) {
@@ -259,13 +310,34 @@ export class InvokeEngine implements Invoker, EventRunner {
   }
 
   private statusIn(accountId: string | undefined, functionName: string, version: string, requested: number) {
-    const key = this.provisionedKeys.get(`${accountId ?? this.d.account.accountId}\u0000${functionName}\u0000${version}`);
+    const account = accountId ?? this.d.account.accountId;
+    const key = this.provisionedKeys.get(`${account}\u0000${functionName}\u0000${version}`);
+    const cluster = this.d.cluster;
+    if (cluster) {
+      // The configuration's environments are spread over the nodes: its status is theirs together.
+      const local = key ? this.d.pool.provisionStatus(key) : undefined;
+      const allocated = Math.min(requested, (local?.allocated ?? 0) + cluster.othersReady(`${account}/${functionName}/${version}`));
+      if (local?.status === 'FAILED') return { ...local, allocated, available: allocated };
+      return { allocated, available: allocated, status: allocated >= requested ? ('READY' as const) : ('IN_PROGRESS' as const) };
+    }
     if (!key) return { allocated: 0, available: 0, status: requested > 0 ? ('IN_PROGRESS' as const) : ('READY' as const) };
     return this.d.pool.provisionStatus(key);
   }
 
   evict(functionName: string, version?: string): void {
-    this.d.pool.evict(this.d.account.accountId, functionName, version);
+    this.evictIn(this.d.account.accountId, functionName, version);
+  }
+
+  private evictIn(accountId: string, functionName: string, version?: string): void {
+    this.d.pool.evict(accountId, functionName, version);
+    this.d.cluster?.evicted(accountId, functionName, version);
+  }
+
+  /** Invocations running on this node now (all accounts). */
+  runningCount(): number {
+    let n = this.runningTotal;
+    for (const c of this.runningOther.values()) n += c;
+    return n;
   }
 
   private views = new Map<string, Invoker>();
@@ -280,8 +352,11 @@ export class InvokeEngine implements Invoker, EventRunner {
         (v = {
           forAccount: (x) => this.forAccount(x),
           invoke: (r) => this.invoke({ ...r, accountId: a }),
-          evict: (name, version) => this.d.pool.evict(a, name, version),
-          provision: (name, _qualifier, version, count) => this.provisionIn(a, name, version, count),
+          evict: (name, version) => this.evictIn(a, name, version),
+          provision: async (name, _qualifier, version, count) => {
+            await this.provisionIn(a, name, version, count);
+            this.d.cluster?.provisionChanged();
+          },
           provisionedStatus: (name, version, requested) => this.statusIn(a, name, version, requested),
           close: () => this.close(),
         }),
