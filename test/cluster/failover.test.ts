@@ -1,0 +1,101 @@
+// kill -9 of one node of three under mixed sync and Event load: no accepted event is lost (each runs at least once;
+// only those the dead node had claimed may run twice), sync invokes go on at the other nodes, and the dead node's
+// claimed events return to the queue once their lease expires.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
+import { ROLE, zipOf, type TestServer } from '../helpers/alonzo.js';
+import { fixtureZip, waitActive, eventually } from '../helpers/invoke.js';
+import { startSink } from '../helpers/sink.js';
+import { pgSchema } from '../helpers/pg.js';
+import { startNodes, stopNodes, type Node } from '../helpers/cluster.js';
+import { runs } from '../async/helpers.js';
+
+const TOTAL = 600;
+const KILL_AFTER = 300;
+const SENDERS = 12;
+const SLEEP_MS = 100;
+
+test('kill -9 of one node of three: every accepted event runs, sync invokes go on elsewhere', { timeout: 200_000 }, async (t) => {
+  const schema = await pgSchema('failover');
+  const sink = await startSink();
+  const runsTo = sink.url('runs');
+  let nodes: Node[] = [];
+  try {
+    nodes = await startNodes(schema.url, 3);
+    const [a, b, c] = nodes;
+    await a.client.send(new CreateFunctionCommand({ FunctionName: 'crash', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Timeout: 10, Code: { ZipFile: await fixtureZip('async-recorder') } }));
+    await a.client.send(new CreateFunctionCommand({ FunctionName: 'echo', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: await zipOf({ 'index.js': 'exports.handler = async (e) => e;' }) } }));
+    await waitActive({ client: c.client } as TestServer, 'crash');
+    await waitActive({ client: c.client } as TestServer, 'echo');
+
+    let killedAt = 0;
+    const live = () => (killedAt ? [a, c] : nodes);
+    // Sync invokes all along, on the nodes that stay: none may fail, before or after the kill.
+    const syncFailures: string[] = [];
+    let syncAfterKill = 0;
+    let stopSync = false;
+    const syncLoop = (async () => {
+      for (let i = 0; !stopSync; i++) {
+        const n = [a, c][i % 2];
+        try {
+          const r = await n.client.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(JSON.stringify({ i })) }));
+          assert.equal(JSON.parse(Buffer.from(r.Payload!).toString()).i, i);
+          if (killedAt) syncAfterKill++;
+        } catch (e) {
+          syncFailures.push(`${n.name}: ${e}`);
+        }
+      }
+    })();
+
+    const accepted = new Map<string, number>();
+    let next = 0;
+    const sender = async (w: number) => {
+      while (next < TOTAL) {
+        const n = next++;
+        // An invoke the dead node did not answer is sent again elsewhere (a client's retry); a 202 counts once.
+        for (let attempt = 0; ; attempt++) {
+          const targets = live();
+          const node = targets[(n + w + attempt) % targets.length];
+          try {
+            const r = await node.client.send(new InvokeCommand({ FunctionName: 'crash', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ sink: runsTo, tag: String(n), sleepMs: SLEEP_MS })) }));
+            assert.equal(r.StatusCode, 202);
+            accepted.set(r.$metadata.requestId!, n);
+            if (accepted.size >= KILL_AFTER && !killedAt) {
+              killedAt = Date.now();
+              await b.kill();
+            }
+            break;
+          } catch (e) {
+            if (node !== b) throw e;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: SENDERS }, (_, w) => sender(w)));
+    assert.ok(killedAt > 0, 'node b was killed while events were being accepted');
+    assert.equal(new Set(accepted.values()).size, TOTAL, 'every event was accepted by some node');
+
+    const ranAll = await eventually(
+      async () => {
+        const ran = new Set(runs(sink, 'runs').map((r) => r.requestId));
+        return [...accepted.keys()].every((id) => ran.has(id)) ? Date.now() : false;
+      },
+      120_000,
+      'every accepted event to run',
+    ).catch(() => 0);
+    const ran = new Set(runs(sink, 'runs').map((r) => r.requestId));
+    const missing = [...accepted.keys()].filter((id) => !ran.has(id));
+    assert.deepEqual(missing, [], `${missing.length} accepted events never ran`);
+    stopSync = true;
+    await syncLoop;
+    assert.deepEqual(syncFailures, [], 'sync invokes on the surviving nodes never failed');
+    assert.ok(syncAfterKill > 0, 'sync invokes ran after the kill');
+    const all = runs(sink, 'runs');
+    t.diagnostic(`accepted ${accepted.size}; runs ${all.length} (twice: ${all.length - new Set(all.map((r) => r.requestId)).size}); all done ${Math.round((ranAll - killedAt) / 100) / 10} s after the kill; sync invokes after the kill: ${syncAfterKill}`);
+  } finally {
+    await stopNodes(nodes);
+    await sink.close();
+    await schema.drop();
+  }
+});
