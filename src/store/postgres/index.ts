@@ -143,7 +143,7 @@ const SQL = {
   getPolicy: 'SELECT * FROM function_policies WHERE account = $1 AND function_name = $2 AND qualifier = $3',
   usage: `SELECT (SELECT COUNT(*) FROM functions WHERE account = $1) AS fc, (SELECT COALESCE(SUM(code_size), 0)::bigint FROM versions WHERE account = $1) AS tcs,
     (SELECT COALESCE(SUM(reserved_concurrency), 0)::bigint FROM functions WHERE account = $1) AS rc`,
-  accounts: 'SELECT DISTINCT account FROM functions ORDER BY account COLLATE "C"',
+  accounts: 'SELECT DISTINCT account COLLATE "C" AS account FROM functions ORDER BY 1',
 } as const;
 
 /** A statement's parameters in SQL.upsertVersion's order ($1…$11). */
@@ -211,18 +211,23 @@ export async function openPostgresStore(handle: PgHandle, opts: PostgresStoreOpt
     }
   }
 
-  /** Update locks this store holds: the client carrying each (a session advisory lock lives as long as its connection). */
-  const held = new Map<PgClient, string>();
+  /**
+   * Update locks this store holds, by the pooled client carrying each: a session advisory lock lives as long as its
+   * connection. `lost` is set when that connection broke while held (the server ended the session, and the lock).
+   */
+  const held = new Map<PgClient, { key: string; lost?: Error; onError: (e: Error) => void }>();
 
   async function unlock(c: PgClient): Promise<void> {
-    const key = held.get(c);
-    if (key === undefined) return;
+    const h = held.get(c);
+    if (!h) return;
     held.delete(c);
+    c.removeListener('error', h.onError);
+    if (h.lost) return c.release(h.lost);
     try {
-      await c.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+      await c.query('SELECT pg_advisory_unlock($1::bigint)', [h.key]);
       c.release();
     } catch (e) {
-      // A broken connection: destroying it ends the session on the server, and the lock with it.
+      // Destroying a connection that failed ends its session on the server, and the lock with it.
       c.release(e as Error);
     }
   }
@@ -413,7 +418,11 @@ export async function openPostgresStore(handle: PgHandle, opts: PostgresStoreOpt
           c.release();
           return undefined;
         }
-        held.set(c, key);
+        // A checked-out client has no error listener of the pool's: without this one, a connection the server ends
+        // while the lock is held (a restart, pg_terminate_backend) would be an uncaught 'error' event.
+        const h = { key, lost: undefined as Error | undefined, onError: (e: Error) => ((h.lost = e), opts.onError?.(e)) };
+        c.on('error', h.onError);
+        held.set(c, h);
         let done: Promise<void> | undefined;
         return () => (done ??= unlock(c));
       },
