@@ -1,7 +1,8 @@
 // The store's port: what the API, the invoke engine and the queue need from persistence, as a handful of methods.
 //
-// Adapters: sqlite/ (embedded, the default) — a PostgreSQL one follows for cluster mode. Records are plain data; the
-// API renders them into AWS's shapes (api/shapes.ts).
+// Adapters: sqlite/ (embedded, the default) and postgres/ (cluster mode: several nodes on one database), held to the
+// same behaviour by test/store/contract.test.ts. Records are plain data; the API renders them into AWS's shapes
+// (api/shapes.ts).
 
 /** The settable part of a function version's configuration, stored as JSON. */
 export interface VersionSettings {
@@ -85,9 +86,16 @@ export interface Store {
   accountIds(): Promise<string[]>;
   /**
    * Bumped by every write to functions, versions, aliases and provisioned configs made through this store, so that a
-   * reader may cache what it read (the invoke engine does) and drop it when the number moves.
+   * reader may cache what it read (the invoke engine does) and drop it when the number moves. In cluster mode other
+   * nodes' writes move it too, once their notification arrives (normally a few ms after their commit).
    */
   generation(): number;
+  /**
+   * Takes the function's update lock (held by CreateFunction and the Update* operations: a second one meanwhile gets
+   * AWS's 409): the unlock to call when done, or undefined when someone holds it. In cluster mode the lock is the
+   * cluster's, and a node that dies drops the locks it held.
+   */
+  tryLock(functionName: string): Promise<(() => Promise<void>) | undefined>;
   getFunction(name: string): Promise<FunctionRecord | undefined>;
   /** Creates the function and its $LATEST (and version 1 when published) atomically; false if the name exists. */
   createFunction(fn: FunctionRecord, versions: VersionRecord[]): Promise<boolean>;

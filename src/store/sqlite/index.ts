@@ -191,6 +191,8 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
   const views = new Map<string, Store>();
   const own = opts.accountId;
   const keyOf = (accountId: string): string => (accountId === own ? '' : accountId);
+  // Update locks live in memory: one server per data dir (account and name, joined by a character names cannot hold).
+  const locked = new Set<string>();
 
   function view(a: string): Store {
     return {
@@ -292,6 +294,17 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
       async accountUsage() {
         const r = q.usage.get({ a }) as { fc: number; tcs: number; rc: number };
         return { functionCount: r.fc, totalCodeSize: r.tcs, reservedConcurrency: r.rc };
+      },
+      async tryLock(name) {
+        const key = `${a}\u0000${name}`;
+        if (locked.has(key)) return undefined;
+        locked.add(key);
+        let held = true;
+        return async () => {
+          // Once: a second call must not free a lock someone else took meanwhile.
+          if (held) locked.delete(key);
+          held = false;
+        };
       },
       async close() {
         db.close();
