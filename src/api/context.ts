@@ -20,8 +20,6 @@ export interface Services {
   logs: LogSink;
   /** The async queue (failed events, redrive) and the EventInvokeConfig store. */
   asyncInvoke: AsyncInvokePorts;
-  /** Functions with a create or update under way (api/lifecycle.ts). */
-  updating: Set<string>;
   /** Host allowlist, SigV4 verification and policies (auth/index.ts); also presigns Code.Location URLs. */
   auth: Authenticator;
   /** Base URL the server is reachable at (for GetFunction's Code.Location). */
@@ -67,7 +65,6 @@ export function servicesFor(s: Services, accountId: string): Services {
       store: s.store.forAccount(accountId),
       invoker: s.invoker.forAccount(accountId),
       asyncInvoke: { ...s.asyncInvoke, configs: s.asyncInvoke.configs.forAccount(accountId) },
-      updating: new Set(),
     };
     byAccount.set(accountId, v);
   }

@@ -5,20 +5,19 @@ import { newRevisionId } from '../core/ids.js';
 import type { VersionRecord } from '../store/types.js';
 import type { Services } from './context.js';
 
-/** Functions with a create or update under way: a second update meanwhile gets AWS's 409. */
-export const updating = (s: Services): Set<string> => s.updating;
-
-/** Runs `work` holding the function's update lock, or throws the 409 AWS gives for a concurrent update. */
+/**
+ * Runs `work` holding the function's update lock (the store's: in a cluster it holds across nodes), or throws the 409
+ * AWS gives for a concurrent update.
+ */
 export async function withUpdateLock<T>(s: Services, name: string, work: () => Promise<T>): Promise<T> {
-  const set = updating(s);
-  if (set.has(name)) {
+  const unlock = await s.store.tryLock(name);
+  if (!unlock) {
     throw err('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(s.account, name)}`);
   }
-  set.add(name);
   try {
     return await work();
   } finally {
-    set.delete(name);
+    await unlock();
   }
 }
 

@@ -7,6 +7,12 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { resolveConfig, type Config } from '../config/index.js';
 import { createLogger, linesPerTurn } from '../core/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
+import type { Store } from '../store/types.js';
+import { openPostgres, type PgHandle } from '../store/postgres/db.js';
+import { openPostgresStore } from '../store/postgres/index.js';
+import { joinCluster, type ClusterNode } from '../cluster/index.js';
+import type { NodeStats } from '../cluster/membership.js';
+import { hostname } from 'node:os';
 import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
 import { standbyTemplate } from '../runtime/environment.js';
@@ -64,7 +70,18 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
 async function startLocked(config: Config, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
   const log = createLogger(config.logLevel, {}, linesPerTurn((text) => process.stderr.write(text)));
   const account = { region: config.region, accountId: config.accountId };
-  const store = openSqliteStore(dataDir, { accountId: config.accountId });
+  // Cluster mode: what the nodes share lives in PostgreSQL (docs/CLUSTER.md); otherwise the embedded SQLite store.
+  const pg = config.databaseUrl ? await connectDatabase(config.databaseUrl, log) : undefined;
+  const cluster: ClusterNode | undefined = pg
+    ? await joinCluster(pg, {
+        url: config.databaseUrl,
+        name: config.nodeName || `${hostname()}:${config.port}`,
+        accountLimit: config.accountConcurrency,
+        log,
+        stats: (): NodeStats => ({ environments: pool.stats().environments, running: invoker.runningCount(), provisioned: invoker.provisionedReady() }),
+      })
+    : undefined;
+  const store: Store = pg ? await openPostgresStore(pg, { url: config.databaseUrl, accountId: config.accountId, nodeId: cluster!.membership.id, onError: (e) => log.warn('store:database-error', { error: e.message }) }) : openSqliteStore(dataDir, { accountId: config.accountId });
   // After the store (which applies the migrations): the queue opens its own connection to the same database.
   let poller: Poller | undefined;
   const asyncInvoke = openSqliteQueue(dataDir, { onWork: (accepted) => poller?.kick(accepted), accountId: config.accountId });
@@ -94,6 +111,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     accountId: config.accountId,
     dataDir,
     root: config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined,
+    shared: cluster && { keys: cluster.keys, credentialSecret: cluster.credentialSecret },
   });
   // Functions call Lambda here, on loopback (sandboxes share the host's network), with credentials of their own.
   let lambdaEndpoint = '';
@@ -102,7 +120,8 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
   });
   const logs = new LogSink(join(dataDir, 'logs'));
-  const invoker = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials });
+  const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks });
+  cluster?.attach(invoker, pool, store);
   poller = new Poller({
     events: asyncInvoke.events,
     configs: asyncInvoke.configs,
@@ -117,7 +136,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();
   let baseUrl = '';
-  const services: Services = { store, code, account, config, log, invoker, logs, asyncInvoke, auth, updating: new Set(), baseUrl: () => baseUrl };
+  const services: Services = { store, code, account, config, log, invoker, logs, asyncInvoke, auth, baseUrl: () => baseUrl };
   /** Everything but the HTTP server, in order; also what a failed start undoes. */
   const shutDown = async () => {
     // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
@@ -126,7 +145,9 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     await supervisor.close();
     await poller!.drain();
     await asyncInvoke.close();
+    await cluster?.stop();
     await store.close();
+    await pg?.close();
     lock.release();
   };
   const server: Server = createServer(createHandler(services));
@@ -152,8 +173,9 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   if (config.auth === 'sigv4' && auth.keys.size <= 1) {
     log.warn('auth:no-keys', { hint: 'sigv4 mode and no key yet: create one with `alonzo keys create`, or set ALONZO_ROOT_ACCESS_KEY_ID and ALONZO_ROOT_SECRET_ACCESS_KEY' });
   }
-  // Provisioned concurrency survives a restart: its environments are initialised again.
-  for (const accountId of await store.accountIds()) {
+  // Provisioned concurrency survives a restart: its environments are initialised again (in a cluster, this node's share).
+  if (cluster) await cluster.start(baseUrl);
+  else for (const accountId of await store.accountIds()) {
     const [own, engine] = [store.forAccount(accountId), invoker.forAccount(accountId)];
     for (const cfg of await own.listProvisioned()) {
       const version = /^[0-9]+$/.test(cfg.qualifier) ? cfg.qualifier : (await own.getAlias(cfg.functionName, cfg.qualifier))?.functionVersion;
@@ -178,4 +200,13 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
       return closing;
     },
   };
+}
+
+/** The cluster database, or a start-up error that says what to fix. */
+async function connectDatabase(url: string, log: ReturnType<typeof createLogger>): Promise<PgHandle> {
+  try {
+    return await openPostgres(url, { onError: (e) => log.warn('database:connection-lost', { error: e.message }) });
+  } catch (e) {
+    throw new StartupError('database-unreachable', `Cannot use the cluster database: ${(e as Error).message}.`, 'Check --database-url (ALONZO_DATABASE_URL) and that PostgreSQL is up and accepts this user.');
+  }
 }

@@ -8,7 +8,7 @@ import { processAlive } from '../runtime/supervisor/procfs.js';
 /** Why a server could not start, in the words the CLI prints: what happened and how to fix it. */
 export class StartupError extends Error {
   constructor(
-    readonly code: 'data-dir-in-use' | 'data-dir-unusable' | 'port-in-use' | 'cannot-listen',
+    readonly code: 'data-dir-in-use' | 'data-dir-unusable' | 'port-in-use' | 'cannot-listen' | 'database-unreachable',
     message: string,
     readonly fix: string,
   ) {

@@ -6,7 +6,7 @@ import { parseJsonBody, obj, str, bool, notNull } from '../body.js';
 import { defaultSettings, readSettings } from '../settings.js';
 import { runtimeFamily } from '../../core/runtimes.js';
 import { renderConfiguration } from '../shapes.js';
-import { settledWrite, updating } from '../lifecycle.js';
+import { settledWrite } from '../lifecycle.js';
 import { readZipFile } from './code-input.js';
 import type { Operation } from '../context.js';
 
@@ -31,9 +31,8 @@ export const createFunction: Operation = async (s, req) => {
   const publish = bool(body, 'Publish') ?? false;
   const zip = readZipFile(code);
   if (await s.store.getFunction(name)) throw err('ResourceConflictException', `Function already exist: ${name}`);
-  const set = updating(s);
-  if (set.has(name)) throw err('ResourceConflictException', `Function already exist: ${name}`);
-  set.add(name);
+  const unlock = await s.store.tryLock(name);
+  if (!unlock) throw err('ResourceConflictException', `Function already exist: ${name}`);
   try {
     const pkg = await s.code.save(zip);
     const now = lambdaTimestamp();
@@ -59,6 +58,6 @@ export const createFunction: Operation = async (s, req) => {
     if (publish) json.Version = '1';
     return { status: 201, json };
   } finally {
-    set.delete(name);
+    await unlock();
   }
 };
