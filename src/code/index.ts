@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, createWriteSt
 import { join, resolve, dirname, sep } from 'node:path';
 import yauzl from 'yauzl';
 import { err } from '../core/errors.js';
+import { FileBlobStore, isHex, type BlobStore } from './blobs.js';
 
 /** AWS's limits: 50 MB zipped, 250 MB unzipped. */
 export const MAX_ZIPPED = 52_428_800;
@@ -20,16 +21,31 @@ export interface StoredCode {
 }
 
 export class CodeStore {
-  constructor(readonly root: string) {
+  /** The packages unpacked under root: `has` is asked on every invoke, so it must not touch the disk. */
+  private readonly unpacked = new Set<string>();
+  /** Unpacks under way by ensure, one per hex: concurrent invokes of a new package share one fetch and one unpack. */
+  private readonly ensuring = new Map<string, Promise<string>>();
+  /** Names this process's temporary unpack folders apart. */
+  private seq = 0;
+
+  /**
+   * `blobs` is where packages are kept for every node (PostgreSQL in cluster mode); by default the zips stay in root
+   * as `<hex>.zip` beside their folders, as before blobs had a port.
+   */
+  constructor(
+    readonly root: string,
+    readonly blobs: BlobStore = new FileBlobStore(root),
+  ) {
     mkdirSync(root, { recursive: true });
     // Node looks for the nearest package.json above a module to decide CommonJS or ES module. Lambda's /var/task has
     // none above it; without this stop, a data dir inside a `"type": "module"` project (as ./.alonzo is in ours)
     // would make every function's index.js load as an ES module.
     const stop = join(root, 'package.json');
     if (!existsSync(stop)) writeFileSync(stop, '{}\n');
-    // A package folder appears only by an atomic rename once its unpacking is complete (see save), so a folder named
-    // by its hash is whole; what an interrupted unpack left is removed here.
+    // A package folder appears only by an atomic rename once its unpacking is complete (see install), so a folder
+    // named by its hash is whole; what an interrupted unpack left is removed here.
     for (const name of readdirSync(root)) {
+      if (isHex(name)) this.unpacked.add(name);
       if (!name.startsWith('.tmp-')) continue;
       makeWritable(join(root, name));
       rmSync(join(root, name), { recursive: true, force: true });
@@ -40,35 +56,84 @@ export class CodeStore {
     return join(this.root, hex);
   }
 
+  /** The file blob adapter's path (what GetFunction's Code.Location served before blobs had a port); prefer zip(). */
   zipPath(hex: string): string {
     return join(this.root, `${hex}.zip`);
   }
 
-  /** Validates and unpacks a zip (once); throws AWS's errors for a broken or oversized package. */
+  /** The stored zip of a package, from the blob store (undefined: none). */
+  zip(hex: string): Promise<Buffer | undefined> {
+    return this.blobs.get(hex);
+  }
+
+  /** Whether this node has the package unpacked: then dirFor(hex) is ready to run. */
+  has(hex: string): boolean {
+    return this.unpacked.has(hex);
+  }
+
+  /**
+   * Validates a zip, stores it in the blob store and unpacks it here (once); throws AWS's errors for a broken or
+   * oversized package. Once this resolves, any node can ensure() the package.
+   */
   async save(zip: Buffer): Promise<StoredCode> {
     if (zip.length > MAX_ZIPPED) throw err('RequestEntityTooLargeException', `Zipped size must be smaller than ${MAX_ZIPPED} bytes`);
     const digest = createHash('sha256').update(zip).digest();
     const hex = digest.toString('hex');
     const stored = { sha256: digest.toString('base64'), hex, size: zip.length, dir: this.dirFor(hex) };
-    if (existsSync(stored.dir)) return stored;
-    const tmp = join(this.root, `.tmp-${hex}-${process.pid}-${Date.now()}`);
+    // Stored even when unpacked here already: the blob store may be newer than this root (a node that joined a
+    // cluster with the folders of its single-node days). Both adapters skip a blob they have without rewriting it.
+    if (this.unpacked.has(hex)) await this.blobs.put(hex, zip);
+    // Stored after the unpack has validated the zip (a refused package is not kept) and before its folder appears.
+    else await this.install(hex, zip, () => this.blobs.put(hex, zip));
+    return stored;
+  }
+
+  /**
+   * The unpacked folder of a package, fetched from the blob store and unpacked when this node has not yet (another
+   * node saved it). A blob that is missing or does not hash to `hex` is refused (ServiceException) and nothing is
+   * unpacked. Concurrent calls for one hex share one fetch and unpack; a failure is not remembered (the next call tries again).
+   */
+  ensure(hex: string): Promise<string> {
+    if (this.unpacked.has(hex)) return Promise.resolve(this.dirFor(hex));
+    let p = this.ensuring.get(hex);
+    if (!p) {
+      p = this.fetch(hex).finally(() => this.ensuring.delete(hex));
+      this.ensuring.set(hex, p);
+    }
+    return p;
+  }
+
+  private async fetch(hex: string): Promise<string> {
+    if (!isHex(hex)) throw err('ServiceException', `Code package ${JSON.stringify(hex)} is not a SHA-256 (64 lowercase hex digits).`);
+    const zip = await this.blobs.get(hex);
+    if (!zip) throw err('ServiceException', `Code package ${hex} is missing from the blob store: no node stored it, or it was removed. Update the function's code to store it again.`);
+    const actual = createHash('sha256').update(zip).digest('hex');
+    if (actual !== hex) throw err('ServiceException', `Code package ${hex} in the blob store hashes to ${actual}: it was altered or damaged, and is not unpacked. Update the function's code to store it again.`);
+    await this.install(hex, zip);
+    return this.dirFor(hex);
+  }
+
+  /** Unpacks into a temporary folder, then renames it to `<root>/<hex>`: a folder named by a hash is always whole. */
+  private async install(hex: string, zip: Buffer, beforeRename?: () => Promise<void>): Promise<void> {
+    const dir = this.dirFor(hex);
+    const tmp = join(this.root, `.tmp-${hex}-${process.pid}-${++this.seq}`);
     try {
       await unpack(zip, tmp);
       makeReadOnly(tmp);
-      writeFileSync(this.zipPath(hex), zip);
+      await beforeRename?.();
       try {
-        renameSync(tmp, stored.dir);
+        renameSync(tmp, dir);
       } catch (e) {
         // Another request unpacked the same zip first: theirs is identical.
-        if (!existsSync(stored.dir)) throw e;
+        if (!existsSync(dir)) throw e;
       }
+      this.unpacked.add(hex);
     } finally {
       if (existsSync(tmp)) {
         makeWritable(tmp);
         rmSync(tmp, { recursive: true, force: true });
       }
     }
-    return stored;
   }
 }
 

@@ -1,4 +1,5 @@
-// Where finished invocations' logs are kept for later reading (`alonzo logs`, the dashboard): one bounded file per function.
+// Where finished invocations' logs are kept for later reading (`alonzo logs`, the dashboard): the LogStore port, and its
+// file adapter (one bounded file per function, single-node mode; PostgreSQL's is store/postgres/logs.ts).
 //
 // Off the invoke path: what the invocations of one event-loop turn logged is written with one append per function,
 // and each file's size is tracked in memory (an append + stat per invocation cost ~5% of the server's time).
@@ -7,7 +8,19 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A function's log file is cut to its newer half past this size. */
-const MAX_FILE = 8 << 20;
+export const MAX_LOG_BYTES = 8 << 20;
+
+/**
+ * Finished invocations' logs by key (logKey). append never waits and never throws: it runs on the invoke path, after
+ * the result. read returns the newest bytes of a key, at most maxBytes (64 KiB by default), appends of this instance
+ * included; flush waits until what was appended is stored; close flushes.
+ */
+export interface LogStore {
+  append(key: string, text: Buffer): void;
+  read(key: string, maxBytes?: number): Promise<Buffer>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
 
 interface FileState {
   pending: Buffer[];
@@ -22,12 +35,18 @@ interface FileState {
  */
 export const logKey = (accountId: string | undefined, functionName: string): string => (accountId === undefined ? functionName : `${accountId}.${functionName}`);
 
-export class LogSink {
+export class LogSink implements LogStore {
   private files = new Map<string, FileState>();
   private scheduled = false;
+  private readonly maxFile: number;
 
-  constructor(private readonly dir: string) {
+  /** `maxBytesPerKey` (default MAX_LOG_BYTES) is there for tests of the bound. */
+  constructor(
+    private readonly dir: string,
+    opts: { maxBytesPerKey?: number } = {},
+  ) {
     mkdirSync(dir, { recursive: true });
+    this.maxFile = opts.maxBytesPerKey ?? MAX_LOG_BYTES;
   }
 
   private file(functionName: string): string {
@@ -72,7 +91,7 @@ export class LogSink {
     st.writing = (async () => {
       await appendFile(f, chunk);
       st.size += chunk.length;
-      if (st.size > MAX_FILE) {
+      if (st.size > this.maxFile) {
         const all = await readFile(f);
         const cut = all.indexOf('\nSTART RequestId', all.length / 2);
         const kept = all.subarray(cut === -1 ? all.length / 2 : cut + 1);
@@ -108,5 +127,9 @@ export class LogSink {
 
   async flush(): Promise<void> {
     await Promise.all([...this.files.keys()].map((n) => this.settled(n)));
+  }
+
+  close(): Promise<void> {
+    return this.flush();
   }
 }
