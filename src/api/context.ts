@@ -6,7 +6,7 @@ import type { Account } from '../core/names.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../core/logger.js';
 import type { Invoker } from '../invoke/types.js';
-import type { LogSink } from '../runtime/log-sink.js';
+import type { LogStore } from '../runtime/log-sink.js';
 import type { AsyncInvokePorts } from '../queue/types.js';
 import type { Authenticator } from '../auth/index.js';
 
@@ -17,7 +17,7 @@ export interface Services {
   config: Config;
   log: Logger;
   invoker: Invoker;
-  logs: LogSink;
+  logs: LogStore;
   /** The async queue (failed events, redrive) and the EventInvokeConfig store. */
   asyncInvoke: AsyncInvokePorts;
   /** Host allowlist, SigV4 verification and policies (auth/index.ts); also presigns Code.Location URLs. */

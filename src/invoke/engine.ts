@@ -7,7 +7,7 @@ import type { Store, VersionRecord } from '../store/types.js';
 import type { CodeStore } from '../code/index.js';
 import type { EnvironmentPool } from '../runtime/pool.js';
 import type { EnvironmentSpec, Outcome } from '../runtime/environment.js';
-import { logKey, type LogSink } from '../runtime/log-sink.js';
+import { logKey, type LogStore } from '../runtime/log-sink.js';
 import { newTraceId } from './trace.js';
 import type { AsyncEvent, EventRunOutcome, EventRunner, EventSink, InvokeRequest, InvokeResult, Invoker } from './types.js';
 
@@ -15,7 +15,7 @@ export interface EngineDeps {
   store: Store;
   code: CodeStore;
   pool: EnvironmentPool;
-  logs: LogSink;
+  logs: LogStore;
   account: Account;
   log: Logger;
   accountConcurrency: number;
@@ -191,7 +191,9 @@ export class InvokeEngine implements Invoker, EventRunner {
     this.running.set(name, (this.running.get(name) ?? 0) + 1);
     this.accountRunning(target.accountId, 1);
     try {
-      const { spec, key } = this.placement(target.accountId, v);
+      const { spec, key, hex } = this.placement(target.accountId, v);
+      // The code may have been uploaded to another node: fetched and unpacked here once, on first use.
+      if (!this.d.code.has(hex)) await this.d.code.ensure(hex);
       let env = this.d.pool.take(key, spec);
       if (!env) {
         // The machine is full: wait briefly for room, then a clean 429 rather than a crash or a swap storm.
@@ -225,13 +227,13 @@ export class InvokeEngine implements Invoker, EventRunner {
   }
 
   /** The environment spec and pool key of a version record, computed once per record (records are cached above). */
-  private placements = new WeakMap<VersionRecord, { spec: EnvironmentSpec; key: string }>();
+  private placements = new WeakMap<VersionRecord, { spec: EnvironmentSpec; key: string; hex: string }>();
 
-  private placement(accountId: string | undefined, v: VersionRecord): { spec: EnvironmentSpec; key: string } {
+  private placement(accountId: string | undefined, v: VersionRecord): { spec: EnvironmentSpec; key: string; hex: string } {
     let p = this.placements.get(v);
     if (!p) {
       const account = this.accountOf(accountId);
-      this.placements.set(v, (p = { spec: this.spec(account, v), key: poolKey(account.accountId, v) }));
+      this.placements.set(v, (p = { spec: this.spec(account, v), key: poolKey(account.accountId, v), hex: Buffer.from(v.codeSha256, 'base64').toString('hex') }));
     }
     return p;
   }
@@ -277,6 +279,7 @@ export class InvokeEngine implements Invoker, EventRunner {
     const v = await this.storeOf(accountId).getVersion(functionName, version);
     if (!v) return;
     const key = poolKey(account.accountId, v);
+    await this.d.code.ensure(Buffer.from(v.codeSha256, 'base64').toString('hex'));
     this.provisionedKeys.set(`${account.accountId}\u0000${functionName}\u0000${version}`, key);
     const spec = this.spec(account, v);
     this.provisionedSpecs.set(key, spec);

@@ -16,7 +16,9 @@ import { hostname } from 'node:os';
 import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
 import { standbyTemplate } from '../runtime/environment.js';
-import { LogSink } from '../runtime/log-sink.js';
+import { LogSink, type LogStore } from '../runtime/log-sink.js';
+import { PgLogStore } from '../store/postgres/logs.js';
+import { PgBlobStore } from '../store/postgres/blobs.js';
 import { chooseSupervisor } from './supervisor.js';
 import { lockDataDir, StartupError, type DataDirLock } from './lock.js';
 
@@ -72,10 +74,11 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   const account = { region: config.region, accountId: config.accountId };
   // Cluster mode: what the nodes share lives in PostgreSQL (docs/CLUSTER.md); otherwise the embedded SQLite store.
   const pg = config.databaseUrl ? await connectDatabase(config.databaseUrl, log) : undefined;
+  const nodeName = config.nodeName || `${hostname()}:${config.port}`;
   const cluster: ClusterNode | undefined = pg
     ? await joinCluster(pg, {
         url: config.databaseUrl,
-        name: config.nodeName || `${hostname()}:${config.port}`,
+        name: nodeName,
         accountLimit: config.accountConcurrency,
         log,
         stats: (): NodeStats => ({ environments: pool.stats().environments, running: invoker.runningCount(), provisioned: invoker.provisionedReady() }),
@@ -85,7 +88,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   // After the store (which applies the migrations): the queue opens its own connection to the same database.
   let poller: Poller | undefined;
   const asyncInvoke = openSqliteQueue(dataDir, { onWork: (accepted) => poller?.kick(accepted), accountId: config.accountId });
-  const code = new CodeStore(join(dataDir, 'code'));
+  const code = new CodeStore(join(dataDir, 'code'), pg ? new PgBlobStore(pg.pool) : undefined);
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
   const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), code.root, [config.nodePath, config.pythonPath], BOOTSTRAP_DIR, log);
@@ -119,7 +122,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     ...auth.functionCredentials.mint(accountId, roleArn, functionName),
     AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
   });
-  const logs = new LogSink(join(dataDir, 'logs'));
+  const logs: LogStore = pg ? new PgLogStore(pg.pool, nodeName, { onError: (e) => log.warn('logs:write-failed', { error: e.message }) }) : new LogSink(join(dataDir, 'logs'));
   const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks });
   cluster?.attach(invoker, pool, store);
   poller = new Poller({
@@ -145,6 +148,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     await supervisor.close();
     await poller!.drain();
     await asyncInvoke.close();
+    await logs.close();
     await cluster?.stop();
     await store.close();
     await pg?.close();
