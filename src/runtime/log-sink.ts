@@ -1,5 +1,5 @@
 // Where finished invocations' logs are kept for later reading (`alonzo logs`, the dashboard): the LogStore port, and its
-// file adapter (one bounded file per function, single-node mode; PostgreSQL's is store/postgres/logs.ts).
+// file adapter (one bounded file per function, single-node mode; PostgreSQL's is cluster/logs.ts).
 //
 // Off the invoke path: what the invocations of one event-loop turn logged is written with one append per function,
 // and each file's size is tracked in memory (an append + stat per invocation cost ~5% of the server's time).

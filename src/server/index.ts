@@ -17,8 +17,8 @@ import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
 import { standbyTemplate } from '../runtime/environment.js';
 import { LogSink, type LogStore } from '../runtime/log-sink.js';
-import { PgLogStore } from '../store/postgres/logs.js';
-import { PgBlobStore } from '../store/postgres/blobs.js';
+import { PgLogStore } from '../cluster/logs.js';
+import { PgBlobStore } from '../cluster/blobs.js';
 import { chooseSupervisor } from './supervisor.js';
 import { lockDataDir, StartupError, type DataDirLock } from './lock.js';
 

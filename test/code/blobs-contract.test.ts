@@ -10,7 +10,7 @@ import { CodeStore } from '../../src/code/index.js';
 import { FileBlobStore, type BlobStore } from '../../src/code/blobs.js';
 import { ServiceError } from '../../src/core/errors.js';
 import { openPostgres } from '../../src/store/postgres/db.js';
-import { PgBlobStore } from '../../src/store/postgres/blobs.js';
+import { PgBlobStore } from '../../src/cluster/blobs.js';
 import { pgSchema } from '../helpers/pg.js';
 import { zipOf } from '../helpers/alonzo.js';
 

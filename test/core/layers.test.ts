@@ -15,8 +15,9 @@ const ALLOWED: Record<string, string[]> = {
   queue: ['core', 'store', 'invoke'],
   auth: ['core', 'config'],
   api: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'auth'],
-  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth'],
-  cli: ['core', 'config', 'server', 'auth'],
+  cluster: ['core', 'store', 'code', 'runtime', 'invoke', 'auth'],
+  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster'],
+  cli: ['core', 'config', 'server', 'auth', 'store', 'cluster'],
 };
 
 function files(dir: string, out: string[] = []): string[] {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogSink, logKey, type LogStore } from '../../src/runtime/log-sink.js';
 import { openPostgres, type PgHandle } from '../../src/store/postgres/db.js';
-import { PgLogStore } from '../../src/store/postgres/logs.js';
+import { PgLogStore } from '../../src/cluster/logs.js';
 import { pgSchema, type PgSchema } from '../helpers/pg.js';
 
 interface Opened {

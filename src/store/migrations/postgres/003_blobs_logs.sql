@@ -10,7 +10,7 @@ CREATE TABLE code_blobs (
 ALTER TABLE code_blobs ALTER COLUMN data SET STORAGE EXTERNAL;
 
 -- One row per finished invocation; a function's log is its rows in id order, from all nodes. Older rows are pruned
--- per key past a byte budget (store/postgres/logs.ts).
+-- per key past a byte budget (cluster/logs.ts).
 CREATE TABLE function_logs (
   id BIGSERIAL PRIMARY KEY,
   key TEXT NOT NULL,

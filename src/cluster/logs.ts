@@ -3,8 +3,8 @@
 //
 // Off the invoke path, like the file adapter: what one event-loop turn appended goes in one multi-row INSERT, one write
 // at a time (so this node's rows keep their order in id), and a key's older rows are pruned now and then, not per append.
-import { MAX_LOG_BYTES, type LogStore } from '../../runtime/log-sink.js';
-import type { PgPool } from './db.js';
+import { MAX_LOG_BYTES, type LogStore } from '../runtime/log-sink.js';
+import type { PgPool } from '../store/postgres/db.js';
 
 /** Rows per page when reading newest first (a finished invocation's log is typically a few hundred bytes). */
 const READ_PAGE = 256;

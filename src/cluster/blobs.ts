@@ -1,6 +1,6 @@
 // Code packages in PostgreSQL (table code_blobs, migration 003): the BlobStore every node of a cluster saves to and fetches from.
-import { assertHex, type BlobStore } from '../../code/blobs.js';
-import type { PgPool } from './db.js';
+import { assertHex, type BlobStore } from '../code/blobs.js';
+import type { PgPool } from '../store/postgres/db.js';
 
 export class PgBlobStore implements BlobStore {
   constructor(private readonly pool: PgPool) {}
