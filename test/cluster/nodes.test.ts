@@ -146,9 +146,11 @@ describe('a cluster of three nodes on one PostgreSQL', { timeout: 240_000 }, () 
         `node ${n.name} to report 3 allocated`,
       );
     }
-    const status = JSON.parse(alonzoCli(['cluster', 'status', '--json', '--database-url', schema.url]));
-    const perNode = status.Nodes.map((n: { provisioned: Record<string, number> }) => Object.values(n.provisioned).reduce((x, y) => x + y, 0));
-    assert.deepEqual(perNode, [1, 1, 1], 'one provisioned environment on each node');
+    const perNode = () =>
+      JSON.parse(alonzoCli(['cluster', 'status', '--json', '--database-url', schema.url]))
+        .Nodes.filter((n: { alive: boolean }) => n.alive)
+        .map((n: { provisioned: Record<string, number> }) => Object.values(n.provisioned).reduce((x, y) => x + y, 0));
+    await eventually(async () => perNode().join() === '1,1,1', 5_000, 'one provisioned environment on each node');
   });
 
   test('an access key created with `alonzo keys --database-url` works on every node, and its deletion on every node', async () => {
@@ -176,5 +178,23 @@ describe('a cluster of three nodes on one PostgreSQL', { timeout: 240_000 }, () 
       );
       cl.destroy();
     }
+  });
+
+  test('when a node dies, its provisioned share moves to the live nodes', async () => {
+    await c.kill();
+    nodes = [a, b];
+    await eventually(
+      async () => {
+        const st = await a.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'hello', Qualifier: '1' }));
+        const counts = JSON.parse(alonzoCli(['cluster', 'status', '--json', '--database-url', schema.url]))
+          .Nodes.filter((n: { alive: boolean }) => n.alive)
+          .map((n: { provisioned: Record<string, number> }) => Object.values(n.provisioned).reduce((x, y) => x + y, 0))
+          .sort();
+        return st.Status === 'READY' && st.AllocatedProvisionedConcurrentExecutions === 3 && counts.join() === '1,2';
+      },
+      30_000,
+      'the 3 provisioned environments on the two live nodes (2 + 1)',
+    );
+    rmSync(c.dataDir, { recursive: true, force: true });
   });
 });
