@@ -1,5 +1,5 @@
-// The queue port's contract, run against every adapter (SQLite today; PostgreSQL joins with cluster mode), plus the
-// retry policy's pure functions.
+// The queue port's contract, run against every adapter (SQLite, and PostgreSQL on a schema of its own), then what only
+// a cluster has (two nodes on one schema: claims, owners, leases, wake-ups), plus the retry policy's pure functions.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,13 +8,21 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { openSqliteQueue } from '../../src/queue/sqlite.js';
+import { openPostgresQueue } from '../../src/queue/postgres.js';
+import { openPostgres, type PgHandle } from '../../src/store/postgres/db.js';
+import { pgSchema, type PgSchema } from '../helpers/pg.js';
 import { afterFunctionError, afterRequeue, backoffMs, effectivePolicy, retryDelayMs } from '../../src/queue/policy.js';
 import type { AsyncInvokePorts, AsyncEvent } from '../../src/queue/types.js';
 
 interface Harness {
-  ports: AsyncInvokePorts;
+  readonly ports: AsyncInvokePorts;
   /** Counts rows by state through a separate connection: what a crash right now would leave on disk. */
-  onDisk(): Record<string, number>;
+  onDisk(): Promise<Record<string, number>>;
+  /**
+   * The process dies and starts again: the queue goes without a word (its events stay running) and a new one opens on
+   * the same data. For PostgreSQL, as long as the claims' leases, so that what the old process held is free to take.
+   */
+  restart(): Promise<void>;
   woken(): number;
   createFunction(name: string): Promise<void>;
   deleteFunction(name: string): Promise<void>;
@@ -26,11 +34,17 @@ const adapters: Record<string, () => Promise<Harness>> = {
     const dir = mkdtempSync(join(tmpdir(), 'alonzo-queue-'));
     const store = openSqliteStore(dir);
     let wakes = 0;
-    const ports = openSqliteQueue(dir, { onWork: () => wakes++ });
+    let ports = openSqliteQueue(dir, { onWork: () => wakes++ });
     const reader = new Database(join(dir, 'alonzo.db'), { readonly: true });
     return {
-      ports,
-      onDisk() {
+      get ports() {
+        return ports;
+      },
+      async restart() {
+        await ports.close();
+        ports = openSqliteQueue(dir, { onWork: () => wakes++ });
+      },
+      async onDisk() {
         const rows = reader.prepare('SELECT state, COUNT(*) AS n FROM async_events GROUP BY state').all() as { state: string; n: number }[];
         return Object.fromEntries(rows.map((r) => [r.state, r.n]));
       },
@@ -49,7 +63,57 @@ const adapters: Record<string, () => Promise<Harness>> = {
       },
     };
   },
+  async postgres() {
+    const s = await pgSchema('queue');
+    let wakes = 0;
+    let db: PgHandle | undefined;
+    let ports: AsyncInvokePorts | undefined;
+    const leaseMs = 1000;
+    const openNode = async () => {
+      db = await openPostgres(s.url);
+      ports = await openPostgresQueue(db, { url: s.url, nodeId: 'node-a', onWork: () => wakes++, leaseMs });
+    };
+    try {
+      await openNode();
+      // A warm reader: its count goes out at once, before a batch of this turn can commit.
+      await s.query('SELECT 1');
+    } catch (e) {
+      await ports?.close();
+      await db?.close();
+      await s.drop();
+      throw e;
+    }
+    return {
+      get ports() {
+        return ports!;
+      },
+      async restart() {
+        await ports!.close();
+        await db!.close();
+        await sleep(leaseMs + 50);
+        await openNode();
+      },
+      async onDisk() {
+        const r = await s.query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM async_events GROUP BY state');
+        return Object.fromEntries(r.rows.map((x) => [x.state, x.n]));
+      },
+      woken: () => wakes,
+      async createFunction(name) {
+        await s.query(`INSERT INTO functions (account, name, next_version, tags, created_at) VALUES ('', $1, 1, '{}', $2)`, [name, new Date().toISOString()]);
+      },
+      async deleteFunction(name) {
+        await s.query(`DELETE FROM functions WHERE account = '' AND name = $1`, [name]);
+      },
+      async close() {
+        await ports!.close();
+        await db!.close();
+        await s.drop();
+      },
+    };
+  },
 };
+
+const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
 const ev = (n: number, fn = 'fn'): AsyncEvent => ({ requestId: `req-${n}`, functionName: fn, payload: Buffer.from(JSON.stringify({ n })) });
 const attempt = { payload: Buffer.from('{"errorMessage":"x"}'), executedVersion: '$LATEST', functionError: 'Unhandled' };
@@ -60,9 +124,9 @@ for (const [name, open] of Object.entries(adapters)) {
       const h = await open();
       try {
         const all = Array.from({ length: 500 }, (_, i) => h.ports.events.enqueue(ev(i)));
-        assert.deepEqual(h.onDisk(), {}, 'nothing is on disk before the batch commits');
+        assert.deepEqual(await h.onDisk(), {}, 'nothing is on disk before the batch commits');
         await Promise.all(all);
-        assert.deepEqual(h.onDisk(), { queued: 500 });
+        assert.deepEqual(await h.onDisk(), { queued: 500 });
         assert.equal(h.woken(), 1, 'one commit, one wake-up');
       } finally {
         await h.close();
@@ -82,9 +146,9 @@ for (const [name, open] of Object.entries(adapters)) {
         assert.deepEqual(await q.claim(3, now), []);
         assert.equal(first[0].attempts, 0);
         assert.deepEqual(JSON.parse(first[0].payload.toString()), { n: 0 });
-        await q.complete(first[0].id);
-        await q.retryLater(first[1].id, now + 1000, { error: 'throttled' });
-        await q.retryLater(first[2].id, now + 500, { attempt, error: 'function error' });
+        assert.equal(await q.complete(first[0].id), true);
+        assert.equal(await q.retryLater(first[1].id, now + 1000, { error: 'throttled' }), true);
+        assert.equal(await q.retryLater(first[2].id, now + 500, { attempt, error: 'function error' }), true);
         assert.equal(await q.nextRunAt(), now + 500);
         assert.deepEqual(await q.claim(10, now + 499), []);
         const [retried] = await q.claim(10, now + 500);
@@ -96,7 +160,7 @@ for (const [name, open] of Object.entries(adapters)) {
         assert.equal(throttled.requestId, 'req-1');
         assert.equal(throttled.attempts, 0, 'a throttle does not');
         assert.equal(throttled.requeues, 1);
-        assert.deepEqual(h.onDisk(), { running: 4 });
+        assert.deepEqual(await h.onDisk(), { running: 4 });
       } finally {
         await h.close();
       }
@@ -110,8 +174,8 @@ for (const [name, open] of Object.entries(adapters)) {
         await q.enqueue(ev(2, 'other'));
         const [a, b] = await q.claim(10, Date.now() + 1);
         const dest: AsyncEvent = { requestId: 'dest-1', functionName: 'sink', payload: Buffer.from('{"record":1}') };
-        await q.fail(a.id, { condition: 'RetriesExhausted', reason: 'r', attempt, record: { version: '1.0' }, deliveries: [{ kind: 'OnFailure', target: 'arn', status: 'delivered', requestId: 'dest-1' }] }, [dest]);
-        await q.fail(b.id, { condition: 'EventAgeExceeded', reason: 'old', record: {}, deliveries: [] });
+        assert.equal(await q.fail(a.id, { condition: 'RetriesExhausted', reason: 'r', attempt, record: { version: '1.0' }, deliveries: [{ kind: 'OnFailure', target: 'arn', status: 'delivered', requestId: 'dest-1' }] }, [dest]), true);
+        assert.equal(await q.fail(b.id, { condition: 'EventAgeExceeded', reason: 'old', record: {}, deliveries: [] }), true);
         const page = await q.listFailed('fn', { limit: 10 });
         assert.equal(page.items.length, 1);
         const f = page.items[0];
@@ -153,11 +217,13 @@ for (const [name, open] of Object.entries(adapters)) {
 
     test('recover queues again what a crash left running, without using an attempt', async () => {
       const h = await open();
-      const q = h.ports.events;
       try {
-        await q.enqueue(ev(1));
-        await q.claim(1, Date.now() + 1);
-        assert.deepEqual(h.onDisk(), { running: 1 });
+        await h.ports.events.enqueue(ev(1));
+        await h.ports.events.claim(1, Date.now() + 1);
+        assert.deepEqual(await h.onDisk(), { running: 1 });
+        await h.restart();
+        const q = h.ports.events;
+        assert.deepEqual(await h.onDisk(), { running: 1 }, 'the restart itself changes nothing');
         assert.equal(await q.recover(Date.now()), 1);
         const [back] = await q.claim(1, Date.now() + 1);
         assert.equal(back.requestId, 'req-1');
