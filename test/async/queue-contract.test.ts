@@ -257,6 +257,209 @@ for (const [name, open] of Object.entries(adapters)) {
   });
 }
 
+interface Node {
+  name: string;
+  db: PgHandle;
+  ports: AsyncInvokePorts;
+  /** The `accepted` of every onWork call, in order. */
+  wakes: number[];
+}
+
+/** Two nodes on one schema, each with its own pool and LISTEN connection, as two processes would have. */
+async function cluster(leaseMs: number): Promise<{ a: Node; b: Node; s: PgSchema; close(): Promise<void> }> {
+  const s = await pgSchema('cluster');
+  const nodes: Node[] = [];
+  const close = async () => {
+    for (const n of nodes) {
+      await n.ports.close();
+      await n.db.close();
+    }
+    await s.drop();
+  };
+  try {
+    for (const name of ['node-a', 'node-b']) {
+      const db = await openPostgres(s.url);
+      const wakes: number[] = [];
+      const ports = await openPostgresQueue(db, { url: s.url, nodeId: name, leaseMs, onWork: (n) => wakes.push(n) }).catch(async (e) => {
+        await db.close();
+        throw e;
+      });
+      nodes.push({ name, db, ports, wakes });
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { a: nodes[0], b: nodes[1], s, close };
+}
+
+const row = async (s: PgSchema, id: number) => (await s.query('SELECT state, owner, attempts, requeues, lease_until FROM async_events WHERE id = $1', [id])).rows[0];
+const dbNow = async (s: PgSchema) => Number((await s.query(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t`)).rows[0].t);
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('queue in a cluster: two nodes on one PostgreSQL schema', () => {
+  test('parallel claims from both nodes hand every event to exactly one of them', async () => {
+    const c = await cluster(30_000);
+    try {
+      const total = 500;
+      await Promise.all(Array.from({ length: total }, (_, i) => c.a.ports.events.enqueue(ev(i))));
+      const got = new Map<string, number[]>([['node-a', []], ['node-b', []]]);
+      // Four claim loops per node, small random batches, until the queue is empty for everyone.
+      const loop = async (n: Node) => {
+        for (;;) {
+          const claimed = await n.ports.events.claim(1 + Math.floor(Math.random() * 8), Date.now() + 1);
+          if (claimed.length === 0) return;
+          got.get(n.name)!.push(...claimed.map((e) => e.id));
+        }
+      };
+      await Promise.all([c.a, c.b].flatMap((n) => [loop(n), loop(n), loop(n), loop(n)]));
+      const ids = [...got.get('node-a')!, ...got.get('node-b')!];
+      assert.equal(ids.length, total, 'no event claimed twice');
+      assert.equal(new Set(ids).size, total, 'and every event claimed');
+      assert.ok(got.get('node-a')!.length > 0 && got.get('node-b')!.length > 0, 'both nodes claimed (the loops did run side by side)');
+      const owners = await c.s.query<{ owner: string; ids: number[] }>(`SELECT owner, array_agg(id::int ORDER BY id) AS ids FROM async_events WHERE state = 'running' GROUP BY owner ORDER BY owner`);
+      assert.deepEqual(
+        owners.rows.map((r) => [r.owner, r.ids]),
+        ['node-a', 'node-b'].map((n) => [n, [...got.get(n)!].sort((x, y) => x - y)]),
+        'each event is owned by the node that got it',
+      );
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("another node's outcome for an event it does not own changes nothing", async () => {
+    const c = await cluster(30_000);
+    try {
+      await c.a.ports.events.enqueue(ev(1));
+      const [e] = await c.a.ports.events.claim(1, Date.now() + 1);
+      const before = await row(c.s, e.id);
+      const q = c.b.ports.events;
+      assert.equal(await q.complete(e.id, [ev(2, 'dest')]), false);
+      assert.equal(await q.retryLater(e.id, Date.now(), { attempt, error: 'x' }), false);
+      assert.equal(await q.fail(e.id, { condition: 'RetriesExhausted', reason: 'x', record: {}, deliveries: [] }, [ev(3, 'dest')]), false);
+      assert.deepEqual(await row(c.s, e.id), before);
+      assert.equal((await c.s.query('SELECT COUNT(*)::int AS n FROM async_events')).rows[0].n, 1, 'no destination event was handed over');
+      assert.equal(await c.a.ports.events.complete(e.id), true, 'the owner still may');
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("a live owner's lease is renewed past leaseMs; another node neither reaps nor claims the event", async () => {
+    const c = await cluster(300);
+    try {
+      await c.a.ports.events.enqueue(ev(1));
+      const [e] = await c.a.ports.events.claim(1, Date.now() + 1);
+      const first = (await row(c.s, e.id)).lease_until;
+      await sleep(1000);
+      const later = await row(c.s, e.id);
+      assert.equal(later.owner, 'node-a');
+      assert.ok(later.lease_until > first, 'renewed');
+      assert.ok(later.lease_until > (await dbNow(c.s)), 'and live');
+      assert.equal(await c.b.ports.events.recover(Date.now()), 0);
+      assert.deepEqual(await c.b.ports.events.claim(10, Date.now() + 1), []);
+      assert.equal(await c.a.ports.events.complete(e.id), true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a lease that ran out (the owner stalled) returns the event to the queue; the late owner can no longer finish it', async () => {
+    const leaseMs = 300;
+    const c = await cluster(leaseMs);
+    try {
+      await c.a.ports.events.enqueue(ev(1));
+      const [e] = await c.a.ports.events.claim(1, Date.now() + 1);
+      // node-a's event loop stalls (a long GC pause, a CPU-bound handler) for longer than the lease: no renewal goes out.
+      const stall = Date.now() + leaseMs + 200;
+      while (Date.now() < stall);
+      const wakesBefore = c.b.wakes.length;
+      const taken = await until('node-b to claim the event', async () => {
+        const [x] = await c.b.ports.events.claim(1, Date.now() + 1);
+        return x;
+      });
+      assert.equal(taken.id, e.id);
+      assert.equal(taken.attempts, 0, 'no attempt used');
+      assert.ok(c.b.wakes.length > wakesBefore, 'the requeue woke the pollers');
+      assert.equal(await c.a.ports.events.complete(e.id, [ev(2, 'dest')]), false, 'the lease was lost');
+      assert.equal(await c.a.ports.events.retryLater(e.id, Date.now(), { error: 'x' }), false);
+      const now = await row(c.s, e.id);
+      assert.equal(now.state, 'running');
+      assert.equal(now.owner, 'node-b');
+      assert.equal((await c.s.query('SELECT COUNT(*)::int AS n FROM async_events')).rows[0].n, 1);
+      assert.equal(await c.b.ports.events.complete(e.id), true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("a node that goes away leaves its events to the others after its lease, not before", async () => {
+    const leaseMs = 400;
+    const c = await cluster(leaseMs);
+    try {
+      await c.a.ports.events.enqueue(ev(1));
+      await c.a.ports.events.enqueue(ev(2));
+      const claimed = await c.a.ports.events.claim(2, Date.now() + 1);
+      const t0 = Date.now();
+      await c.a.ports.close();
+      assert.deepEqual(await c.b.ports.events.claim(10, Date.now() + 1), [], 'still node-a’s right after it closed');
+      const back = await until('node-b to get the events', async () => {
+        const got = await c.b.ports.events.claim(10, Date.now() + 1);
+        return got.length > 0 ? got : undefined;
+      });
+      const waited = Date.now() - t0;
+      assert.deepEqual(back.map((x) => x.id).sort(), claimed.map((x) => x.id).sort());
+      assert.ok(waited >= leaseMs - 50, `not before the lease ran out (${waited} ms)`);
+      // The bound: the lease, plus one reap interval, plus the test's own polling and a busy machine's slack.
+      assert.ok(waited <= leaseMs + leaseMs / 4 + 500, `within the lease and a reap interval (${waited} ms)`);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("recover on a node that starts leaves another node's running events alone", async () => {
+    const c = await cluster(30_000);
+    try {
+      for (let i = 0; i < 3; i++) await c.a.ports.events.enqueue(ev(i));
+      await c.a.ports.events.claim(3, Date.now() + 1);
+      assert.equal(await c.b.ports.events.recover(Date.now()), 0);
+      const r = await c.s.query(`SELECT state, owner, COUNT(*)::int AS n FROM async_events GROUP BY state, owner`);
+      assert.deepEqual(r.rows, [{ state: 'running', owner: 'node-a', n: 3 }]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("an enqueue on one node wakes the other's pollers over NOTIFY (accepted counts only on the node that accepted)", async () => {
+    const c = await cluster(30_000);
+    try {
+      const [a0, b0] = [c.a.wakes.length, c.b.wakes.length];
+      await Promise.all([c.a.ports.events.enqueue(ev(1)), c.a.ports.events.enqueue(ev(2))]);
+      assert.deepEqual(c.a.wakes.slice(a0), [2], 'one local wake-up for the batch, with its count');
+      await until('node-b to be woken', async () => (c.b.wakes.length > b0 ? true : undefined), 3000);
+      assert.deepEqual(c.b.wakes.slice(b0), [0]);
+      await sleep(100);
+      assert.deepEqual(c.a.wakes.slice(a0), [2], 'its own notification does not wake node-a again');
+      const [e] = await c.b.ports.events.claim(1, Date.now() + 1);
+      const b1 = c.a.wakes.length;
+      assert.equal(await c.b.ports.events.retryLater(e.id, Date.now(), { error: 'throttled' }), true);
+      await until('node-a to hear of the requeue', async () => (c.a.wakes.length > b1 ? true : undefined), 3000);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 test('retry policy: delays, backoff, age and the decisions AWS makes', () => {
   assert.equal(retryDelayMs(1, 1), 60_000);
   assert.equal(retryDelayMs(2, 1), 120_000);
