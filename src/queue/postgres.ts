@@ -13,7 +13,7 @@
 // so under load the batches grow instead of the number of commits. Wake-ups go over LISTEN/NOTIFY, sent in the
 // transaction that made events runnable, so another node looks at the queue when there is something to see.
 import { randomUUID } from 'node:crypto';
-import { listen, type Listener, type PgClient, type PgHandle, type PgPool } from '../store/postgres/db.js';
+import { inTransaction, listen, type Listener, type PgClient, type PgHandle, type PgPool } from '../store/postgres/db.js';
 import type { Page } from '../store/types.js';
 import { LATEST, isVersionNumber } from '../core/names.js';
 import type {
@@ -31,15 +31,16 @@ import type {
 } from './types.js';
 
 /**
- * How long a claim holds without renewal. The owner renews every third of it, so a node loses an event only after
- * missing two renewals in a row (a database outage or an event loop stalled for 20 s); a dead node's events run again
- * within LEASE_MS + the reap interval (≤ 37.5 s), well inside Lambda's own retry delays (1 min, then 2 min).
+ * How long a claim holds without renewal. The bound it gives: a dead node's events are queued again within
+ * leaseMs + the reap interval (30 + 7.5 = 37.5 s by default), below Lambda's first retry delay (1 min). Shorter leases
+ * return them sooner but make every node write renewals more often and lose events to shorter stalls.
  */
 export const LEASE_MS = 30_000;
 
-/** A node looks for expired leases every quarter lease (and at start-up, in recover). */
-const REAP_FRACTION = 4;
+/** The owner renews every third of a lease: a lease runs out only after two renewals in a row failed (a 20 s stall). */
 const RENEW_FRACTION = 3;
+/** Every node looks for expired leases every quarter lease, and at start-up (recover). */
+const REAP_FRACTION = 4;
 
 /** The database's clock in epoch ms: leases are compared against one clock, whatever the nodes' clocks say. */
 const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
@@ -247,42 +248,28 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
 
   /** A statement that may queue events again, plus the notification when it did, in one transaction. */
   const requeueing = async (sql: string, params: unknown[]): Promise<number> => {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      const n = (await c.query(sql, params)).rowCount ?? 0;
-      if (n > 0) await c.query('SELECT pg_notify($1, $2)', [channel, me]);
-      await c.query('COMMIT');
-      if (n > 0) wake(0);
-      return n;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    const n = await inTransaction(pool, async (c) => {
+      const changed = (await c.query(sql, params)).rowCount ?? 0;
+      if (changed > 0) await c.query('SELECT pg_notify($1, $2)', [channel, me]);
+      return changed;
+    });
+    if (n > 0) wake(0);
+    return n;
   };
 
-  /** An outcome with events to hand over: the outcome first; only if the lease held, the events, then the commit. */
+  /**
+   * An outcome with events to hand over: the outcome first and, only if the lease held, the events, in one
+   * transaction (a lost lease commits nothing: its statement matched no row).
+   */
   const outcomeThen = async (sql: string, params: unknown[], then: AsyncEvent[]): Promise<boolean> => {
     if (then.length === 0) return ((await pool.query(sql, params)).rowCount ?? 0) > 0;
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      if (((await c.query(sql, params)).rowCount ?? 0) === 0) {
-        await c.query('ROLLBACK');
-        return false;
-      }
+    const held = await inTransaction(pool, async (c) => {
+      if (((await c.query(sql, params)).rowCount ?? 0) === 0) return false;
       await insertEvents(c, then, Date.now());
-      await c.query('COMMIT');
-      wake(0);
       return true;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
+    if (held) wake(0);
+    return held;
   };
 
   // ---- grouped enqueues ----------------------------------------------------------------------------------------------
