@@ -218,8 +218,7 @@ export class Poller {
     }
     const out = await this.d.runner.runEvent(ev);
     if (this.abandoned && out.kind !== 'success') {
-      await events.retryLater(ev.id, Date.now(), { error: 'Alonzo stopped while the event ran' });
-      return;
+      return void this.kept(ev, 'retry', await events.retryLater(ev.id, Date.now(), { error: 'Alonzo stopped while the event ran' }));
     }
     // The configuration current when the event finished decides what happens next.
     policy = await this.policy(ev);
@@ -234,20 +233,20 @@ export class Poller {
           if (planned.then) then.push(planned.then);
           else this.d.log.warn('queue:destination-undelivered', { fn: ev.functionName, requestId: ev.requestId, target: policy.onSuccess, reason: planned.delivery.reason, record });
         }
-        return events.complete(ev.id, then);
+        return void this.kept(ev, 'complete', await events.complete(ev.id, then));
       }
       case 'function-error': {
         const attempt: AttemptResponse = { payload: out.payload, executedVersion: out.executedVersion, functionError: out.functionError };
         const attempts = ev.attempts + 1;
         const next = afterFunctionError(attempts, ev.enqueuedAt, now, policy, scale);
-        if (next.action === 'retry') return events.retryLater(ev.id, next.runAt, { attempt, error: `The function returned an error (${out.functionError}).` });
+        if (next.action === 'retry') return void this.kept(ev, 'retry', await events.retryLater(ev.id, next.runAt, { attempt, error: `The function returned an error (${out.functionError}).` }));
         return this.fail(ev, policy, next.condition, next.reason, attempt, attempts);
       }
       case 'throttled':
       case 'system-error': {
         const error = out.kind === 'throttled' ? `Throttled: ${out.reason}.` : `Alonzo could not run the event: ${out.message}`;
         const next = afterRequeue(ev.requeues, ev.enqueuedAt, now, policy, scale);
-        if (next.action === 'retry') return events.retryLater(ev.id, next.runAt, { error });
+        if (next.action === 'retry') return void this.kept(ev, 'retry', await events.retryLater(ev.id, next.runAt, { error }));
         return this.fail(ev, policy, next.condition, `${next.reason} Last: ${error}`, undefined, ev.attempts);
       }
       case 'not-found':
@@ -282,7 +281,7 @@ export class Poller {
       deliveries.push({ message, ...planned.delivery });
       if (planned.then) then.push(planned.then);
     }
-    await this.d.events.fail(ev.id, { condition, reason, attempt, record, deliveries }, then);
+    if (!this.kept(ev, 'fail', await this.d.events.fail(ev.id, { condition, reason, attempt, record, deliveries }, then))) return;
     this.d.log.warn('queue:event-failed', { fn: ev.functionName, requestId: ev.requestId, condition, reason, attempts: invokeCount, deliveries: deliveries.map((d) => `${d.kind} ${d.status}`) });
   }
 
@@ -299,7 +298,7 @@ export class Poller {
     } catch (e) {
       // Nothing to send and nothing a retry would fix: kept, readable, never retried in a loop.
       const reason = `Alonzo could not read the delivery job: ${e instanceof Error ? e.message : String(e)}`;
-      return events.fail(ev.id, { condition: 'RetriesExhausted', reason, record: null, deliveries: [] });
+      return void this.kept(ev, 'fail', await events.fail(ev.id, { condition: 'RetriesExhausted', reason, record: null, deliveries: [] }));
     }
     try {
       await this.sender.send(outbound(job));
@@ -307,17 +306,27 @@ export class Poller {
       const error = e instanceof Error ? e.message : String(e);
       const sends = ev.requeues + 1;
       if (sends < DELIVERY_SENDS || this.state !== 'running') {
-        return events.retryLater(ev.id, Date.now() + backoffMs(ev.requeues, this.d.timeScale), { error });
+        return void this.kept(ev, 'retry', await events.retryLater(ev.id, Date.now() + backoffMs(ev.requeues, this.d.timeScale), { error }));
       }
       const delivery: Delivery = { kind: job.Kind, target: job.Target, status: 'failed', reason: error };
       if (job.Kind === 'DeadLetterQueue') delivery.message = carried(job);
       const reason = `The ${job.Kind} delivery of event ${job.SourceRequestId} to ${job.Target} failed ${sends} times. Last: ${error}`;
-      await events.fail(ev.id, { condition: 'RetriesExhausted', reason, record: carried(job), deliveries: [delivery] });
+      if (!this.kept(ev, 'fail', await events.fail(ev.id, { condition: 'RetriesExhausted', reason, record: carried(job), deliveries: [delivery] }))) return;
       log.warn('queue:delivery-failed', { fn: ev.functionName, requestId: ev.requestId, source: job.SourceRequestId, kind: job.Kind, target: job.Target, sends, error });
       return;
     }
-    await events.complete(ev.id);
+    if (!this.kept(ev, 'complete', await events.complete(ev.id))) return;
     log.debug('queue:delivered', { fn: ev.functionName, requestId: ev.requestId, source: job.SourceRequestId, kind: job.Kind, target: job.Target });
+  }
+
+  /**
+   * Whether the outcome was written. False: the claim was lost (in a cluster, the lease ran out while the event ran and
+   * another node may run it again), so nothing was written and the destinations planned with it were not handed over;
+   * only what this run already did (its SQS or SNS send) happened. At least once, as Lambda promises.
+   */
+  private kept(ev: ClaimedEvent, outcome: 'complete' | 'retry' | 'fail', ok: boolean): boolean {
+    if (!ok) this.d.log.warn('async:lease-lost', { fn: ev.functionName, requestId: ev.requestId, outcome, why: 'the claim ran out before the outcome was written; the event may run again elsewhere' });
+    return ok;
   }
 
   /** DeadLetterConfig is part of the version's configuration: the one that ran, else the one the qualifier points at now. */

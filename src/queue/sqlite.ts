@@ -327,11 +327,14 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
         q.complete.run(id);
         const now = Date.now();
         for (const ev of then) insertEvent(ev, now);
+        // One process, no leases: its claims cannot be lost.
+        return true;
       }, { makesWork: then.length > 0 });
     },
     retryLater(id, runAt, { attempt, error }) {
       return write(() => {
         q.retry.run({ id, runAt, error, ...attemptParams(attempt) });
+        return true;
       }, { makesWork: true });
     },
     fail(id, f: Failure, then = []) {
@@ -347,6 +350,7 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
           ...attemptParams(f.attempt),
         });
         for (const ev of then) insertEvent(ev, now);
+        return true;
       }, { makesWork: then.length > 0 });
     },
     async listFailed(functionName, { marker, limit, accountId }): Promise<Page<FailedEvent>> {

@@ -1,8 +1,8 @@
 // The asynchronous-invocation ports: the durable event queue and the EventInvokeConfig store, as small interfaces.
 //
 // Mechanics follow graphile-worker / pg-boss: one claim statement, explicit backoff and age checks, a frozen state
-// enum, and the pollers never touching SQL. Adapters: sqlite.ts (embedded); a PostgreSQL one follows for cluster mode
-// (claim with FOR UPDATE SKIP LOCKED, crash recovery by lease instead of at start-up).
+// enum, and the pollers never touching SQL. Adapters: sqlite.ts (embedded) and postgres.ts (cluster mode: claim with
+// FOR UPDATE SKIP LOCKED, an owner and a lease per claim, crash recovery by lease instead of at start-up).
 import type { AsyncEvent } from '../invoke/types.js';
 import type { Page } from '../store/types.js';
 
@@ -76,22 +76,30 @@ export interface EventQueue {
   enqueue(ev: AsyncEvent): Promise<void>;
   /** Marks up to `limit` due queued events running, oldest first, in one statement. */
   claim(limit: number, now: number): Promise<ClaimedEvent[]>;
-  /** Success: the event is done. `then` (records for Lambda destinations) is enqueued in the same transaction. */
-  complete(id: number, then?: AsyncEvent[]): Promise<void>;
+  /**
+   * Success: the event is done. `then` (records for Lambda destinations) is enqueued in the same transaction.
+   *
+   * This and the two outcomes below resolve false when the claim was lost (in a cluster: the lease ran out and another
+   * node may be running the event): nothing changed, and `then` was not enqueued.
+   */
+  complete(id: number, then?: AsyncEvent[]): Promise<boolean>;
   /**
    * Back to the queue until `runAt`. With `attempt` the run reached the function (a function error: one attempt
    * used); without it, it was a throttle or a system failure (no attempt used, the backoff grows).
    */
-  retryLater(id: number, runAt: number, opts: { attempt?: AttemptResponse; error: string }): Promise<void>;
+  retryLater(id: number, runAt: number, opts: { attempt?: AttemptResponse; error: string }): Promise<boolean>;
   /** The end: failed with its reason, record and deliveries; `then` enqueued in the same transaction. */
-  fail(id: number, failure: Failure, then?: AsyncEvent[]): Promise<void>;
+  fail(id: number, failure: Failure, then?: AsyncEvent[]): Promise<boolean>;
   /** `accountId` undefined: the server's own account (as in AsyncEvent). */
   listFailed(functionName: string, opts: { marker?: string; limit: number; accountId?: string }): Promise<Page<FailedEvent>>;
   /** Failed events (all of the function's, or those with these request ids) queued again with a fresh age. */
   redrive(functionName: string, requestIds?: string[], accountId?: string): Promise<number>;
   /** When the next queued event is due (epoch ms), if any. */
   nextRunAt(): Promise<number | undefined>;
-  /** Start-up: events a crash left running are queued again (same request id, no attempt used). */
+  /**
+   * Start-up: events a crash left running are queued again (same request id, no attempt used). In a cluster only
+   * those whose lease ran out: the others belong to live nodes.
+   */
   recover(now: number): Promise<number>;
   close(): Promise<void>;
 }

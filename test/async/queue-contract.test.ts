@@ -1,5 +1,5 @@
-// The queue port's contract, run against every adapter (SQLite today; PostgreSQL joins with cluster mode), plus the
-// retry policy's pure functions.
+// The queue port's contract, run against every adapter (SQLite, and PostgreSQL on a schema of its own), then what only
+// a cluster has (two nodes on one schema: claims, owners, leases, wake-ups), plus the retry policy's pure functions.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,13 +8,24 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { openSqliteQueue } from '../../src/queue/sqlite.js';
+import { openPostgresQueue } from '../../src/queue/postgres.js';
+import { openPostgres, type PgHandle } from '../../src/store/postgres/db.js';
+import { pgSchema, type PgSchema } from '../helpers/pg.js';
 import { afterFunctionError, afterRequeue, backoffMs, effectivePolicy, retryDelayMs } from '../../src/queue/policy.js';
+import { Poller } from '../../src/queue/poller.js';
+import { createLogger } from '../../src/core/logger.js';
+import type { Store } from '../../src/store/types.js';
 import type { AsyncInvokePorts, AsyncEvent } from '../../src/queue/types.js';
 
 interface Harness {
-  ports: AsyncInvokePorts;
+  readonly ports: AsyncInvokePorts;
   /** Counts rows by state through a separate connection: what a crash right now would leave on disk. */
-  onDisk(): Record<string, number>;
+  onDisk(): Promise<Record<string, number>>;
+  /**
+   * The process dies and starts again: the queue goes without a word (its events stay running) and a new one opens on
+   * the same data. For PostgreSQL, as long as the claims' leases, so that what the old process held is free to take.
+   */
+  restart(): Promise<void>;
   woken(): number;
   createFunction(name: string): Promise<void>;
   deleteFunction(name: string): Promise<void>;
@@ -26,11 +37,17 @@ const adapters: Record<string, () => Promise<Harness>> = {
     const dir = mkdtempSync(join(tmpdir(), 'alonzo-queue-'));
     const store = openSqliteStore(dir);
     let wakes = 0;
-    const ports = openSqliteQueue(dir, { onWork: () => wakes++ });
+    let ports = openSqliteQueue(dir, { onWork: () => wakes++ });
     const reader = new Database(join(dir, 'alonzo.db'), { readonly: true });
     return {
-      ports,
-      onDisk() {
+      get ports() {
+        return ports;
+      },
+      async restart() {
+        await ports.close();
+        ports = openSqliteQueue(dir, { onWork: () => wakes++ });
+      },
+      async onDisk() {
         const rows = reader.prepare('SELECT state, COUNT(*) AS n FROM async_events GROUP BY state').all() as { state: string; n: number }[];
         return Object.fromEntries(rows.map((r) => [r.state, r.n]));
       },
@@ -49,7 +66,57 @@ const adapters: Record<string, () => Promise<Harness>> = {
       },
     };
   },
+  async postgres() {
+    const s = await pgSchema('queue');
+    let wakes = 0;
+    let db: PgHandle | undefined;
+    let ports: AsyncInvokePorts | undefined;
+    const leaseMs = 1000;
+    const openNode = async () => {
+      db = await openPostgres(s.url);
+      ports = await openPostgresQueue(db, { url: s.url, nodeId: 'node-a', onWork: () => wakes++, leaseMs });
+    };
+    try {
+      await openNode();
+      // A warm reader: its count goes out at once, before a batch of this turn can commit.
+      await s.query('SELECT 1');
+    } catch (e) {
+      await ports?.close();
+      await db?.close();
+      await s.drop();
+      throw e;
+    }
+    return {
+      get ports() {
+        return ports!;
+      },
+      async restart() {
+        await ports!.close();
+        await db!.close();
+        await sleep(leaseMs + 50);
+        await openNode();
+      },
+      async onDisk() {
+        const r = await s.query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM async_events GROUP BY state');
+        return Object.fromEntries(r.rows.map((x) => [x.state, x.n]));
+      },
+      woken: () => wakes,
+      async createFunction(name) {
+        await s.query(`INSERT INTO functions (account, name, next_version, tags, created_at) VALUES ('', $1, 1, '{}', $2)`, [name, new Date().toISOString()]);
+      },
+      async deleteFunction(name) {
+        await s.query(`DELETE FROM functions WHERE account = '' AND name = $1`, [name]);
+      },
+      async close() {
+        await ports!.close();
+        await db!.close();
+        await s.drop();
+      },
+    };
+  },
 };
+
+const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
 const ev = (n: number, fn = 'fn'): AsyncEvent => ({ requestId: `req-${n}`, functionName: fn, payload: Buffer.from(JSON.stringify({ n })) });
 const attempt = { payload: Buffer.from('{"errorMessage":"x"}'), executedVersion: '$LATEST', functionError: 'Unhandled' };
@@ -60,9 +127,9 @@ for (const [name, open] of Object.entries(adapters)) {
       const h = await open();
       try {
         const all = Array.from({ length: 500 }, (_, i) => h.ports.events.enqueue(ev(i)));
-        assert.deepEqual(h.onDisk(), {}, 'nothing is on disk before the batch commits');
+        assert.deepEqual(await h.onDisk(), {}, 'nothing is on disk before the batch commits');
         await Promise.all(all);
-        assert.deepEqual(h.onDisk(), { queued: 500 });
+        assert.deepEqual(await h.onDisk(), { queued: 500 });
         assert.equal(h.woken(), 1, 'one commit, one wake-up');
       } finally {
         await h.close();
@@ -82,9 +149,9 @@ for (const [name, open] of Object.entries(adapters)) {
         assert.deepEqual(await q.claim(3, now), []);
         assert.equal(first[0].attempts, 0);
         assert.deepEqual(JSON.parse(first[0].payload.toString()), { n: 0 });
-        await q.complete(first[0].id);
-        await q.retryLater(first[1].id, now + 1000, { error: 'throttled' });
-        await q.retryLater(first[2].id, now + 500, { attempt, error: 'function error' });
+        assert.equal(await q.complete(first[0].id), true);
+        assert.equal(await q.retryLater(first[1].id, now + 1000, { error: 'throttled' }), true);
+        assert.equal(await q.retryLater(first[2].id, now + 500, { attempt, error: 'function error' }), true);
         assert.equal(await q.nextRunAt(), now + 500);
         assert.deepEqual(await q.claim(10, now + 499), []);
         const [retried] = await q.claim(10, now + 500);
@@ -96,7 +163,7 @@ for (const [name, open] of Object.entries(adapters)) {
         assert.equal(throttled.requestId, 'req-1');
         assert.equal(throttled.attempts, 0, 'a throttle does not');
         assert.equal(throttled.requeues, 1);
-        assert.deepEqual(h.onDisk(), { running: 4 });
+        assert.deepEqual(await h.onDisk(), { running: 4 });
       } finally {
         await h.close();
       }
@@ -110,8 +177,8 @@ for (const [name, open] of Object.entries(adapters)) {
         await q.enqueue(ev(2, 'other'));
         const [a, b] = await q.claim(10, Date.now() + 1);
         const dest: AsyncEvent = { requestId: 'dest-1', functionName: 'sink', payload: Buffer.from('{"record":1}') };
-        await q.fail(a.id, { condition: 'RetriesExhausted', reason: 'r', attempt, record: { version: '1.0' }, deliveries: [{ kind: 'OnFailure', target: 'arn', status: 'delivered', requestId: 'dest-1' }] }, [dest]);
-        await q.fail(b.id, { condition: 'EventAgeExceeded', reason: 'old', record: {}, deliveries: [] });
+        assert.equal(await q.fail(a.id, { condition: 'RetriesExhausted', reason: 'r', attempt, record: { version: '1.0' }, deliveries: [{ kind: 'OnFailure', target: 'arn', status: 'delivered', requestId: 'dest-1' }] }, [dest]), true);
+        assert.equal(await q.fail(b.id, { condition: 'EventAgeExceeded', reason: 'old', record: {}, deliveries: [] }), true);
         const page = await q.listFailed('fn', { limit: 10 });
         assert.equal(page.items.length, 1);
         const f = page.items[0];
@@ -153,11 +220,13 @@ for (const [name, open] of Object.entries(adapters)) {
 
     test('recover queues again what a crash left running, without using an attempt', async () => {
       const h = await open();
-      const q = h.ports.events;
       try {
-        await q.enqueue(ev(1));
-        await q.claim(1, Date.now() + 1);
-        assert.deepEqual(h.onDisk(), { running: 1 });
+        await h.ports.events.enqueue(ev(1));
+        await h.ports.events.claim(1, Date.now() + 1);
+        assert.deepEqual(await h.onDisk(), { running: 1 });
+        await h.restart();
+        const q = h.ports.events;
+        assert.deepEqual(await h.onDisk(), { running: 1 }, 'the restart itself changes nothing');
         assert.equal(await q.recover(Date.now()), 1);
         const [back] = await q.claim(1, Date.now() + 1);
         assert.equal(back.requestId, 'req-1');
@@ -190,6 +259,254 @@ for (const [name, open] of Object.entries(adapters)) {
     });
   });
 }
+
+interface Node {
+  name: string;
+  db: PgHandle;
+  ports: AsyncInvokePorts;
+  /** The `accepted` of every onWork call, in order. */
+  wakes: number[];
+}
+
+/** Two nodes on one schema, each with its own pool and LISTEN connection, as two processes would have. */
+async function cluster(leaseMs: number): Promise<{ a: Node; b: Node; s: PgSchema; close(): Promise<void> }> {
+  const s = await pgSchema('cluster');
+  const nodes: Node[] = [];
+  const close = async () => {
+    for (const n of nodes) {
+      await n.ports.close();
+      await n.db.close();
+    }
+    await s.drop();
+  };
+  try {
+    for (const name of ['node-a', 'node-b']) {
+      const db = await openPostgres(s.url);
+      const wakes: number[] = [];
+      const ports = await openPostgresQueue(db, { url: s.url, nodeId: name, leaseMs, onWork: (n) => wakes.push(n) }).catch(async (e) => {
+        await db.close();
+        throw e;
+      });
+      nodes.push({ name, db, ports, wakes });
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { a: nodes[0], b: nodes[1], s, close };
+}
+
+const row = async (s: PgSchema, id: number) => (await s.query('SELECT state, owner, attempts, requeues, lease_until FROM async_events WHERE id = $1', [id])).rows[0];
+const dbNow = async (s: PgSchema) => Number((await s.query(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t`)).rows[0].t);
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('queue in a cluster: two nodes on one PostgreSQL schema', () => {
+  test('parallel claims from both nodes hand every event to exactly one of them', async () => {
+    const c = await cluster(30_000);
+    try {
+      const total = 500;
+      await Promise.all(Array.from({ length: total }, (_, i) => c.a.ports.events.enqueue(ev(i))));
+      const got = new Map<string, number[]>([['node-a', []], ['node-b', []]]);
+      // Four claim loops per node, small random batches, until the queue is empty for everyone.
+      const loop = async (n: Node) => {
+        for (;;) {
+          const claimed = await n.ports.events.claim(1 + Math.floor(Math.random() * 8), Date.now() + 1);
+          if (claimed.length === 0) return;
+          got.get(n.name)!.push(...claimed.map((e) => e.id));
+        }
+      };
+      await Promise.all([c.a, c.b].flatMap((n) => [loop(n), loop(n), loop(n), loop(n)]));
+      const ids = [...got.get('node-a')!, ...got.get('node-b')!];
+      assert.equal(ids.length, total, 'no event claimed twice');
+      assert.equal(new Set(ids).size, total, 'and every event claimed');
+      assert.ok(got.get('node-a')!.length > 0 && got.get('node-b')!.length > 0, 'both nodes claimed (the loops did run side by side)');
+      const owners = await c.s.query<{ owner: string; ids: number[] }>(`SELECT owner, array_agg(id::int ORDER BY id) AS ids FROM async_events WHERE state = 'running' GROUP BY owner ORDER BY owner`);
+      assert.deepEqual(
+        owners.rows.map((r) => [r.owner, r.ids]),
+        ['node-a', 'node-b'].map((n) => [n, [...got.get(n)!].sort((x, y) => x - y)]),
+        'each event is owned by the node that got it',
+      );
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("another node's outcome for an event it does not own changes nothing", async () => {
+    const c = await cluster(30_000);
+    try {
+      await c.a.ports.events.enqueue(ev(1));
+      const [e] = await c.a.ports.events.claim(1, Date.now() + 1);
+      const before = await row(c.s, e.id);
+      const q = c.b.ports.events;
+      assert.equal(await q.complete(e.id, [ev(2, 'dest')]), false);
+      assert.equal(await q.retryLater(e.id, Date.now(), { attempt, error: 'x' }), false);
+      assert.equal(await q.fail(e.id, { condition: 'RetriesExhausted', reason: 'x', record: {}, deliveries: [] }, [ev(3, 'dest')]), false);
+      assert.deepEqual(await row(c.s, e.id), before);
+      assert.equal((await c.s.query('SELECT COUNT(*)::int AS n FROM async_events')).rows[0].n, 1, 'no destination event was handed over');
+      assert.equal(await c.a.ports.events.complete(e.id), true, 'the owner still may');
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("a live owner's lease is renewed past leaseMs; another node neither reaps nor claims the event", async () => {
+    const c = await cluster(300);
+    try {
+      await c.a.ports.events.enqueue(ev(1));
+      const [e] = await c.a.ports.events.claim(1, Date.now() + 1);
+      const first = (await row(c.s, e.id)).lease_until;
+      await sleep(1000);
+      const later = await row(c.s, e.id);
+      assert.equal(later.owner, 'node-a');
+      assert.ok(later.lease_until > first, 'renewed');
+      assert.ok(later.lease_until > (await dbNow(c.s)), 'and live');
+      assert.equal(await c.b.ports.events.recover(Date.now()), 0);
+      assert.deepEqual(await c.b.ports.events.claim(10, Date.now() + 1), []);
+      assert.equal(await c.a.ports.events.complete(e.id), true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a lease that ran out (the owner stalled) returns the event to the queue; the late owner can no longer finish it', async () => {
+    const leaseMs = 300;
+    const c = await cluster(leaseMs);
+    try {
+      await c.a.ports.events.enqueue(ev(1));
+      const [e] = await c.a.ports.events.claim(1, Date.now() + 1);
+      // node-a's event loop stalls (a long GC pause, a CPU-bound handler) for longer than the lease: no renewal goes out.
+      const stall = Date.now() + leaseMs + 200;
+      while (Date.now() < stall);
+      const wakesBefore = c.b.wakes.length;
+      const taken = await until('node-b to claim the event', async () => {
+        const [x] = await c.b.ports.events.claim(1, Date.now() + 1);
+        return x;
+      });
+      assert.equal(taken.id, e.id);
+      assert.equal(taken.attempts, 0, 'no attempt used');
+      assert.ok(c.b.wakes.length > wakesBefore, 'the requeue woke the pollers');
+      assert.equal(await c.a.ports.events.complete(e.id, [ev(2, 'dest')]), false, 'the lease was lost');
+      assert.equal(await c.a.ports.events.retryLater(e.id, Date.now(), { error: 'x' }), false);
+      const now = await row(c.s, e.id);
+      assert.equal(now.state, 'running');
+      assert.equal(now.owner, 'node-b');
+      assert.equal((await c.s.query('SELECT COUNT(*)::int AS n FROM async_events')).rows[0].n, 1);
+      assert.equal(await c.b.ports.events.complete(e.id), true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("a node that goes away leaves its events to the others after its lease, not before", async () => {
+    const leaseMs = 400;
+    const c = await cluster(leaseMs);
+    try {
+      await c.a.ports.events.enqueue(ev(1));
+      await c.a.ports.events.enqueue(ev(2));
+      const claimed = await c.a.ports.events.claim(2, Date.now() + 1);
+      const t0 = Date.now();
+      await c.a.ports.close();
+      assert.deepEqual(await c.b.ports.events.claim(10, Date.now() + 1), [], 'still node-a’s right after it closed');
+      const back = await until('node-b to get the events', async () => {
+        const got = await c.b.ports.events.claim(10, Date.now() + 1);
+        return got.length > 0 ? got : undefined;
+      });
+      const waited = Date.now() - t0;
+      assert.deepEqual(back.map((x) => x.id).sort(), claimed.map((x) => x.id).sort());
+      assert.ok(waited >= leaseMs - 50, `not before the lease ran out (${waited} ms)`);
+      // The bound: the lease, plus one reap interval, plus the test's own polling and a busy machine's slack.
+      assert.ok(waited <= leaseMs + leaseMs / 4 + 500, `within the lease and a reap interval (${waited} ms)`);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("recover on a node that starts leaves another node's running events alone", async () => {
+    const c = await cluster(30_000);
+    try {
+      for (let i = 0; i < 3; i++) await c.a.ports.events.enqueue(ev(i));
+      await c.a.ports.events.claim(3, Date.now() + 1);
+      assert.equal(await c.b.ports.events.recover(Date.now()), 0);
+      const r = await c.s.query(`SELECT state, owner, COUNT(*)::int AS n FROM async_events GROUP BY state, owner`);
+      assert.deepEqual(r.rows, [{ state: 'running', owner: 'node-a', n: 3 }]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a poller that loses its lease while the event runs logs async:lease-lost and hands over no destination', async () => {
+    const leaseMs = 300;
+    const c = await cluster(leaseMs);
+    const logged: { level: string; event: string; outcome?: string; requestId?: string }[] = [];
+    let poller: Poller | undefined;
+    try {
+      for (const name of ['fn', 'dest']) await c.s.query(`INSERT INTO functions (account, name, next_version, tags, created_at) VALUES ('', $1, 1, '{}', '')`, [name]);
+      await c.a.ports.configs.put({ functionName: 'fn', qualifier: '$LATEST', onSuccess: 'arn:aws:lambda:us-east-1:123456789012:function:dest', lastModified: 1 });
+      await c.a.ports.events.enqueue(ev(1));
+      let takenByB: number | undefined;
+      poller = new Poller({
+        events: c.a.ports.events,
+        configs: c.a.ports.configs,
+        // The engine is not what is under test: this one runs past the lease (the loop stalls) and succeeds only
+        // once node-b has taken the event over.
+        runner: {
+          async runEvent() {
+            const stall = Date.now() + leaseMs + 200;
+            while (Date.now() < stall);
+            takenByB = await until('node-b to take the event over', async () => (await c.b.ports.events.claim(1, Date.now() + 1))[0]?.id);
+            return { kind: 'success', payload: Buffer.from('{}'), executedVersion: '$LATEST' };
+          },
+        },
+        // Only what a Lambda destination's planning reads.
+        store: { getFunction: async (name: string) => (name === 'dest' ? {} : undefined) } as unknown as Store,
+        account: { region: 'us-east-1', accountId: '123456789012' },
+        log: createLogger('warn', {}, (line) => logged.push(JSON.parse(line))),
+        timeScale: 1,
+        concurrency: 1,
+      });
+      await poller.start();
+      const lost = await until('async:lease-lost', async () => logged.find((l) => l.event === 'async:lease-lost'));
+      assert.equal(lost.level, 'warn');
+      assert.equal(lost.outcome, 'complete');
+      assert.equal(lost.requestId, 'req-1');
+      const rows = await c.s.query('SELECT function_name, state, owner FROM async_events');
+      assert.deepEqual(rows.rows, [{ function_name: 'fn', state: 'running', owner: 'node-b' }], 'node-b holds the event; no OnSuccess event was handed over');
+      assert.equal(await c.b.ports.events.complete(takenByB!), true);
+    } finally {
+      await poller?.stop(1000);
+      await poller?.drain();
+      await c.close();
+    }
+  });
+
+  test("an enqueue on one node wakes the other's pollers over NOTIFY (accepted counts only on the node that accepted)", async () => {
+    const c = await cluster(30_000);
+    try {
+      const [a0, b0] = [c.a.wakes.length, c.b.wakes.length];
+      await Promise.all([c.a.ports.events.enqueue(ev(1)), c.a.ports.events.enqueue(ev(2))]);
+      assert.deepEqual(c.a.wakes.slice(a0), [2], 'one local wake-up for the batch, with its count');
+      await until('node-b to be woken', async () => (c.b.wakes.length > b0 ? true : undefined), 3000);
+      assert.deepEqual(c.b.wakes.slice(b0), [0]);
+      await sleep(100);
+      assert.deepEqual(c.a.wakes.slice(a0), [2], 'its own notification does not wake node-a again');
+      const [e] = await c.b.ports.events.claim(1, Date.now() + 1);
+      const b1 = c.a.wakes.length;
+      assert.equal(await c.b.ports.events.retryLater(e.id, Date.now(), { error: 'throttled' }), true);
+      await until('node-a to hear of the requeue', async () => (c.a.wakes.length > b1 ? true : undefined), 3000);
+    } finally {
+      await c.close();
+    }
+  });
+});
 
 test('retry policy: delays, backoff, age and the decisions AWS makes', () => {
   assert.equal(retryDelayMs(1, 1), 60_000);
