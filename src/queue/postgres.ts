@@ -32,12 +32,12 @@ import type {
 
 /**
  * How long a claim holds without renewal. The bound it gives: a dead node's events are queued again within
- * leaseMs + the reap interval (30 + 7.5 = 37.5 s by default), below Lambda's first retry delay (1 min). Shorter leases
- * return them sooner but make every node write renewals more often and lose events to shorter stalls.
+ * leaseMs + the reap interval (15 + 3.75 ≈ 19 s by default), well below Lambda's first retry delay (1 min). Shorter
+ * leases return them sooner but make every node write renewals more often and lose events to shorter stalls.
  */
-export const LEASE_MS = 30_000;
+export const LEASE_MS = 15_000;
 
-/** The owner renews every third of a lease: a lease runs out only after two renewals in a row failed (a 20 s stall). */
+/** The owner renews every third of a lease: a lease runs out only after two renewals in a row failed (a 10 s stall). */
 const RENEW_FRACTION = 3;
 /** Every node looks for expired leases every quarter lease, and at start-up (recover). */
 const REAP_FRACTION = 4;

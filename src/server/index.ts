@@ -25,6 +25,7 @@ import { lockDataDir, StartupError, type DataDirLock } from './lock.js';
 export { StartupError } from './lock.js';
 import { InvokeEngine } from '../invoke/engine.js';
 import { openSqliteQueue } from '../queue/sqlite.js';
+import { openPostgresQueue } from '../queue/postgres.js';
 import { Poller } from '../queue/poller.js';
 import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
@@ -87,7 +88,10 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   const store: Store = pg ? await openPostgresStore(pg, { url: config.databaseUrl, accountId: config.accountId, nodeId: cluster!.membership.id, onError: (e) => log.warn('store:database-error', { error: e.message }) }) : openSqliteStore(dataDir, { accountId: config.accountId });
   // After the store (which applies the migrations): the queue opens its own connection to the same database.
   let poller: Poller | undefined;
-  const asyncInvoke = openSqliteQueue(dataDir, { onWork: (accepted) => poller?.kick(accepted), accountId: config.accountId });
+  const onWork = (accepted: number) => poller?.kick(accepted);
+  const asyncInvoke = pg
+    ? await openPostgresQueue(pg, { url: config.databaseUrl, nodeId: cluster!.membership.id, accountId: config.accountId, onWork })
+    : openSqliteQueue(dataDir, { onWork, accountId: config.accountId });
   const code = new CodeStore(join(dataDir, 'code'), pg ? new PgBlobStore(pg.pool) : undefined);
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
