@@ -3,8 +3,8 @@
 // returns they recover by themselves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateFunctionCommand, InvokeCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { ROLE, type TestServer } from '../helpers/alonzo.js';
+import { CreateFunctionCommand, InvokeCommand, ListFunctionsCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { ROLE, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { fixtureZip, waitActive, eventually } from '../helpers/invoke.js';
 import { startSink } from '../helpers/sink.js';
 import { startPrivatePg } from '../helpers/private-pg.js';
@@ -28,7 +28,11 @@ test('PostgreSQL stopped and started again: 5xx meanwhile, no Event accepted, re
     nodes = await startNodes(pg.url, 2);
     const [a, b] = nodes;
     await a.client.send(new CreateFunctionCommand({ FunctionName: 'rec', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Timeout: 10, Code: { ZipFile: await fixtureZip('async-recorder') } }));
+    await a.client.send(new CreateFunctionCommand({ FunctionName: 'env', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Environment: { Variables: { VV: '1' } }, Code: { ZipFile: await zipOf({ 'index.js': 'exports.handler = async () => process.env.VV;' }) } }));
     await waitActive({ client: b.client } as TestServer, 'rec');
+    await waitActive({ client: b.client } as TestServer, 'env');
+    const envOn = async (n: Node) => JSON.parse(Buffer.from((await n.client.send(new InvokeCommand({ FunctionName: 'env' }))).Payload!).toString());
+    assert.equal(await envOn(b), '1');
     const event = (n: Node, tag: string) => n.client.send(new InvokeCommand({ FunctionName: 'rec', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ sink: sink.url('runs'), tag })) }));
     assert.equal((await event(a, 'before')).StatusCode, 202);
     await eventually(async () => runs(sink, 'runs').some((r) => r.tag === 'before'), 10_000, 'the first event to run');
@@ -41,6 +45,9 @@ test('PostgreSQL stopped and started again: 5xx meanwhile, no Event accepted, re
     const refusedList = await failure(a.client.send(new ListFunctionsCommand({})));
     assert.equal(refusedList.name, 'ServiceException');
     assert.equal(refusedList.status, 500);
+    // Down long enough for heartbeats, lease renewals and the listening connections to fail and retry.
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal((await failure(event(a, 'while-down'))).name, 'ServiceException', 'still no Event accepted');
     for (const n of nodes) assert.equal(n.proc.exitCode, null, `node ${n.name} is still running`);
 
     pg.start();
@@ -55,6 +62,9 @@ test('PostgreSQL stopped and started again: 5xx meanwhile, no Event accepted, re
       'node b to accept Events again',
     );
     await eventually(async () => runs(sink, 'runs').some((r) => r.tag === 'after'), 15_000, 'the event accepted after the restart to run');
+    // The nodes listen again: a change on one reaches the other's cache.
+    await a.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'env', Environment: { Variables: { VV: '2' } } }));
+    await eventually(async () => (await envOn(b)) === '2', 5_000, 'node b to see the change made on node a after the restart');
     // The Event refused while the database was down was never accepted, so it never runs.
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(runs(sink, 'runs').filter((r) => r.tag === 'while-down').length, 0);

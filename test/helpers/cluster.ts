@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { lambdaClient } from './alonzo.js';
 import { REPO_ROOT } from './paths.js';
+import { mountsUnder } from '../../src/runtime/supervisor/procfs.js';
 import { ROOT_KEY, SIGV4_SUITE } from './sign.js';
 
 export interface Node {
@@ -20,6 +21,20 @@ export interface Node {
   kill(): Promise<void>;
   /** SIGTERM and wait: a clean stop. */
   stop(): Promise<void>;
+  /** Removes the data dir of a killed node (and the sandbox mounts it could not undo). */
+  remove(): void;
+}
+
+/** A killed server leaves its sandboxes' /tmp mounts under its data dir: unmounted (lazily) before the removal. */
+export function removeDataDir(dir: string): void {
+  for (const m of mountsUnder(dir)) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
@@ -65,11 +80,14 @@ export function startNode(databaseUrl: string, name: string, env: Record<string,
           if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
           await exited(proc);
         },
+        remove() {
+          removeDataDir(dataDir);
+        },
         async stop() {
           client.destroy();
           if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
           await exited(proc);
-          rmSync(dataDir, { recursive: true, force: true });
+          removeDataDir(dataDir);
         },
       };
       resolve(node);
