@@ -12,7 +12,9 @@ import { openPostgres, type PgHandle } from '../store/postgres/db.js';
 import { openPostgresStore } from '../store/postgres/index.js';
 import { joinCluster, type ClusterNode } from '../cluster/index.js';
 import type { NodeStats } from '../cluster/membership.js';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { CodeStore } from '../code/index.js';
 import { EnvironmentPool } from '../runtime/pool.js';
 import { standbyTemplate } from '../runtime/environment.js';
@@ -212,9 +214,41 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
 
 /** The cluster database, or a start-up error that says what to fix. */
 async function connectDatabase(url: string, log: ReturnType<typeof createLogger>): Promise<PgHandle> {
+  let h: PgHandle;
   try {
-    return await openPostgres(url, { onError: (e) => log.warn('database:connection-lost', { error: e.message }) });
+    h = await openPostgres(url, { onError: (e) => log.warn('database:connection-lost', { error: e.message }) });
   } catch (e) {
     throw new StartupError('database-unreachable', `Cannot use the cluster database: ${(e as Error).message}.`, 'Check --database-url (ALONZO_DATABASE_URL) and that PostgreSQL is up and accepts this user.');
+  }
+  // Functions share the machine's network: a database that lets anyone in without the password lets every function
+  // in, with the power to rewrite every function's code. Said loudly at start-up (docs/SECURITY.md, section 6).
+  if (await acceptsAnyPassword(url)) {
+    log.warn('database:no-password-needed', {
+      hint: 'the cluster database accepted a connection with a wrong password (trust authentication?): any process on a node, functions included, could connect and change everything; require scram-sha-256 for this user in pg_hba.conf',
+    });
+  }
+  return h;
+}
+
+/** Whether the database lets this URL's user in with a password that cannot be right. */
+async function acceptsAnyPassword(url: string): Promise<boolean> {
+  let wrong: string;
+  try {
+    const u = new URL(url);
+    // The URL's own members beat separate options in node-postgres: the wrong password goes into the URL.
+    if (!u.username) u.username = process.env.PGUSER ?? userInfo().username;
+    u.password = `wrong-${randomBytes(12).toString('hex')}`;
+    wrong = u.toString();
+  } catch {
+    return false;
+  }
+  const c = new pg.Client({ connectionString: wrong, connectionTimeoutMillis: 5_000 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
   }
 }

@@ -2,7 +2,7 @@
 // the shared one: stopping the database under a running cluster and starting it again. Debian's binaries, run as the
 // `postgres` user when the tests run as root (initdb refuses root).
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 export interface PrivatePg {
   url: string;
   port: number;
+  /** Where its Unix socket is (`.s.PGSQL.<port>`). */
+  socketDir: string;
   stop(): void;
   start(): void;
   destroy(): void;
@@ -33,7 +35,8 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startPrivatePg(): Promise<PrivatePg> {
+/** `password`: connections over TCP must give it (scram-sha-256), as a production database would ask. */
+export async function startPrivatePg(opts: { password?: string } = {}): Promise<PrivatePg> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'alonzo-pg-'));
   const data = join(dir, 'data');
@@ -46,13 +49,21 @@ export async function startPrivatePg(): Promise<PrivatePg> {
   chmodSync(dir, 0o700);
   const run = (cmd: string, args: string[]) =>
     asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(bin, cmd), args, { stdio: 'pipe' });
-  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const auth = ['--auth=trust'];
+  if (opts.password) {
+    const pwfile = join(dir, 'pw');
+    writeFileSync(pwfile, `${opts.password}\n`);
+    if (asRoot) chownSync(pwfile, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()), 0);
+    auth.splice(0, 1, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  run('initdb', ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
   const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
   start();
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres${opts.password ? `:${encodeURIComponent(opts.password)}` : ''}@127.0.0.1:${port}/postgres`,
     port,
+    socketDir: dir,
     start,
     stop: () => run('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop']),
     destroy() {
