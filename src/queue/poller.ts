@@ -69,7 +69,7 @@ export class Poller {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`the poller cannot start when ${this.state}`);
     const recovered = await this.d.events.recover(Date.now());
-    if (recovered > 0) this.d.log.warn('queue:recovered', { events: recovered, why: 'left running by a crash; they run again with the same request id' });
+    if (recovered > 0) this.d.log.warn('queue:recovered', { events: recovered, why: 'left running by a crash (in a cluster: by a node whose lease expired); they run again with the same request id' });
     this.state = 'running';
     this.kick();
   }

@@ -107,8 +107,12 @@ export interface Store {
   getVersion(functionName: string, version: string): Promise<VersionRecord | undefined>;
   /** Replaces a version row (the mutable $LATEST, or a state change), only if its revision is still `expectRevision` when given. */
   putVersion(rec: VersionRecord, expectRevision?: string): Promise<boolean>;
-  /** Stores `rec` under the function's next version number and advances it; returns the number. */
-  publishVersion(rec: Omit<VersionRecord, 'version'>): Promise<string>;
+  /**
+   * Stores `rec` under the function's next version number and advances it; returns the number. With `latest`, $LATEST's
+   * RevisionId moves from `from` to `to` in the same transaction (publishing changes it, as on AWS); if it is no longer
+   * `from`, nothing is written and the call rejects.
+   */
+  publishVersion(rec: Omit<VersionRecord, 'version'>, latest?: { from: string; to: string }): Promise<string>;
   deleteVersion(functionName: string, version: string): Promise<boolean>;
   listVersions(functionName: string, opts: { marker?: string; limit: number }): Promise<Page<VersionRecord>>;
 

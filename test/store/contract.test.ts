@@ -277,6 +277,19 @@ for (const adapter of [sqlite, postgres]) {
       assert.equal(await store.getVersion('gone', '1'), undefined);
     });
 
+    test("publishVersion moves $LATEST's revision in the same transaction, or writes nothing", async (t) => {
+      const { store } = await adapter.open(t);
+      await create(store, 'f');
+      const latest = (await store.getVersion('f', '$LATEST'))!;
+      const { version: _v, ...rec } = version('f', 'x', { codeSha256: 'pub' });
+      await assert.rejects(store.publishVersion(rec, { from: 'not-its-revision', to: 'next' }));
+      assert.equal(await store.getVersion('f', '1'), undefined, 'no version when $LATEST moved meanwhile');
+      assert.equal((await store.getFunction('f'))?.nextVersion, 1, 'and no number used');
+      assert.equal((await store.getVersion('f', '$LATEST'))?.revisionId, latest.revisionId);
+      assert.equal(await store.publishVersion(rec, { from: latest.revisionId, to: 'next' }), '1');
+      assert.equal((await store.getVersion('f', '$LATEST'))?.revisionId, 'next');
+    });
+
     test('aliases: insert once, replace, delete, list by name with a version filter and markers', async (t) => {
       const { store } = await adapter.open(t);
       await create(store, 'f', ['1', '2']);

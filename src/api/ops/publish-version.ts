@@ -40,8 +40,14 @@ export async function publishLatest(s: Services, name: string, opts: { descripti
     revisionId: newRevisionId(),
     lastModified: lambdaTimestamp(),
   };
-  const version = await s.store.publishVersion(rec);
-  await s.store.putVersion({ ...latest, revisionId: latestRevision }, latest.revisionId);
+  // One transaction: the new version and $LATEST's new RevisionId are written together or not at all.
+  let version: string;
+  try {
+    version = await s.store.publishVersion(rec, { from: latest.revisionId, to: latestRevision });
+  } catch (e) {
+    if ((e as Error).message.includes('changed while publishing')) throw preconditionFailed();
+    throw e;
+  }
   return { ...rec, version };
 }
 

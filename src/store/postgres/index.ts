@@ -291,13 +291,17 @@ export async function openPostgresStore(handle: PgHandle, opts: PostgresStoreOpt
           return (await c.query(SQL.casVersion, [...versionParams(a, rec), expect])).rowCount === 1;
         });
       },
-      async publishVersion(rec) {
+      async publishVersion(rec, latest) {
         return write(a, rec.functionName, async (c) => {
           // The function row stays locked until commit: another node's publish waits here and takes the next number.
           const { rows: bumped } = await c.query<{ v: number }>(SQL.bumpVersion, [a, rec.functionName]);
           if (bumped.length === 0) throw new Error(`function ${rec.functionName} vanished while publishing`);
           const version = String(bumped[0].v);
           await c.query(SQL.upsertVersion, versionParams(a, { ...rec, version }));
+          if (latest) {
+            const moved = await c.query(`UPDATE versions SET revision_id = $4 WHERE account = $1 AND function_name = $2 AND version = '$LATEST' AND revision_id = $3`, [a, rec.functionName, latest.from, latest.to]);
+            if (moved.rowCount !== 1) throw new Error(`$LATEST of ${rec.functionName} changed while publishing`);
+          }
           return version;
         });
       },

@@ -92,6 +92,7 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
       ON CONFLICT (account, function_name, version) DO UPDATE SET settings = excluded.settings, code_sha256 = excluded.code_sha256, code_size = excluded.code_size,
         state = excluded.state, last_update_status = excluded.last_update_status, revision_id = excluded.revision_id, last_modified = excluded.last_modified`),
     deleteVersion: db.prepare('DELETE FROM versions WHERE account = ? AND function_name = ? AND version = ?'),
+    moveLatestRevision: db.prepare(`UPDATE versions SET revision_id = ? WHERE account = ? AND function_name = ? AND version = '$LATEST' AND revision_id = ?`),
     listVersions: db.prepare('SELECT * FROM versions WHERE account = ? AND function_name = ? AND version_order > ? ORDER BY version_order LIMIT ?'),
     listLatest: db.prepare(`SELECT * FROM versions WHERE account = ? AND version = '$LATEST' AND function_name > ? ORDER BY function_name LIMIT ?`),
     listAll: db.prepare(`SELECT * FROM versions WHERE account = @account AND (function_name > @name OR (function_name = @name AND version_order > @order)) ORDER BY function_name, version_order LIMIT @limit`),
@@ -152,11 +153,14 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
     return true;
   });
 
-  const publish = db.transaction((a: string, rec: Omit<VersionRecord, 'version'>): string => {
+  const publish = db.transaction((a: string, rec: Omit<VersionRecord, 'version'>, latest?: { from: string; to: string }): string => {
     const row = q.bumpVersion.get(a, rec.functionName) as { v: number } | undefined;
     if (!row) throw new Error(`function ${rec.functionName} vanished while publishing`);
     const version = String(row.v);
     q.upsertVersion.run(versionRow(a, { ...rec, version }));
+    if (latest && q.moveLatestRevision.run(latest.to, a, rec.functionName, latest.from).changes !== 1) {
+      throw new Error(`$LATEST of ${rec.functionName} changed while publishing`);
+    }
     return version;
   });
 
@@ -236,9 +240,9 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
         gen++;
         return putVersion(a, rec, expect);
       },
-      async publishVersion(rec) {
+      async publishVersion(rec, latest) {
         gen++;
-        return publish(a, rec);
+        return publish(a, rec, latest);
       },
       async deleteVersion(fn, version) {
         gen++;
