@@ -54,7 +54,8 @@ export async function serve(p: Parsed, io: Io): Promise<number> {
     // Before the line that says it serves: a Ctrl-C right after it must still stop it cleanly.
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    io.out(`Alonzo is serving the Lambda API on ${server.url} (data in ${config.dataDir}).\n${auth}\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
+    const where = config.databaseUrl ? `cluster node${config.nodeName ? ` ${config.nodeName}` : ''}, shared data in PostgreSQL, local data in ${config.dataDir}` : `data in ${config.dataDir}`;
+    io.out(`Alonzo is serving the Lambda API on ${server.url} (${where}).\n${auth}\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
   });
   return 0;
 }
