@@ -223,15 +223,22 @@ describe('PgLogStore: a cluster\'s nodes on one schema', () => {
     assert.deepEqual(got, Buffer.concat(parts.slice(7)));
   });
 
-  test('the appends of one event-loop turn are one INSERT (one statement timestamp), the next turn\'s another', async () => {
+  test('what is appended within WRITE_EVERY_MS is one INSERT of one row per key, whole invocations in order', async () => {
     const logs = node('node-a');
     for (let i = 0; i < 50; i++) logs.append('batched', invocation(`batch-${i}`));
-    await turn();
-    await turn();
+    logs.append('batched-other', invocation('other-0'));
+    await logs.flush();
     for (let i = 0; i < 3; i++) logs.append('batched', invocation(`batch2-${i}`));
     await logs.flush();
-    const r = await schema.query<{ n: number; turns: number }>('SELECT count(*) AS n, count(DISTINCT at) AS turns FROM function_logs WHERE key = $1', ['batched']);
-    assert.deepEqual(r.rows[0], { n: 53, turns: 2 });
+    const r = await schema.query<{ n: number; turns: number }>('SELECT count(*)::int AS n, count(DISTINCT at)::int AS turns FROM function_logs WHERE key = $1', ['batched']);
+    assert.deepEqual(r.rows[0], { n: 2, turns: 2 }, 'two batches, one row each');
+    const text = (await logs.read('batched', 1 << 20)).toString();
+    const ids = [...text.matchAll(/START RequestId: (\S+)/g)].map((m) => m[1]);
+    assert.deepEqual(ids, [...Array.from({ length: 50 }, (_, i) => `batch-${i}`), 'batch2-0', 'batch2-1', 'batch2-2']);
+    // A read that cannot hold a whole batch row still starts at an invocation.
+    const cut = (await logs.read('batched', 2_000)).toString();
+    assert.match(cut, /^START RequestId: /);
+    assert.match(cut, /batch2-2/);
   });
 
   test('a write that fails is counted in dropped and reported; append neither waits nor throws', async () => {
