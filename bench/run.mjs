@@ -987,6 +987,15 @@ function writeDoc(meta) {
     p();
   }
 
+  const cluster = R.clusterSection ?? previousClusterSection();
+  if (cluster) {
+    p(cluster);
+    if (!R.clusterSection) {
+      p();
+      p('*(This section is from an earlier run: this run did not measure cluster mode; `BENCH_ONLY` left it out.)*');
+    }
+    p();
+  }
   if (R.notes.length) {
     p('## Notes from this run');
     p();
@@ -1008,7 +1017,8 @@ function writeDoc(meta) {
   p('| `BENCH_PROFILE_SECONDS` | length of the profiled load | 5 (2) |');
   p('| `BENCH_PEER=0` | skip serverless-offline | |');
   p('| `BENCH_LONG_SECONDS` | length of the long run for flat memory | 90 (6) |');
-  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile | all |');
+  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile, cluster | all |');
+  p('| `BENCH_DATABASE_URL` | the PostgreSQL the cluster scenario uses (it makes and drops a schema there) | postgres://postgres@127.0.0.1:5432/test |');
   p('| `BENCH_OUT` | where to write this document | docs/BENCHMARKS.md |');
   p('| `BENCH_PYTHON` | interpreter of the Python floor | /usr/bin/python3 |');
   p();
@@ -1028,6 +1038,35 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+/**
+ * Cluster mode (bench/cluster.mjs, its own script: it needs PostgreSQL and starts several nodes), run after the rest so
+ * that nothing else competes with it; its section is added to this document as it wrote it.
+ */
+async function clusterScenario() {
+  say('Scenario: cluster mode (bench/cluster.mjs)');
+  const out = join(work, 'cluster.md');
+  const child = spawn(process.execPath, [join(BENCH, 'cluster.mjs')], { cwd: BENCH, env: { ...process.env, BENCH_CLUSTER_OUT: out }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise((ok) => child.on('exit', (c) => ok(c)));
+  if (code !== 0 || !existsSync(out)) {
+    R.notes.push(`cluster: bench/cluster.mjs failed (exit ${code}); see its output above. Its section is missing from this run.`);
+    return;
+  }
+  R.clusterSection = readFileSync(out, 'utf8').trimEnd();
+}
+
+/** The cluster section of the document as it stands, for a run that does not measure cluster mode again. */
+function previousClusterSection() {
+  try {
+    const old = readFileSync(cfg.out, 'utf8');
+    const at = old.indexOf('\n## Cluster mode (PostgreSQL)');
+    if (at === -1) return undefined;
+    const end = old.indexOf('\n## ', at + 5);
+    return old.slice(at + 1, end === -1 ? undefined : end).trimEnd();
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('Alonzo is not built: run `npm run bench` from the repository root (it builds first).');
   const started = Date.now();
@@ -1042,6 +1081,7 @@ async function main() {
   if (want('long')) await longRunScenario();
   if (want('profile')) await profileScenario();
   await stopAll();
+  if (want('cluster')) await clusterScenario();
   const wall = (Date.now() - started) / 1000;
   const ours = selfAndReapedCpuSeconds() - self0 + unreapedCpu;
   const others = Math.max(0, machineBusySeconds() - busy0 - ours);
