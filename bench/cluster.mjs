@@ -602,7 +602,7 @@ function section(meta) {
     const { targets, results } = R.single;
     p('### Warm invoke: one cluster node vs SQLite');
     p();
-    p('The Node.js echo (`exports.handler = async (e) => e`) on a single server with its SQLite store and on one cluster node alone on PostgreSQL. "CPU µs/invoke" is the server\'s process tree (server and environments); "PostgreSQL" is the CPU every `postgres` process on the machine used during the run, per invoke (the cluster node\'s logs are written there, batched per event-loop turn).');
+    p('The Node.js echo (`exports.handler = async (e) => e`) on a single server with its SQLite store and on one cluster node alone on PostgreSQL. "CPU µs/invoke" is the server\'s process tree (server and environments); "PostgreSQL" is the CPU every `postgres` process on the machine used during the run, per invoke (the cluster node\'s invocation logs are written there: every 100 ms, one row per function).');
     p();
     p('| target | clients | invokes/s | p50 ms | p99 ms | CPU µs/invoke | PostgreSQL µs/invoke | non-200 |');
     p('|---|---:|---:|---:|---:|---:|---:|---:|');

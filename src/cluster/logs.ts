@@ -51,13 +51,18 @@ export class PgLogStore implements LogStore {
 
   append(key: string, text: Buffer): void {
     this.pending.push({ key, text });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setTimeout(() => {
-        this.scheduled = false;
-        if (!this.writing) this.write();
-      }, WRITE_EVERY_MS).unref();
-    }
+    this.schedule();
+  }
+
+  /** A write WRITE_EVERY_MS from now (if none is due): never one right after another, however busy the node. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setTimeout(() => {
+      this.scheduled = false;
+      // A write still under way schedules the next one when it ends.
+      if (!this.writing) this.write();
+    }, WRITE_EVERY_MS).unref();
   }
 
   private write(): void {
@@ -74,7 +79,7 @@ export class PgLogStore implements LogStore {
       .then(() => this.prune(rows))
       .finally(() => {
         this.writing = undefined;
-        if (this.pending.length) this.write();
+        if (this.pending.length) this.schedule();
       });
   }
 
