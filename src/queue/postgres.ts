@@ -13,6 +13,7 @@
 // so under load the batches grow instead of the number of commits. Wake-ups go over LISTEN/NOTIFY, sent in the
 // transaction that made events runnable, so another node looks at the queue when there is something to see.
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { inTransaction, listen, type Listener, type PgClient, type PgHandle, type PgPool } from '../store/postgres/db.js';
 import type { Page } from '../store/types.js';
 import { LATEST, isVersionNumber } from '../core/names.js';
@@ -226,6 +227,15 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
   );
   if (present.rows[0].n !== 2) throw new Error('the async queue tables are missing: open the database (which applies the migrations) before the queue');
 
+  // Bookkeeping (claims, outcomes, lease renewals and reaping) commits without waiting for the WAL to reach the disk,
+  // on connections of its own: a node killed meanwhile loses none of it (the database has it), and what a crash of
+  // the database itself loses (the last few hundred ms) only makes events run again, at least once as Lambda promises.
+  // Enqueues and redrives stay synchronous: a 202 means on disk. With every claim and outcome waiting for an fsync,
+  // three nodes on this 2-core machine accepted ~650 Events/s while running them.
+  const book: PgPool = new pg.Pool({ connectionString: opts.url, max: 6, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000, application_name: 'alonzo-queue' });
+  book.on('error', () => undefined);
+  book.on('connect', (c) => void c.query('SET synchronous_commit TO off').catch(() => undefined));
+
   let closed = false;
   const wake = (accepted: number) => {
     if (!closed) opts.onWork?.(accepted);
@@ -247,8 +257,8 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
     ]);
 
   /** A statement that may queue events again, plus the notification when it did, in one transaction. */
-  const requeueing = async (sql: string, params: unknown[]): Promise<number> => {
-    const n = await inTransaction(pool, async (c) => {
+  const requeueing = async (sql: string, params: unknown[], db: PgPool = pool): Promise<number> => {
+    const n = await inTransaction(db, async (c) => {
       const changed = (await c.query(sql, params)).rowCount ?? 0;
       if (changed > 0) await c.query('SELECT pg_notify($1, $2)', [channel, me]);
       return changed;
@@ -262,8 +272,8 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
    * transaction (a lost lease commits nothing: its statement matched no row).
    */
   const outcomeThen = async (sql: string, params: unknown[], then: AsyncEvent[]): Promise<boolean> => {
-    if (then.length === 0) return ((await pool.query(sql, params)).rowCount ?? 0) > 0;
-    const held = await inTransaction(pool, async (c) => {
+    if (then.length === 0) return ((await book.query(sql, params)).rowCount ?? 0) > 0;
+    const held = await inTransaction(book, async (c) => {
       if (((await c.query(sql, params)).rowCount ?? 0) === 0) return false;
       await insertEvents(c, then, Date.now());
       return true;
@@ -317,7 +327,7 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
   const renew = () => {
     if (renewing || held.size === 0) return;
     const ids = [...held];
-    renewing = pool
+    renewing = book
       .query<{ id: number }>(SQL.renew, [ids, owner, leaseMs])
       .then((r) => {
         // A lease that had already run out stays lost (another node may be running the event): stop renewing it.
@@ -331,7 +341,7 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
   };
   let reaping: Promise<number> | undefined;
   const reap = (now: number): Promise<number> => {
-    reaping ??= requeueing(SQL.reap, [now]).finally(() => (reaping = undefined));
+    reaping ??= requeueing(SQL.reap, [now], book).finally(() => (reaping = undefined));
     return reaping;
   };
   const renewTimer = setInterval(renew, Math.max(1, Math.floor(leaseMs / RENEW_FRACTION)));
@@ -369,7 +379,7 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
     },
     async claim(limit, now) {
       if (closed || limit <= 0) return [];
-      const r = await pool.query<EventRow>(SQL.claim, [now, limit, owner, leaseMs]);
+      const r = await book.query<EventRow>(SQL.claim, [now, limit, owner, leaseMs]);
       for (const row of r.rows) held.add(row.id);
       return r.rows.map(toClaimed).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
     },
@@ -378,7 +388,7 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
     },
     retryLater(id, runAt, { attempt, error }) {
       return settle(id, async () => {
-        const n = (await pool.query(SQL.retry, [id, owner, runAt, error, ...attemptParams(attempt), channel, me])).rowCount ?? 0;
+        const n = (await book.query(SQL.retry, [id, owner, runAt, error, ...attemptParams(attempt), channel, me])).rowCount ?? 0;
         if (n > 0) wake(0);
         return n > 0;
       });
@@ -425,6 +435,7 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
       }
       await Promise.allSettled([renewing, reaping]);
       await listener.close();
+      await book.end().catch(() => undefined);
     },
   };
 
