@@ -27,62 +27,61 @@ const EXIT_UNSETTLED_INIT = 13;
 const EXIT_UNHANDLED_REJECTION = 128;
 const EXIT_UNCAUGHT_EXCEPTION = 129;
 
-// A prebooted standby (ALONZO_STANDBY): the interpreter started before its function was known. It waits here, before
-// reading anything of the environment, for one `specialize` frame on the channel carrying the function's environment;
-// by then the function's code is mounted at /var/task. A blocking read: nothing else runs in this process meanwhile.
+// A prebooted standby (ALONZO_STANDBY): the interpreter started before its function was known. It defines everything
+// below, rehearses an invocation (rehearse()), then waits, before reading anything of the function's environment, for
+// one `specialize` frame on the channel carrying it (awaitSpecialize()); by then the function's code is mounted at
+// /var/task. Nothing else runs in this process meanwhile: the channel is all its event loop waits on.
 const PREBOOTED = !!process.env.ALONZO_STANDBY;
-if (PREBOOTED) {
-  // Loaded while nothing waits on this process: the channel is read through a net.Socket (see "Phase and channel").
-  require('node:net');
-  const fd = Number(process.env.ALONZO_CHANNEL_FD || 3);
-  const readExactly = (n) => {
-    const buf = Buffer.alloc(n);
-    for (let off = 0; off < n; ) {
-      let got;
-      try {
-        got = fs.readSync(fd, buf, off, n - off, null);
-      } catch (err) {
-        if (err.code === 'EAGAIN') continue;
-        throw err;
-      }
-      if (got === 0) process.exit(0);
-      off += got;
-    }
-    return buf;
-  };
-  const prefix = readExactly(8);
-  const header = JSON.parse(readExactly(prefix.readUInt32BE(0)).toString('utf8'));
-  const body = JSON.parse(readExactly(prefix.readUInt32BE(4)).toString('utf8'));
-  if (header.t !== 'specialize') {
-    process._rawDebug(`alonzo bootstrap: expected specialize, got ${header.t}`);
-    process.exit(EXIT_PROTOCOL);
-  }
-  // Only what differs is touched (setting TZ, even to its own value, makes V8 re-detect the time zone).
-  for (const k of Object.keys(process.env)) if (!(k in body.env)) delete process.env[k];
-  for (const [k, v] of Object.entries(body.env)) if (process.env[k] !== v) process.env[k] = v;
-  process.chdir(body.cwd);
+// Loaded while nothing waits on this process: the channel is read through a net.Socket (see "Phase and channel").
+if (PREBOOTED) require('node:net');
+
+/**
+ * Waits for the `specialize` frame through the channel's net.Socket, the way invoke frames come later, so that the
+ * first invoke finds that path (socket, stream, frame parsing) already run; then takes on the function's environment.
+ */
+function awaitSpecialize() {
+  return new Promise((resolve) => {
+    specializing = (body) => {
+      // Only what differs is touched (setting TZ, even to its own value, makes V8 re-detect the time zone).
+      for (const k of Object.keys(process.env)) if (!(k in body.env)) delete process.env[k];
+      for (const [k, v] of Object.entries(body.env)) if (process.env[k] !== v) process.env[k] = v;
+      process.chdir(body.cwd);
+      resolve();
+    };
+    maybeSwitchToSocket(true);
+    channelSocket.ref();
+  });
 }
 
-const TASK_ROOT = process.env.LAMBDA_TASK_ROOT || process.cwd();
-const HANDLER = process.env._HANDLER || '';
+/** The function's own settings, read from its environment once it is known (in a standby: after `specialize`). */
+let TASK_ROOT = '';
+let HANDLER = '';
 const CHANNEL_FD = Number(process.env.ALONZO_CHANNEL_FD || 3);
 // The channel when the server handed one over (or when there is no Runtime API to fall back on), else the Runtime API.
 const USE_CHANNEL = process.env.ALONZO_CHANNEL_FD !== undefined || !process.env.AWS_LAMBDA_RUNTIME_API;
 const RUNTIME_API = process.env.AWS_LAMBDA_RUNTIME_API;
 /** Where log lines go without a channel: stdout, one fd for everything so that lines keep their order. */
 const LOG_FD = 1;
-// The function must see Lambda's environment, not our plumbing (AWS likewise deletes _LAMBDA_TELEMETRY_LOG_FD).
-delete process.env.ALONZO_CHANNEL_FD;
 
 // AWS loads user code from /var/runtime/index.mjs, so a missing module reads "Require stack:\n- /var/runtime/index.mjs"
 // in the errorMessage the invoker gets. Resolving from that (non-existent) path reproduces the text exactly and keeps
 // the server's own install path out of users' error messages; absolute requires are unaffected by the parent's path.
 const runtimeRequire = Module.createRequire('/var/runtime/index.mjs');
 
-// AWS sets NODE_PATH=…:/var/task so bare requires also resolve from the task root; mirror that when the server did not.
-if (!process.env.NODE_PATH && typeof Module._initPaths === 'function') {
-  process.env.NODE_PATH = TASK_ROOT;
-  Module._initPaths();
+function adoptEnvironment() {
+  TASK_ROOT = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  HANDLER = process.env._HANDLER || '';
+  // The function must see Lambda's environment, not our plumbing (AWS likewise deletes _LAMBDA_TELEMETRY_LOG_FD).
+  delete process.env.ALONZO_CHANNEL_FD;
+  // AWS sets NODE_PATH=…:/var/task so bare requires also resolve from the task root; mirror that when the server did not.
+  if (!process.env.NODE_PATH && typeof Module._initPaths === 'function') {
+    process.env.NODE_PATH = TASK_ROOT;
+    Module._initPaths();
+  }
+  JSON_LOGS = (process.env.AWS_LAMBDA_LOG_FORMAT || '').toUpperCase() === 'JSON';
+  patchConsole();
+  patchStdStream('stdout');
+  patchStdStream('stderr');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -152,7 +151,9 @@ function writeAll(buf, fd = CHANNEL_FD) {
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 function send(headerJson, body) {
-  writeAll(encode(headerJson, body));
+  const frame = encode(headerJson, body);
+  if (rehearsal) return rehearsal.done();
+  writeAll(frame);
 }
 
 const LOG_HEADER = '{"t":"log"}';
@@ -277,6 +278,11 @@ function onFrame(buf, off) {
     header = JSON.parse(buf.toString('utf8', off + 8, off + 8 + hLen));
   } catch (err) {
     return protocolError(`bad frame header: ${err.message}`);
+  }
+  if (header.t === 'specialize' && specializing) {
+    const done = specializing;
+    specializing = null;
+    return done(JSON.parse(buf.toString('utf8', off + 8 + hLen, off + 8 + hLen + bLen)));
   }
   if (header.t !== 'invoke') return protocolError(`unexpected frame ${JSON.stringify(header.t)}`);
   if (phase !== 'idle') return protocolError(`invoke while ${phase}`);
@@ -421,7 +427,8 @@ const LEVELS = {
   ERROR: { name: 'ERROR', priority: 5 },
   FATAL: { name: 'FATAL', priority: 6 },
 };
-const JSON_LOGS = (process.env.AWS_LAMBDA_LOG_FORMAT || '').toUpperCase() === 'JSON';
+/** Set by adoptEnvironment(), from AWS_LAMBDA_LOG_FORMAT. */
+let JSON_LOGS = false;
 
 function logText(level, message, ...params) {
   sendLog(
@@ -654,10 +661,6 @@ process.on('beforeExit', () => {
   beforeExit();
 });
 
-patchConsole();
-patchStdStream('stdout');
-patchStdStream('stderr');
-
 // ---------------------------------------------------------------------------------------------------------------
 // Handler loading (AWS's rules: CommonJS, ES modules by extension or "type":"module", nested paths and properties)
 
@@ -766,6 +769,7 @@ function isPromise(obj) {
 /** Back to waiting: the pending read holds the process open until the next invoke frame or EOF. */
 let invocations = 0;
 function scheduleNext() {
+  if (rehearsal) return;
   invocations++;
   beforeExit = NO_OP;
   currentId = null;
@@ -924,7 +928,39 @@ class Runtime {
 
 let runtime;
 
+/** The rehearsal under way (rehearse()), if any: its result frame goes nowhere and nothing waits for a next invoke. */
+let rehearsal = null;
+/** A standby waiting for its function: what to do with the `specialize` frame. */
+let specializing = null;
+
+/**
+ * A prebooted standby runs one invocation of its own (an echo) before it waits for its function, through the same
+ * path a real one takes: frame parsing, context, handler call, serialisation, result frame (written nowhere). V8
+ * compiles functions on their first call; without this, the function's first invoke paid that (~2 ms) after its 'ready'.
+ */
+function rehearse() {
+  return new Promise((resolve) => {
+    rehearsal = { done: resolve };
+    runtime = new Runtime(async (event) => event);
+    phase = 'idle';
+    const invoke = { t: 'invoke', id: 'rehearsal', deadlineMs: Date.now() + 60_000, arn: 'arn:aws:lambda:us-east-1:000000000000:function:rehearsal' };
+    onChunk(encode(JSON.stringify(invoke), '{"rehearsal":true}'));
+  }).finally(() => {
+    rehearsal = null;
+    runtime = undefined;
+    phase = 'init';
+    currentId = null;
+    globalThis[REQUEST_ID] = undefined;
+    beforeExit = NO_OP;
+  });
+}
+
 async function main() {
+  if (PREBOOTED) {
+    await rehearse();
+    await awaitSpecialize();
+  }
+  adoptEnvironment();
   let handler;
   try {
     handler = await loadHandler(TASK_ROOT, HANDLER);
