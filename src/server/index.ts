@@ -33,6 +33,7 @@ import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
 import type { Services } from '../api/context.js';
 import { Authenticator } from '../auth/index.js';
+import { keysPath, readKeyFile } from '../auth/keys.js';
 import { FUNCTION_ENVIRONMENT_MAX_AGE_MS } from '../auth/function-credentials.js';
 
 export interface RunningServer {
@@ -180,6 +181,9 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   lambdaEndpoint = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : baseUrl;
   log.info('server:listening', { url: baseUrl, dataDir, auth: config.auth, keys: auth.keys.size - 1 });
+  if (cluster && keysInFile(dataDir) > 0) {
+    log.warn('auth:key-file-ignored', { file: keysPath(dataDir), hint: 'a cluster node verifies the keys kept in its database: create them with `alonzo keys create --database-url …`' });
+  }
   if (config.auth === 'sigv4' && auth.keys.size <= 1) {
     log.warn('auth:no-keys', { hint: 'sigv4 mode and no key yet: create one with `alonzo keys create`, or set ALONZO_ROOT_ACCESS_KEY_ID and ALONZO_ROOT_SECRET_ACCESS_KEY' });
   }
@@ -250,5 +254,14 @@ async function acceptsAnyPassword(url: string): Promise<boolean> {
     return false;
   } finally {
     await c.end().catch(() => undefined);
+  }
+}
+
+/** How many keys the data dir's key file holds (what a single server would use); 0 when it has none or cannot be read. */
+function keysInFile(dataDir: string): number {
+  try {
+    return readKeyFile(dataDir).length;
+  } catch {
+    return 0;
   }
 }
