@@ -14,7 +14,8 @@ import { runs } from '../async/helpers.js';
 const TOTAL = 600;
 const KILL_AFTER = 300;
 const SENDERS = 12;
-const SLEEP_MS = 100;
+/** Long enough that the node killed holds claimed events when it dies: their leases must run out for them to run. */
+const SLEEP_MS = 1000;
 
 test('kill -9 of one node of three: every accepted event runs, sync invokes go on elsewhere', { timeout: 200_000 }, async (t) => {
   const schema = await pgSchema('failover');
@@ -30,6 +31,7 @@ test('kill -9 of one node of three: every accepted event runs, sync invokes go o
     await waitActive({ client: c.client } as TestServer, 'echo');
 
     let killedAt = 0;
+    let heldAtKill = -1;
     const live = () => (killedAt ? [a, c] : nodes);
     // Sync invokes all along, on the nodes that stay: none may fail, before or after the kill.
     const syncFailures: string[] = [];
@@ -64,6 +66,10 @@ test('kill -9 of one node of three: every accepted event runs, sync invokes go o
             if (accepted.size >= KILL_AFTER && !killedAt) {
               killedAt = Date.now();
               await b.kill();
+              const held = await schema.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM async_events e JOIN nodes n ON n.id = e.owner WHERE n.name = 'node-b' AND e.state = 'running'`,
+              );
+              heldAtKill = held.rows[0].n;
             }
             break;
           } catch (e) {
@@ -74,6 +80,7 @@ test('kill -9 of one node of three: every accepted event runs, sync invokes go o
     };
     await Promise.all(Array.from({ length: SENDERS }, (_, w) => sender(w)));
     assert.ok(killedAt > 0, 'node b was killed while events were being accepted');
+    assert.ok(heldAtKill > 0, `node b held claimed events when it was killed (${heldAtKill}): their leases had to run out`);
     assert.equal(new Set(accepted.values()).size, TOTAL, 'every event was accepted by some node');
 
     const ranAll = await eventually(
@@ -95,7 +102,7 @@ test('kill -9 of one node of three: every accepted event runs, sync invokes go o
     const distinct = new Set(all.map((r) => r.requestId));
     // Events the dead node committed whose 202 it never got out ran too: accepted, though the sender never knew.
     const unconfirmed = [...distinct].filter((id) => !accepted.has(id)).length;
-    t.diagnostic(`accepted ${accepted.size} (+${unconfirmed} whose 202 the kill cut off); runs ${all.length}, ${all.length - distinct.size} of them a second run; all done ${Math.round((ranAll - killedAt) / 100) / 10} s after the kill; sync invokes after the kill: ${syncAfterKill}`);
+    t.diagnostic(`accepted ${accepted.size} (+${unconfirmed} whose 202 the kill cut off); runs ${all.length}, ${all.length - distinct.size} of them a second run; all done ${Math.round((ranAll - killedAt) / 100) / 10} s after the kill, node b having held ${heldAtKill} claimed events; sync invokes after the kill: ${syncAfterKill}`);
   } finally {
     await stopNodes(nodes);
     await sink.close();
