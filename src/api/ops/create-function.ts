@@ -49,7 +49,7 @@ export const createFunction: Operation = async (s, req) => {
     const versions = [latest];
     if (publish) versions.push({ ...latest, settings: { ...settings, publishedFrom: latest.revisionId } as typeof settings, version: '1', revisionId: newRevisionId() });
     const created = await s.store.createFunction(
-      { name, nextVersion: publish ? 2 : 1, tags, reservedConcurrency: null, createdAt: now },
+      { name, nextVersion: publish ? 2 : 1, tags, reservedConcurrency: null, createdAt: now, recursiveLoop: null },
       versions,
     );
     if (!created) throw err('ResourceConflictException', `Function already exist: ${name}`);
