@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { GetFunctionCommand, ListTagsCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-lambda';
+import { AddPermissionCommand, GetFunctionCommand, ListTagsCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-lambda';
 import { startAlonzo, lambdaClient, runAws, zipOf, AWS_CLI, type TestServer, type CliResult } from '../helpers/alonzo.js';
 import { boto3Calls as boto3CallsOn } from '../helpers/boto3-calls.js';
 import { createFunction, arnOf, assertAwsError, assertWireError, raw, ECHO_JS } from '../helpers/api.js';
@@ -282,6 +282,29 @@ test('tags survive a restart of the server', async () => {
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("another account tags a function by ARN only as the function's resource-based policy allows", async () => {
+  const fn = 'tags-shared';
+  await createFunction(s.client, fn, { Tags: { owner: 'a' } });
+  const arn = arnOf(fn);
+  // Local mode: a 12-digit access key id is that account's.
+  const other = lambdaClient(s.url, { credentials: { accessKeyId: '222222222222', secretAccessKey: 'any' } });
+  try {
+    const denied = (action: string) => ({
+      name: 'AccessDeniedException',
+      status: 403,
+      message: `User: arn:aws:iam::222222222222:root is not authorized to perform: ${action} on resource: ${arn} because no resource-based policy allows the ${action} action`,
+    });
+    await assertAwsError(other.send(new TagResourceCommand({ Resource: arn, Tags: { owner: 'b' } })), denied('lambda:TagResource'));
+    await assertAwsError(other.send(new ListTagsCommand({ Resource: arn })), denied('lambda:ListTags'));
+    await s.client.send(new AddPermissionCommand({ FunctionName: fn, StatementId: 'b-tags', Action: 'lambda:TagResource', Principal: '222222222222' }));
+    assert.equal((await other.send(new TagResourceCommand({ Resource: arn, Tags: { shared: 'by-b' } }))).$metadata.httpStatusCode, 204);
+    assert.deepEqual((await s.client.send(new ListTagsCommand({ Resource: arn }))).Tags, { owner: 'a', shared: 'by-b' });
+    await assertAwsError(other.send(new ListTagsCommand({ Resource: arn })), denied('lambda:ListTags'));
+  } finally {
+    other.destroy();
   }
 });
 
