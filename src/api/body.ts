@@ -43,6 +43,14 @@ export function obj(o: Record<string, unknown>, key: string): Record<string, unk
   return v as Record<string, unknown>;
 }
 
+/** A map of strings (Tags): a member that is not an object, or a value that is not a string, fails as AWS's parser fails. */
+export function stringMap(o: Record<string, unknown>, key: string): Record<string, string> | undefined {
+  const m = obj(o, key);
+  if (m === undefined) return undefined;
+  for (const v of Object.values(m)) if (typeof v !== 'string') throw typeError(key, 'java.lang.String');
+  return m as Record<string, string>;
+}
+
 /** `MaxItems` of the list operations: 1–10000. */
 export function maxItems(query: URLSearchParams, fallback = 50): number {
   const raw = query.get('MaxItems');
@@ -53,6 +61,14 @@ export function maxItems(query: URLSearchParams, fallback = 50): number {
   return n;
 }
 
-/** AWS's ValidationException for a required member that is missing: the value is written bare (`Value null at …`). */
-export const notNull = (field: string): ServiceError =>
-  new ServiceError('ValidationException', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+/** The constraint text of a required member that is missing: the value is written bare (`Value null at …`). */
+export const nullAt = (field: string): string => `Value null at '${field}' failed to satisfy constraint: Member must not be null`;
+
+/** AWS's ValidationException for a required member that is missing. */
+export const notNull = (field: string): ServiceError => validations([nullAt(field)]);
+
+/** One ValidationException for every failed constraint of a request, in the model's member order, as AWS lists them. */
+export function validations(failed: string[]): ServiceError {
+  const n = failed.length;
+  return new ServiceError('ValidationException', `${n} validation error${n === 1 ? '' : 's'} detected: ${failed.join('; ')}`);
+}

@@ -22,6 +22,8 @@ import { putFunctionConcurrency, getFunctionConcurrency, deleteFunctionConcurren
 import { putFunctionEventInvokeConfig, updateFunctionEventInvokeConfig, getFunctionEventInvokeConfig, deleteFunctionEventInvokeConfig, listFunctionEventInvokeConfigs } from './ops/event-invoke-config.js';
 import { listFailedEvents, redriveFailedEvents } from './ops/failed-events.js';
 import { addPermission, getPolicy, removePermission } from './ops/permissions.js';
+import { tagResource, untagResource, listTags } from './ops/tags.js';
+import { getFunctionRecursionConfig, putFunctionRecursionConfig } from './ops/recursion-config.js';
 
 interface Route {
   method: string;
@@ -70,6 +72,12 @@ const table: [string, string, string, Operation, number?, ((n: number) => Servic
   ['POST', '/2015-03-31/functions/{fn}/policy', 'AddPermission', addPermission],
   ['GET', '/2015-03-31/functions/{fn}/policy', 'GetPolicy', getPolicy],
   ['DELETE', '/2015-03-31/functions/{fn}/policy/{sid}', 'RemovePermission', removePermission],
+  // The tag operations' `{fn}` is a resource ARN: named so, the auth layer and cross-account routing read it as a FunctionName.
+  ['POST', '/2017-03-31/tags/{fn}', 'TagResource', tagResource],
+  ['DELETE', '/2017-03-31/tags/{fn}', 'UntagResource', untagResource],
+  ['GET', '/2017-03-31/tags/{fn}', 'ListTags', listTags],
+  ['GET', '/2024-08-31/functions/{fn}/recursion-config', 'GetFunctionRecursionConfig', getFunctionRecursionConfig],
+  ['PUT', '/2024-08-31/functions/{fn}/recursion-config', 'PutFunctionRecursionConfig', putFunctionRecursionConfig],
   ['GET', '/_alonzo/functions/{fn}/failed-events', 'ListFailedEvents', listFailedEvents],
   ['POST', '/_alonzo/functions/{fn}/failed-events/redrive', 'RedriveFailedEvents', redriveFailedEvents],
   ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],

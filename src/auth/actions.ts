@@ -3,9 +3,12 @@
 // Lambda's IAM names equal the operation names except Invoke (`lambda:InvokeFunction`) and the list form of
 // GetProvisionedConcurrencyConfig; Alonzo's own routes (`/_alonzo/…`) are `alonzo:<Operation>`. The resource is the
 // function's ARN in the caller's account, qualified when the request names a version or alias (as IAM evaluates
-// Invoke on `function:name:alias`), and `*` for the account-wide operations.
+// Invoke on `function:name:alias`), the ARN in the path for TagResource / UntagResource / ListTags, and `*` for the
+// account-wide operations.
 
 const ACCOUNT_WIDE = new Set(['ListFunctions', 'GetAccountSettings']);
+/** Their resource is the ARN in the path as given (a function's, or any other taggable resource's). */
+const TAGGING = new Set(['TagResource', 'UntagResource', 'ListTags']);
 const INTERNAL = new Set(['ListFailedEvents', 'RedriveFailedEvents', 'GetCodeZip', 'GetLogs']);
 
 export function actionOf(operation: string, query: URLSearchParams): string {
@@ -35,6 +38,7 @@ export function resourceOf(operation: string, req: { params: Record<string, stri
     }
   }
   raw ??= '';
+  if (TAGGING.has(operation) && raw.startsWith('arn:')) return raw;
   const qualifierParam = req.query.get('Qualifier');
   if (FULL_ARN.test(raw)) return raw.split(':').length === 7 && qualifierParam ? `${raw}:${qualifierParam}` : raw;
   const partial = PARTIAL_ARN.exec(raw);

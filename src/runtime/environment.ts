@@ -31,6 +31,11 @@ export interface EnvironmentSpec {
   timeoutS: number;
   variables: Record<string, string>;
   logGroup: string;
+  /**
+   * LoggingConfig with the JSON format: the runtimes' AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL (the
+   * ApplicationLogLevel), as Lambda sets them for advanced logging controls. Absent for the Text format.
+   */
+  jsonLogs?: { level: string };
   region: string;
   accountId: string;
   /**
@@ -221,6 +226,7 @@ export class Environment {
       AWS_LAMBDA_FUNCTION_VERSION: s.version,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(s.memoryMb),
       AWS_LAMBDA_LOG_GROUP_NAME: s.logGroup,
+      ...(s.jsonLogs ? { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: s.jsonLogs.level } : {}),
       AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${s.version}]${this.streamId}`,
       AWS_LAMBDA_INITIALIZATION_TYPE: this.provisioned ? 'provisioned-concurrency' : 'on-demand',
       AWS_REGION: s.region,

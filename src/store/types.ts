@@ -45,7 +45,12 @@ export interface FunctionRecord {
   tags: Record<string, string>;
   reservedConcurrency: number | null;
   createdAt: string;
+  /** PutFunctionRecursionConfig's setting; null until one is put (AWS answers its default, `Terminate`). */
+  recursiveLoop: RecursiveLoop | null;
 }
+
+/** What Lambda does when it detects the function in a recursive loop (the RecursiveLoop enum). */
+export type RecursiveLoop = 'Allow' | 'Terminate';
 
 export interface AliasRecord {
   functionName: string;
@@ -101,7 +106,7 @@ export interface Store {
   createFunction(fn: FunctionRecord, versions: VersionRecord[]): Promise<boolean>;
   /** Deletes the function with its versions and aliases; false if it did not exist. */
   deleteFunction(name: string): Promise<boolean>;
-  updateFunction(name: string, patch: Partial<Pick<FunctionRecord, 'tags' | 'reservedConcurrency'>>): Promise<void>;
+  updateFunction(name: string, patch: Partial<Pick<FunctionRecord, 'tags' | 'reservedConcurrency' | 'recursiveLoop'>>): Promise<void>;
   listFunctions(opts: { marker?: string; limit: number; allVersions: boolean }): Promise<Page<VersionRecord>>;
 
   getVersion(functionName: string, version: string): Promise<VersionRecord | undefined>;

@@ -2,14 +2,12 @@
 // from reference/aws-oracle/api-permissions.snapshot.json): statements, policies, RevisionIds and every error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { boto3Calls as boto3CallsOn } from '../helpers/boto3-calls.js';
 import { createFunction, raw } from '../helpers/api.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { numberUuids, oracleFile } from '../helpers/oracle.js';
 
-const ORACLE = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'api', 'oracle', 'permissions.json'), 'utf8'));
+const entries = oracleFile('permissions.json');
 const BUCKET_ARN = 'arn:aws:s3:::test-bucket';
 let s: TestServer;
 
@@ -18,27 +16,8 @@ before(async () => {
 });
 after(() => s.close());
 
-/** RevisionIds (UUIDs, or the oracle's `<uuid:N>`) renumbered by first appearance, so equal ones stay equal and no more. */
-function numberUuids(v: unknown): unknown {
-  const seen = new Map<string, string>();
-  const walk = (o: unknown): unknown => {
-    if (typeof o === 'string' && /^(<uuid:\d+>|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.test(o)) {
-      if (!seen.has(o)) seen.set(o, `uuid-${seen.size + 1}`);
-      return seen.get(o);
-    }
-    if (Array.isArray(o)) return o.map(walk);
-    if (o && typeof o === 'object') return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, walk(x)]));
-    return o;
-  };
-  return walk(v);
-}
-
 /** The oracle's entries for one test, placeholders filled in with this test's names and Alonzo's account. */
-function oracle(testName: string, names: Record<string, string>): unknown {
-  let text = JSON.stringify(ORACLE[testName]).split('<partition>').join('aws').split('<region>').join('us-east-1').split('111111111111').join('000000000000');
-  for (const [k, v] of Object.entries(names)) text = text.split(`<${k}>`).join(v);
-  return numberUuids(JSON.parse(text));
-}
+const oracle = (testName: string, names: Record<string, string>): unknown => numberUuids(entries(testName, names));
 
 /** boto3 calls recorded by key, Statement and Policy parsed as the oracle shows them, RevisionIds numbered. */
 const boto3Calls = async (body: string) => numberUuids(await boto3CallsOn(s.url, body, { jsonMembers: ['Statement', 'Policy'] }));

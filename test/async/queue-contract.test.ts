@@ -53,7 +53,7 @@ const adapters: Record<string, () => Promise<Harness>> = {
       },
       woken: () => wakes,
       async createFunction(name) {
-        await store.createFunction({ name, nextVersion: 1, tags: {}, reservedConcurrency: null, createdAt: new Date().toISOString() }, []);
+        await store.createFunction({ name, nextVersion: 1, tags: {}, reservedConcurrency: null, createdAt: new Date().toISOString(), recursiveLoop: null }, []);
       },
       async deleteFunction(name) {
         await store.deleteFunction(name);

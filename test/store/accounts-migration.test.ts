@@ -58,7 +58,7 @@ test('rows written before accounts belong to the configured account; another acc
   assert.equal(await other.getPolicy('old-fn', 'prod'), undefined);
   assert.equal(await queue.configs.forAccount('210987654321').get('old-fn', '$LATEST'), undefined);
   assert.deepEqual((await other.listFunctions({ limit: 50, allVersions: true })).items, []);
-  assert.equal(await other.createFunction({ name: 'old-fn', nextVersion: 1, tags: {}, reservedConcurrency: null, createdAt: 'now' }, []), true, 'the same name in another account');
+  assert.equal(await other.createFunction({ name: 'old-fn', nextVersion: 1, tags: {}, reservedConcurrency: null, createdAt: 'now', recursiveLoop: null }, []), true, 'the same name in another account');
   assert.equal(await other.deleteFunction('old-fn'), true);
   assert.ok(await store.getFunction('old-fn'), 'deleting the other account\'s function left this one');
   assert.ok(await store.getPolicy('old-fn', 'prod'));

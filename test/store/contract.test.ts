@@ -104,6 +104,7 @@ const fnRecord = (name: string, extra: Partial<FunctionRecord> = {}): FunctionRe
   tags: {},
   reservedConcurrency: null,
   createdAt: '2026-11-29T10:00:00.000+0000',
+  recursiveLoop: null,
   ...extra,
 });
 
@@ -174,7 +175,7 @@ for (const adapter of [sqlite, postgres]) {
     test('functions are created with their versions, once per name, and deleted with everything that hangs off them', async (t) => {
       const { store } = await adapter.open(t);
       assert.equal(await store.getFunction('f'), undefined);
-      const fn = fnRecord('f', { nextVersion: 2, tags: { team: 'a' }, reservedConcurrency: 5 });
+      const fn = fnRecord('f', { nextVersion: 2, tags: { team: 'a' }, reservedConcurrency: 5, recursiveLoop: 'Allow' });
       assert.equal(await store.createFunction(fn, [version('f', '$LATEST', { lastUpdateStatus: undefined }), version('f', '1', { codeSize: 7 })]), true);
       assert.deepEqual(await store.getFunction('f'), fn);
       assert.deepEqual(await store.getVersion('f', '$LATEST'), version('f', '$LATEST', { lastUpdateStatus: undefined }));
@@ -209,6 +210,14 @@ for (const adapter of [sqlite, postgres]) {
       assert.deepEqual(await store.getFunction('f'), fnRecord('f', { tags: { b: '2' }, reservedConcurrency: null }));
       await store.updateFunction('f', { tags: {}, reservedConcurrency: 0 });
       assert.deepEqual(await store.getFunction('f'), fnRecord('f', { tags: {}, reservedConcurrency: 0 }));
+      await store.updateFunction('f', { recursiveLoop: 'Allow' });
+      assert.deepEqual(await store.getFunction('f'), fnRecord('f', { tags: {}, reservedConcurrency: 0, recursiveLoop: 'Allow' }));
+      await store.updateFunction('f', { tags: { c: '3' } });
+      assert.deepEqual(await store.getFunction('f'), fnRecord('f', { tags: { c: '3' }, reservedConcurrency: 0, recursiveLoop: 'Allow' }), 'a tags patch keeps RecursiveLoop');
+      await store.updateFunction('f', { recursiveLoop: 'Terminate' });
+      assert.deepEqual(await store.getFunction('f'), fnRecord('f', { tags: { c: '3' }, reservedConcurrency: 0, recursiveLoop: 'Terminate' }));
+      await store.updateFunction('f', { recursiveLoop: null });
+      assert.equal((await store.getFunction('f'))?.recursiveLoop, null, 'back to never set');
       await store.updateFunction('gone', { reservedConcurrency: 1 });
       assert.equal(await store.getFunction('gone'), undefined);
     });

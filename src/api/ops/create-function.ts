@@ -2,12 +2,13 @@
 import { err } from '../../core/errors.js';
 import { parseFunctionName, LATEST } from '../../core/names.js';
 import { lambdaTimestamp, newRevisionId } from '../../core/ids.js';
-import { parseJsonBody, obj, str, bool, notNull } from '../body.js';
+import { parseJsonBody, obj, str, bool, notNull, stringMap } from '../body.js';
 import { defaultSettings, readSettings } from '../settings.js';
 import { runtimeFamily } from '../../core/runtimes.js';
 import { renderConfiguration } from '../shapes.js';
 import { settledWrite } from '../lifecycle.js';
 import { readZipFile } from './code-input.js';
+import { TAG_LIMIT, tooManyTags } from './tags.js';
 import type { Operation } from '../context.js';
 
 export const createFunction: Operation = async (s, req) => {
@@ -27,7 +28,8 @@ export const createFunction: Operation = async (s, req) => {
       throw err('InvalidParameterValueException', 'Runtime and Handler are mandatory parameters for functions created with deployment packages.');
     }
   }
-  const tags = (obj(body, 'Tags') ?? {}) as Record<string, string>;
+  const tags = stringMap(body, 'Tags') ?? {};
+  if (Object.keys(tags).length > TAG_LIMIT) throw tooManyTags();
   const publish = bool(body, 'Publish') ?? false;
   const zip = readZipFile(code);
   if (await s.store.getFunction(name)) throw err('ResourceConflictException', `Function already exist: ${name}`);
@@ -49,7 +51,7 @@ export const createFunction: Operation = async (s, req) => {
     const versions = [latest];
     if (publish) versions.push({ ...latest, settings: { ...settings, publishedFrom: latest.revisionId } as typeof settings, version: '1', revisionId: newRevisionId() });
     const created = await s.store.createFunction(
-      { name, nextVersion: publish ? 2 : 1, tags, reservedConcurrency: null, createdAt: now },
+      { name, nextVersion: publish ? 2 : 1, tags, reservedConcurrency: null, createdAt: now, recursiveLoop: null },
       versions,
     );
     if (!created) throw err('ResourceConflictException', `Function already exist: ${name}`);

@@ -32,6 +32,7 @@ interface FunctionRow {
   tags: string;
   reserved_concurrency: number | null;
   created_at: string;
+  recursive_loop: string | null;
 }
 
 interface VersionRow {
@@ -75,6 +76,7 @@ const toFunction = (r: FunctionRow): FunctionRecord => ({
   tags: JSON.parse(r.tags),
   reservedConcurrency: r.reserved_concurrency,
   createdAt: r.created_at,
+  recursiveLoop: r.recursive_loop as FunctionRecord['recursiveLoop'],
 });
 
 const toVersion = (r: VersionRow): VersionRecord => ({
@@ -120,7 +122,7 @@ const isForeignKeyViolation = (e: unknown): boolean => (e as { code?: string }).
 // Byte order, as SQLite compares TEXT (migration 005 has the matching indexes).
 const SQL = {
   getFunction: 'SELECT * FROM functions WHERE account = $1 AND name = $2',
-  insertFunction: 'INSERT INTO functions (account, name, next_version, tags, reserved_concurrency, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+  insertFunction: 'INSERT INTO functions (account, name, next_version, tags, reserved_concurrency, created_at, recursive_loop) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
   bumpVersion: 'UPDATE functions SET next_version = next_version + 1 WHERE account = $1 AND name = $2 RETURNING next_version - 1 AS v',
   getVersion: 'SELECT * FROM versions WHERE account = $1 AND function_name = $2 AND version = $3',
   upsertVersion: `INSERT INTO versions (account, function_name, version, version_order, settings, code_sha256, code_size, state, last_update_status, revision_id, last_modified)
@@ -251,7 +253,7 @@ export async function openPostgresStore(handle: PgHandle, opts: PostgresStoreOpt
       async createFunction(fn, versions) {
         // A second node creating the same name waits on the first one's key, then inserts nothing.
         return write(a, fn.name, async (c) => {
-          const r = await c.query(SQL.insertFunction, [a, fn.name, fn.nextVersion, JSON.stringify(fn.tags), fn.reservedConcurrency, fn.createdAt]);
+          const r = await c.query(SQL.insertFunction, [a, fn.name, fn.nextVersion, JSON.stringify(fn.tags), fn.reservedConcurrency, fn.createdAt, fn.recursiveLoop]);
           if (r.rowCount === 0) return false;
           for (const v of versions) await c.query(SQL.upsertVersion, versionParams(a, v));
           return true;
@@ -266,6 +268,7 @@ export async function openPostgresStore(handle: PgHandle, opts: PostgresStoreOpt
           if (patch.reservedConcurrency !== undefined) {
             await c.query('UPDATE functions SET reserved_concurrency = $3 WHERE account = $1 AND name = $2', [a, name, patch.reservedConcurrency]);
           }
+          if (patch.recursiveLoop !== undefined) await c.query('UPDATE functions SET recursive_loop = $3 WHERE account = $1 AND name = $2', [a, name, patch.recursiveLoop]);
         });
       },
       async listFunctions({ marker, limit, allVersions }) {

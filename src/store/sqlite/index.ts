@@ -81,10 +81,11 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
   // Every statement takes the account key first ('' is the server's own account: migration 012).
   const q = {
     getFunction: db.prepare('SELECT * FROM functions WHERE account = ? AND name = ?'),
-    insertFunction: db.prepare('INSERT OR IGNORE INTO functions (account, name, next_version, tags, reserved_concurrency, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertFunction: db.prepare('INSERT OR IGNORE INTO functions (account, name, next_version, tags, reserved_concurrency, created_at, recursive_loop) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     deleteFunction: db.prepare('DELETE FROM functions WHERE account = ? AND name = ?'),
     setTags: db.prepare('UPDATE functions SET tags = ? WHERE account = ? AND name = ?'),
     setReserved: db.prepare('UPDATE functions SET reserved_concurrency = ? WHERE account = ? AND name = ?'),
+    setRecursiveLoop: db.prepare('UPDATE functions SET recursive_loop = ? WHERE account = ? AND name = ?'),
     bumpVersion: db.prepare('UPDATE functions SET next_version = next_version + 1 WHERE account = ? AND name = ? RETURNING next_version - 1 AS v'),
     getVersion: db.prepare('SELECT * FROM versions WHERE account = ? AND function_name = ? AND version = ?'),
     upsertVersion: db.prepare(`INSERT INTO versions (account, function_name, version, version_order, settings, code_sha256, code_size, state, last_update_status, revision_id, last_modified)
@@ -129,16 +130,17 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
     last_modified: rec.lastModified,
   });
 
-  const toFunction = (r: { name: string; next_version: number; tags: string; reserved_concurrency: number | null; created_at: string }): FunctionRecord => ({
+  const toFunction = (r: { name: string; next_version: number; tags: string; reserved_concurrency: number | null; created_at: string; recursive_loop: string | null }): FunctionRecord => ({
     name: r.name,
     nextVersion: r.next_version,
     tags: JSON.parse(r.tags),
     reservedConcurrency: r.reserved_concurrency,
     createdAt: r.created_at,
+    recursiveLoop: r.recursive_loop as FunctionRecord['recursiveLoop'],
   });
 
   const createFunction = db.transaction((a: string, fn: FunctionRecord, versions: VersionRecord[]): boolean => {
-    const r = q.insertFunction.run(a, fn.name, fn.nextVersion, JSON.stringify(fn.tags), fn.reservedConcurrency, fn.createdAt);
+    const r = q.insertFunction.run(a, fn.name, fn.nextVersion, JSON.stringify(fn.tags), fn.reservedConcurrency, fn.createdAt, fn.recursiveLoop);
     if (r.changes === 0) return false;
     for (const v of versions) q.upsertVersion.run(versionRow(a, v));
     return true;
@@ -221,6 +223,7 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
         gen++;
         if (patch.tags !== undefined) q.setTags.run(JSON.stringify(patch.tags), a, name);
         if (patch.reservedConcurrency !== undefined) q.setReserved.run(patch.reservedConcurrency, a, name);
+        if (patch.recursiveLoop !== undefined) q.setRecursiveLoop.run(patch.recursiveLoop, a, name);
       },
       async listFunctions({ marker, limit, allVersions }) {
         const after = decodeMarker(marker) ?? '';
