@@ -289,13 +289,14 @@ test("another account tags a function by ARN only as the function's resource-bas
   const fn = 'tags-shared';
   await createFunction(s.client, fn, { Tags: { owner: 'a' } });
   const arn = arnOf(fn);
-  // Local mode: a 12-digit access key id is that account's.
-  const other = lambdaClient(s.url, { credentials: { accessKeyId: '222222222222', secretAccessKey: 'any' } });
+  // A key of Alonzo's own in account 222222222222: verified in both auth modes (the suite also runs in sigv4 mode).
+  const key = await createKey(s.dataDir, '--account-id', '222222222222', '--name', 'bob');
+  const other = lambdaClient(s.url, { credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } });
   try {
     const denied = (action: string) => ({
       name: 'AccessDeniedException',
       status: 403,
-      message: `User: arn:aws:iam::222222222222:root is not authorized to perform: ${action} on resource: ${arn} because no resource-based policy allows the ${action} action`,
+      message: `User: arn:aws:iam::222222222222:user/bob is not authorized to perform: ${action} on resource: ${arn} because no resource-based policy allows the ${action} action`,
     });
     await assertAwsError(other.send(new TagResourceCommand({ Resource: arn, Tags: { owner: 'b' } })), denied('lambda:TagResource'));
     await assertAwsError(other.send(new ListTagsCommand({ Resource: arn })), denied('lambda:ListTags'));
