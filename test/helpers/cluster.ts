@@ -39,8 +39,9 @@ export function removeDataDir(dir: string): void {
 
 export const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
-export function startNode(databaseUrl: string, name: string, env: Record<string, string> = {}): Promise<Node> {
+export function startNode(databaseUrl: string, name: string, env: Record<string, string> = {}, prepare?: (dataDir: string) => void): Promise<Node> {
   const dataDir = mkdtempSync(join(tmpdir(), `alonzo-${name}-`));
+  prepare?.(dataDir);
   const auth = SIGV4_SUITE ? { ALONZO_AUTH: 'sigv4', ALONZO_ROOT_ACCESS_KEY_ID: ROOT_KEY.accessKeyId, ALONZO_ROOT_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey } : {};
   const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), 'serve'], {
     env: {

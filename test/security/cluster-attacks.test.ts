@@ -8,7 +8,7 @@ import { CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { ROLE, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { waitActive } from '../helpers/invoke.js';
 import { startPrivatePg } from '../helpers/private-pg.js';
-import { startNode, type Node } from '../helpers/cluster.js';
+import { alonzoCli, startNode, type Node } from '../helpers/cluster.js';
 
 /** Speaks just enough of PostgreSQL's wire protocol to see what the server asks for: 0 = let in, 10 = SASL password. */
 const ATTACKER = `
@@ -66,14 +66,16 @@ test('a function on a cluster node can neither log in to the database nor find i
   }
 });
 
-test('a node on a database that lets anyone in says so at start-up', { timeout: 60_000 }, async () => {
+test('a node on a database that lets anyone in says so at start-up, and that it ignores its data dir\'s key file', { timeout: 60_000 }, async () => {
   const pg = await startPrivatePg();
   let node: Node | undefined;
   try {
-    node = await startNode(pg.url, 'node-a');
-    // The warning is logged as the node starts; give the log a moment to reach the pipe.
-    for (let i = 0; i < 50 && !/database:no-password-needed/.test(node.output()); i++) await new Promise((r) => setTimeout(r, 20));
+    // A key made the single-server way, in the data dir: a cluster node verifies the database's keys, not these.
+    node = await startNode(pg.url, 'node-a', {}, (dir) => alonzoCli(['keys', 'create', '--data-dir', dir, '--name', 'stray']));
+    // The warnings are logged as the node starts; give the log a moment to reach the pipe.
+    for (let i = 0; i < 50 && !/auth:key-file-ignored/.test(node.output()); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(node.output(), /database:no-password-needed/);
+    assert.match(node.output(), /auth:key-file-ignored/);
   } finally {
     await node?.stop();
     pg.destroy();
