@@ -15,6 +15,7 @@ import { runLoad, request } from './lib/loadgen.mjs';
 import { zip } from './lib/zip.mjs';
 import { startProcess, stopProcess, stopAll, descendants, cpuSeconds, treeCpuSeconds } from './lib/procs.mjs';
 import { serveAlonzo } from './lib/serve.mjs';
+import { median, quantile, spread, fmt, fmtSpread, git as gitIn } from './lib/stats.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
@@ -64,24 +65,6 @@ mkdirSync(logDir);
 const say = (s) => process.stdout.write(`${s}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// ---------- statistics (as in run.mjs) ----------
-
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const quantile = (xs, q) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : NaN;
-};
-const spread = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x));
-  return { median: median(s), min: Math.min(...s), max: Math.max(...s), n: s.length };
-};
-const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—');
-const fmtSpread = (s, digits = 0) => (s.n ? (s.n === 1 ? fmt(s.median, digits) : `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`) : '—');
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 
 // ---------- PostgreSQL ----------
@@ -568,13 +551,7 @@ async function failover(sink, nodes, db) {
 
 // ---------- the section ----------
 
-function git(args) {
-  try {
-    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
-}
+const git = (args) => gitIn(ROOT, args);
 
 /** The machine, from /proc. */
 function machine() {

@@ -15,6 +15,7 @@ import { zip } from './lib/zip.mjs';
 import { startProcess, stopProcess, stopAll, descendants, rssKb, pssKb, cpuSeconds, treeCpuSeconds, selfAndReapedCpuSeconds, machineBusySeconds } from './lib/procs.mjs';
 import { summarise } from './lib/profile.mjs';
 import { serveAlonzo } from './lib/serve.mjs';
+import { median, quantile, spread, fmt, fmtSpread, git as gitIn } from './lib/stats.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
@@ -57,25 +58,6 @@ const logDir = join(work, 'logs');
 mkdirSync(logDir);
 const say = (s) => process.stdout.write(`${s}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ---------- statistics ----------
-
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const quantile = (xs, q) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : NaN;
-};
-const spread = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x));
-  return { median: median(s), min: Math.min(...s), max: Math.max(...s), n: s.length };
-};
-const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—');
-const fmtSpread = (s, digits = 0) => (s.n ? (s.n === 1 ? fmt(s.median, digits) : `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`) : '—');
 
 // ---------- starting targets ----------
 
@@ -664,13 +646,7 @@ async function profileScenario() {
 
 // ---------- the document ----------
 
-function git(args) {
-  try {
-    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
-}
+const git = (args) => gitIn(ROOT, args);
 
 /** Median time of one 4 KiB write + fsync in the benchmark's directory: what every durable commit pays at least. */
 function fsyncMs() {

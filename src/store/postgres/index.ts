@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction, listen, type PgClient, type PgHandle } from './db.js';
-import type { AliasRecord, FunctionRecord, Page, PolicyRecord, ProvisionedConfig, Store, VersionRecord } from '../types.js';
+import type { Store, VersionRecord } from '../types.js';
+import { decodeMarker, page, toAlias, toFunction, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
 
 export interface PostgresStoreOptions {
   /** The database URL: the listener opens a connection of its own (LISTEN cannot share a pooled one). */
@@ -24,96 +25,6 @@ export interface PostgresStoreOptions {
   nodeId?: string;
   /** Errors of the listener's connection (it reconnects by itself): for the log. */
   onError?: (e: Error) => void;
-}
-
-interface FunctionRow {
-  name: string;
-  next_version: number;
-  tags: string;
-  reserved_concurrency: number | null;
-  created_at: string;
-  recursive_loop: string | null;
-}
-
-interface VersionRow {
-  function_name: string;
-  version: string;
-  settings: string;
-  code_sha256: string;
-  code_size: number;
-  state: string;
-  last_update_status: string | null;
-  revision_id: string;
-  last_modified: string;
-}
-
-interface AliasRow {
-  function_name: string;
-  name: string;
-  function_version: string;
-  description: string;
-  routing: string | null;
-  revision_id: string;
-}
-
-interface ProvisionedRow {
-  function_name: string;
-  qualifier: string;
-  requested: number;
-  last_modified: string;
-}
-
-interface PolicyRow {
-  function_name: string;
-  qualifier: string;
-  statements: string;
-  revision_id: string;
-}
-
-const toFunction = (r: FunctionRow): FunctionRecord => ({
-  name: r.name,
-  nextVersion: r.next_version,
-  tags: JSON.parse(r.tags),
-  reservedConcurrency: r.reserved_concurrency,
-  createdAt: r.created_at,
-  recursiveLoop: r.recursive_loop as FunctionRecord['recursiveLoop'],
-});
-
-const toVersion = (r: VersionRow): VersionRecord => ({
-  functionName: r.function_name,
-  version: r.version,
-  settings: JSON.parse(r.settings),
-  codeSha256: r.code_sha256,
-  codeSize: r.code_size,
-  state: r.state as VersionRecord['state'],
-  lastUpdateStatus: (r.last_update_status ?? undefined) as VersionRecord['lastUpdateStatus'],
-  revisionId: r.revision_id,
-  lastModified: r.last_modified,
-});
-
-const toAlias = (r: AliasRow): AliasRecord => ({
-  functionName: r.function_name,
-  name: r.name,
-  functionVersion: r.function_version,
-  description: r.description,
-  routing: r.routing === null ? null : JSON.parse(r.routing),
-  revisionId: r.revision_id,
-});
-
-const toProvisioned = (r: ProvisionedRow): ProvisionedConfig => ({ functionName: r.function_name, qualifier: r.qualifier, requested: r.requested, lastModified: r.last_modified });
-
-const toPolicy = (r: PolicyRow): PolicyRecord => ({ functionName: r.function_name, qualifier: r.qualifier, statements: JSON.parse(r.statements), revisionId: r.revision_id });
-
-const versionOrder = (v: string): number => (v === '$LATEST' ? -1 : Number(v));
-
-/** Markers are opaque to clients: base64url of the last key of the page before (the same keys as SQLite's). */
-const encodeMarker = (key: string): string => Buffer.from(key).toString('base64url');
-const decodeMarker = (m?: string): string | undefined => (m ? Buffer.from(m, 'base64url').toString() : undefined);
-
-function page<T, R>(rows: R[], limit: number, map: (r: R) => T, key: (r: R) => string): Page<T> {
-  const more = rows.length > limit;
-  const items = (more ? rows.slice(0, limit) : rows).map(map);
-  return more ? { items, nextMarker: encodeMarker(key(rows[limit - 1])) } : { items };
 }
 
 const FOREIGN_KEY_VIOLATION = '23503';

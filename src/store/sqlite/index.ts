@@ -3,64 +3,8 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadMigrations } from '../migrate.js';
-import type { AliasRecord, FunctionRecord, Page, PolicyRecord, ProvisionedConfig, Store, VersionRecord } from '../types.js';
-
-interface VersionRow {
-  function_name: string;
-  version: string;
-  settings: string;
-  code_sha256: string;
-  code_size: number;
-  state: string;
-  last_update_status: string | null;
-  revision_id: string;
-  last_modified: string;
-}
-
-interface AliasRow {
-  function_name: string;
-  name: string;
-  function_version: string;
-  description: string;
-  routing: string | null;
-  revision_id: string;
-}
-
-const toVersion = (r: VersionRow): VersionRecord => ({
-  functionName: r.function_name,
-  version: r.version,
-  settings: JSON.parse(r.settings),
-  codeSha256: r.code_sha256,
-  codeSize: r.code_size,
-  state: r.state as VersionRecord['state'],
-  lastUpdateStatus: (r.last_update_status ?? undefined) as VersionRecord['lastUpdateStatus'],
-  revisionId: r.revision_id,
-  lastModified: r.last_modified,
-});
-
-const toAlias = (r: AliasRow): AliasRecord => ({
-  functionName: r.function_name,
-  name: r.name,
-  functionVersion: r.function_version,
-  description: r.description,
-  routing: r.routing === null ? null : JSON.parse(r.routing),
-  revisionId: r.revision_id,
-});
-
-interface ProvisionedRow {
-  function_name: string;
-  qualifier: string;
-  requested: number;
-  last_modified: string;
-}
-
-const toProvisioned = (r: ProvisionedRow): ProvisionedConfig => ({ functionName: r.function_name, qualifier: r.qualifier, requested: r.requested, lastModified: r.last_modified });
-
-const versionOrder = (v: string): number => (v === '$LATEST' ? -1 : Number(v));
-
-/** Markers are opaque to clients: base64url of the last key of the page before. */
-const encodeMarker = (key: string): string => Buffer.from(key).toString('base64url');
-const decodeMarker = (m?: string): string | undefined => (m ? Buffer.from(m, 'base64url').toString() : undefined);
+import type { FunctionRecord, PolicyRecord, Store, VersionRecord } from '../types.js';
+import { decodeMarker, page, toAlias, toFunction, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
 
 export interface SqliteStoreOptions {
   /** The server's own account (--account-id): its rows carry the sentinel '' (migration 012). */
@@ -130,15 +74,6 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
     last_modified: rec.lastModified,
   });
 
-  const toFunction = (r: { name: string; next_version: number; tags: string; reserved_concurrency: number | null; created_at: string; recursive_loop: string | null }): FunctionRecord => ({
-    name: r.name,
-    nextVersion: r.next_version,
-    tags: JSON.parse(r.tags),
-    reservedConcurrency: r.reserved_concurrency,
-    createdAt: r.created_at,
-    recursiveLoop: r.recursive_loop as FunctionRecord['recursiveLoop'],
-  });
-
   const createFunction = db.transaction((a: string, fn: FunctionRecord, versions: VersionRecord[]): boolean => {
     const r = q.insertFunction.run(a, fn.name, fn.nextVersion, JSON.stringify(fn.tags), fn.reservedConcurrency, fn.createdAt, fn.recursiveLoop);
     if (r.changes === 0) return false;
@@ -166,8 +101,6 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
     return version;
   });
 
-  type PolicyRow = { function_name: string; qualifier: string; statements: string; revision_id: string };
-  const toPolicy = (r: PolicyRow): PolicyRecord => ({ functionName: r.function_name, qualifier: r.qualifier, statements: JSON.parse(r.statements), revisionId: r.revision_id });
 
   // Compare-and-set in one transaction: two AddPermission calls racing cannot both build on the same old policy.
   const putPolicy = db.transaction((a: string, rec: PolicyRecord, expect: string | undefined): boolean => {
@@ -186,12 +119,6 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
     return true;
   });
 
-  function page<T, R>(rows: R[], limit: number, map: (r: R) => T, key: (r: R) => string): Page<T> {
-    const more = rows.length > limit;
-    const items = (more ? rows.slice(0, limit) : rows).map(map);
-    return more ? { items, nextMarker: encodeMarker(key(rows[limit - 1])) } : { items };
-  }
-
   // One counter for all accounts: a reader's cache is dropped by any write, whoever made it.
   let gen = 0;
   const views = new Map<string, Store>();
@@ -208,7 +135,7 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
         return (q.accounts.all() as { account: string }[]).map((r) => (r.account === '' ? (own ?? '') : r.account));
       },
       async getFunction(name) {
-        const r = q.getFunction.get(a, name) as Parameters<typeof toFunction>[0] | undefined;
+        const r = q.getFunction.get(a, name) as FunctionRow | undefined;
         return r ? toFunction(r) : undefined;
       },
       async createFunction(fn, versions) {
