@@ -22,8 +22,13 @@ test('kill -9 of one node of three: every accepted event runs, sync invokes go o
   const sink = await startSink();
   const runsTo = sink.url('runs');
   let nodes: Node[] = [];
+  // Stopped in `finally` as well: a loop left running after a failed assertion keeps the test process alive forever.
+  let stopSync = false;
   try {
-    nodes = await startNodes(schema.url, 3);
+    // Lambda's delays at 1/100: a retry after 0.6 s, and a maximum event age (6 h) of 216 s. At the 1/1000 of the other
+    // suites the age would be 21.6 s, about what a dead node's claims take to come back (lease 15 s + reap 3.75 s, not
+    // scaled), and on a loaded machine they came back too old to run (EventAgeExceeded, never run).
+    nodes = await startNodes(schema.url, 3, { ALONZO_ASYNC_TIME_SCALE: '0.01' });
     const [a, b, c] = nodes;
     await a.client.send(new CreateFunctionCommand({ FunctionName: 'crash', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Timeout: 10, Code: { ZipFile: await fixtureZip('async-recorder') } }));
     await a.client.send(new CreateFunctionCommand({ FunctionName: 'echo', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: await zipOf({ 'index.js': 'exports.handler = async (e) => e;' }) } }));
@@ -36,7 +41,6 @@ test('kill -9 of one node of three: every accepted event runs, sync invokes go o
     // Sync invokes all along, on the nodes that stay: none may fail, before or after the kill.
     const syncFailures: string[] = [];
     let syncAfterKill = 0;
-    let stopSync = false;
     const syncLoop = (async () => {
       for (let i = 0; !stopSync; i++) {
         const n = [a, c][i % 2];
@@ -93,6 +97,15 @@ test('kill -9 of one node of three: every accepted event runs, sync invokes go o
     ).catch(() => 0);
     const ran = new Set(runs(sink, 'runs').map((r) => r.requestId));
     const missing = [...accepted.keys()].filter((id) => !ran.has(id));
+    if (missing.length > 0) {
+      // Where the queue has them, to tell a lost event from a slow one.
+      const rows = await schema.query(
+        `SELECT e.request_id, e.state, n.name AS owner, e.attempts, e.requeues, e.run_at, e.lease_until, e.last_error, e.condition FROM async_events e LEFT JOIN nodes n ON n.id = e.owner WHERE e.request_id = ANY($1)`,
+        [missing],
+      );
+      t.diagnostic(`missing events in the queue: ${JSON.stringify(rows.rows)} (killed at ${killedAt}, now ${Date.now()})`);
+      for (const n of [a, c]) t.diagnostic(`${n.name}: ${n.output().split('\n').filter((l) => missing.some((id) => l.includes(id))).join('\n')}`);
+    }
     assert.deepEqual(missing, [], `${missing.length} accepted events never ran`);
     stopSync = true;
     await syncLoop;
@@ -104,6 +117,7 @@ test('kill -9 of one node of three: every accepted event runs, sync invokes go o
     const unconfirmed = [...distinct].filter((id) => !accepted.has(id)).length;
     t.diagnostic(`accepted ${accepted.size} (+${unconfirmed} whose 202 the kill cut off); runs ${all.length}, ${all.length - distinct.size} of them a second run; all done ${Math.round((ranAll - killedAt) / 100) / 10} s after the kill, node b having held ${heldAtKill} claimed events; sync invokes after the kill: ${syncAfterKill}`);
   } finally {
+    stopSync = true;
     await stopNodes(nodes);
     await sink.close();
     await schema.drop();
