@@ -33,6 +33,8 @@ export interface ApiRequest {
   headers: IncomingHttpHeaders;
   body: Buffer;
   requestId: string;
+  /** The caller's ARN (what AWS's AccessDenied messages name), when it was authenticated. */
+  callerArn?: string;
 }
 
 export interface ApiReply {

@@ -24,6 +24,16 @@ import { listFailedEvents, redriveFailedEvents } from './ops/failed-events.js';
 import { addPermission, getPolicy, removePermission } from './ops/permissions.js';
 import { tagResource, untagResource, listTags } from './ops/tags.js';
 import { getFunctionRecursionConfig, putFunctionRecursionConfig } from './ops/recursion-config.js';
+import {
+  addLayerVersionPermission,
+  deleteLayerVersion,
+  getLayerVersion,
+  getLayerVersionPolicy,
+  listLayers,
+  listLayerVersions,
+  publishLayerVersion,
+  removeLayerVersionPermission,
+} from './ops/layers.js';
 
 interface Route {
   method: string;
@@ -78,6 +88,15 @@ const table: [string, string, string, Operation, number?, ((n: number) => Servic
   ['GET', '/2017-03-31/tags/{fn}', 'ListTags', listTags],
   ['GET', '/2024-08-31/functions/{fn}/recursion-config', 'GetFunctionRecursionConfig', getFunctionRecursionConfig],
   ['PUT', '/2024-08-31/functions/{fn}/recursion-config', 'PutFunctionRecursionConfig', putFunctionRecursionConfig],
+  // ListLayers and GetLayerVersionByArn (?find=LayerVersion&Arn=…) share this path; the operation tells them apart.
+  ['GET', '/2018-10-31/layers', 'ListLayers', listLayers],
+  ['POST', '/2018-10-31/layers/{layer}/versions', 'PublishLayerVersion', publishLayerVersion],
+  ['GET', '/2018-10-31/layers/{layer}/versions', 'ListLayerVersions', listLayerVersions],
+  ['GET', '/2018-10-31/layers/{layer}/versions/{version}', 'GetLayerVersion', getLayerVersion],
+  ['DELETE', '/2018-10-31/layers/{layer}/versions/{version}', 'DeleteLayerVersion', deleteLayerVersion],
+  ['POST', '/2018-10-31/layers/{layer}/versions/{version}/policy', 'AddLayerVersionPermission', addLayerVersionPermission],
+  ['GET', '/2018-10-31/layers/{layer}/versions/{version}/policy', 'GetLayerVersionPolicy', getLayerVersionPolicy],
+  ['DELETE', '/2018-10-31/layers/{layer}/versions/{version}/policy/{sid}', 'RemoveLayerVersionPermission', removeLayerVersionPermission],
   ['GET', '/_alonzo/functions/{fn}/failed-events', 'ListFailedEvents', listFailedEvents],
   ['POST', '/_alonzo/functions/{fn}/failed-events/redrive', 'RedriveFailedEvents', redriveFailedEvents],
   ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],
@@ -163,7 +182,7 @@ export function createHandler(s: Services) {
       // Each account sees its own functions (the server's own account gets `s` itself, api/context.ts); another
       // account's only by ARN, as its resource-based policy allows.
       const account = await accountFor(s, principal, operation, { params: m.params, query, body });
-      const reply: ApiReply = await m.route.op(servicesFor(s, account), { method: req.method ?? 'GET', params: m.params, query, headers: req.headers, body, requestId });
+      const reply: ApiReply = await m.route.op(servicesFor(s, account), { method: req.method ?? 'GET', params: m.params, query, headers: req.headers, body, requestId, callerArn: principal.arn });
       if (reply.raw !== undefined) sendRaw(res, requestId, reply.status, reply.raw, reply.headers);
       else if (reply.json !== undefined) sendJson(res, requestId, reply.status, reply.json, reply.headers);
       else sendEmpty(res, requestId, reply.status, reply.headers);

@@ -6,7 +6,7 @@ import type { VersionSettings } from '../store/types.js';
 
 /** AWS's runtime enum, in the order its message lists it. */
 export const RUNTIME_ENUM = ['nodejs20.x', 'python3.14', 'provided.al2023', 'python3.12', 'python3.13', 'nodejs24.x', 'nodejs22.x', 'java25', 'python3.10', 'python3.11', 'java21', 'ruby3.3', 'ruby3.4', 'ruby3.2', 'python3.8', 'python3.9', 'java17', 'nodejs16.x', 'dotnet10', 'dotnet8', 'java11', 'dotnet6', 'nodejs18.x', 'provided.al2', 'java8.al2'];
-const DEPRECATED = ['java8', 'go1.x', 'provided', 'ruby2.7', 'nodejs14.x', 'python3.7', 'dotnetcore3.1', 'nodejs12.x', 'nodejs10.x', 'nodejs8.10', 'python3.6', 'python2.7', 'dotnetcore2.1', 'ruby2.5', 'nodejs16.x', 'python3.8', 'dotnet6'];
+export const DEPRECATED_RUNTIMES = ['java8', 'go1.x', 'provided', 'ruby2.7', 'nodejs14.x', 'python3.7', 'dotnetcore3.1', 'nodejs12.x', 'nodejs10.x', 'nodejs8.10', 'python3.6', 'python2.7', 'dotnetcore2.1', 'ruby2.5', 'nodejs16.x', 'python3.8', 'dotnet6'];
 
 /** Variables Lambda sets itself and refuses to take from the configuration (AWS docs, "Defined runtime environment variables"). */
 const RESERVED_ENV = [
@@ -21,7 +21,7 @@ const HANDLER_PATTERN = '[^\\s]+';
 
 
 function checkRuntime(rt: string): void {
-  if (DEPRECATED.includes(rt) && !RUNNABLE.includes(rt)) {
+  if (DEPRECATED_RUNTIMES.includes(rt) && !RUNNABLE.includes(rt)) {
     throw err('InvalidParameterValueException', `The runtime parameter of ${rt} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`);
   }
   if (!RUNTIME_ENUM.includes(rt)) {

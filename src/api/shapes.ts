@@ -43,7 +43,7 @@ export function renderConfiguration(account: Account, v: VersionRecord, opts: Re
   } else if (opts.pending !== 'create' && !opts.listing && v.lastUpdateStatus) {
     out.LastUpdateStatus = v.lastUpdateStatus;
   }
-  if (s.Layers && s.Layers.length) out.Layers = s.Layers;
+  if (s.Layers && s.Layers.length) out.Layers = s.Layers.map((l) => ({ Arn: l.Arn, CodeSize: l.CodeSize }));
   Object.assign(out, {
     PackageType: s.PackageType,
     Architectures: s.Architectures,

@@ -7,6 +7,16 @@
 // account-wide operations.
 
 const ACCOUNT_WIDE = new Set(['ListFunctions', 'GetAccountSettings']);
+/** Their resource is a layer's ARN (with the version when the path has one): `{layer}` is a name or a layer ARN. */
+const LAYER = new Set([
+  'PublishLayerVersion',
+  'ListLayerVersions',
+  'GetLayerVersion',
+  'DeleteLayerVersion',
+  'AddLayerVersionPermission',
+  'GetLayerVersionPolicy',
+  'RemoveLayerVersionPermission',
+]);
 /** Their resource is the ARN in the path as given (a function's, or any other taggable resource's). */
 const TAGGING = new Set(['TagResource', 'UntagResource', 'ListTags']);
 const INTERNAL = new Set(['ListFailedEvents', 'RedriveFailedEvents', 'GetCodeZip', 'GetLogs']);
@@ -14,6 +24,7 @@ const INTERNAL = new Set(['ListFailedEvents', 'RedriveFailedEvents', 'GetCodeZip
 export function actionOf(operation: string, query: URLSearchParams): string {
   if (INTERNAL.has(operation)) return `alonzo:${operation}`;
   if (operation === 'Invoke') return 'lambda:InvokeFunction';
+  if (operation === 'ListLayers' && query.get('find') === 'LayerVersion') return 'lambda:GetLayerVersion';
   if (operation === 'GetProvisionedConcurrencyConfig' && query.get('List') !== null) return 'lambda:ListProvisionedConcurrencyConfigs';
   return `lambda:${operation}`;
 }
@@ -26,7 +37,13 @@ const PARTIAL_ARN = /^(\d{12}):function:([^:]+)(?::([^:]+))?$/;
  * rejects the name itself afterwards, with AWS's validation message, if the caller may call it at all).
  */
 export function resourceOf(operation: string, req: { params: Record<string, string>; query: URLSearchParams; body: Buffer }, region: string, accountId: string): string {
+  if (operation === 'ListLayers') return req.query.get('find') === 'LayerVersion' ? (req.query.get('Arn') ?? '*') : '*';
   if (ACCOUNT_WIDE.has(operation)) return '*';
+  if (LAYER.has(operation)) {
+    const raw = req.params.layer ?? '';
+    const base = raw.startsWith('arn:') ? raw : `arn:aws:lambda:${region}:${accountId}:layer:${raw}`;
+    return req.params.version === undefined ? base : `${base}:${req.params.version}`;
+  }
   if (operation === 'GetCodeZip') return `arn:aws:alonzo:${region}:${accountId}:code/${req.params.sha ?? ''}`;
   let raw = req.params.fn;
   if (operation === 'CreateFunction') {

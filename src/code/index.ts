@@ -1,6 +1,6 @@
 // Function code packages: validated and unpacked once per distinct zip (content-addressed by SHA-256) with yauzl, safely.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, createWriteStream, symlinkSync, chmodSync, readdirSync, lstatSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, createWriteStream, symlinkSync, chmodSync, readdirSync, lstatSync, linkSync, copyFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { join, resolve, dirname, sep } from 'node:path';
 import yauzl from 'yauzl';
 import { err } from '../core/errors.js';
@@ -65,6 +65,57 @@ export class CodeStore {
   zip(hex: string): Promise<Buffer | undefined> {
     return this.blobs.get(hex);
   }
+
+  /**
+   * Where the merge of these layer packages (in this order) lives: what a function with `Layers` sees at /opt. Named
+   * by the hash of the list, so functions with the same layers share one folder.
+   */
+  optDirFor(hexes: string[]): string {
+    return join(this.root, '.layers', createHash('sha256').update(hexes.join(',')).digest('hex'));
+  }
+
+  /**
+   * The merge of these layer packages, as Lambda extracts a function's layers into /opt: in order, a later layer's
+   * file replacing an earlier one's. Each package is fetched and unpacked first if this node lacks it; the merge is
+   * made once per list, in a temporary folder renamed into place, read-only as the code is. Files are hard links to
+   * the unpacked packages (copies where the file system refuses a link).
+   */
+  async layered(hexes: string[]): Promise<string> {
+    const dir = this.optDirFor(hexes);
+    if (this.merged.has(dir)) return dir;
+    let p = this.ensuring.get(dir);
+    if (!p) {
+      p = (async () => {
+        const sources = await Promise.all(hexes.map((h) => this.ensure(h)));
+        if (!existsSync(dir)) {
+          mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
+          const tmp = join(this.root, `.tmp-layers-${process.pid}-${++this.seq}`);
+          try {
+            mkdirSync(tmp, { mode: 0o755 });
+            for (const src of sources) overlay(src, tmp);
+            makeReadOnly(tmp);
+            try {
+              renameSync(tmp, dir);
+            } catch (e) {
+              if (!existsSync(dir)) throw e;
+            }
+          } finally {
+            if (existsSync(tmp)) {
+              makeWritable(tmp);
+              rmSync(tmp, { recursive: true, force: true });
+            }
+          }
+        }
+        this.merged.add(dir);
+        return dir;
+      })().finally(() => this.ensuring.delete(dir));
+      this.ensuring.set(dir, p);
+    }
+    return p;
+  }
+
+  /** Layer merges made or found here (layered() is asked on every invoke of a function with layers). */
+  private readonly merged = new Set<string>();
 
   /** Whether this node has the package unpacked: then dirFor(hex) is ready to run. */
   has(hex: string): boolean {
@@ -193,6 +244,43 @@ function unpack(zip: Buffer, dest: string): Promise<void> {
       zf.readEntry();
     });
   });
+}
+
+/**
+ * Lays the tree `src` over `dest`: folders merge, a file or link replaces what was there. What is in the way of a
+ * folder (a file, or a link from an earlier layer) is removed first, so nothing is ever written through a link.
+ */
+function overlay(src: string, dest: string): void {
+  for (const name of readdirSync(src)) {
+    const from = join(src, name);
+    const to = join(dest, name);
+    const st = lstatSync(from);
+    let there: ReturnType<typeof lstatSync> | undefined;
+    try {
+      there = lstatSync(to);
+    } catch {
+      there = undefined;
+    }
+    if (st.isDirectory()) {
+      if (there && !there.isDirectory()) unlinkSync(to);
+      if (!there || !there.isDirectory()) mkdirSync(to, { mode: 0o755 });
+      else chmodSync(to, 0o755);
+      overlay(from, to);
+      continue;
+    }
+    if (there?.isDirectory()) {
+      makeWritable(to);
+      rmSync(to, { recursive: true, force: true });
+    } else if (there) unlinkSync(to);
+    if (st.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+    else {
+      try {
+        linkSync(from, to);
+      } catch {
+        copyFileSync(from, to);
+      }
+    }
+  }
 }
 
 /** The code is read-only to the function: no write bits on files or folders. */

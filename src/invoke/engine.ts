@@ -194,6 +194,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       const { spec, key, hex } = this.placement(target.accountId, v);
       // The code may have been uploaded to another node: fetched and unpacked here once, on first use.
       if (!this.d.code.has(hex)) await this.d.code.ensure(hex);
+      if (spec.layers) await this.d.code.layered(spec.layers);
       let env = this.d.pool.take(key, spec);
       if (!env) {
         // The machine is full: wait briefly for room, then a clean 429 rather than a crash or a swap storm.
@@ -249,6 +250,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       runtime: s.Runtime!,
       handler: s.Handler ?? '',
       codeDir: this.d.code.dirFor(Buffer.from(v.codeSha256, 'base64').toString('hex')),
+      ...(s.Layers?.length ? { layers: s.Layers.map((l) => l.hex), optDir: this.d.code.optDirFor(s.Layers.map((l) => l.hex)) } : {}),
       memoryMb: s.MemorySize,
       ephemeralMb: s.EphemeralStorage?.Size ?? 512,
       timeoutS: s.Timeout,
@@ -281,6 +283,7 @@ export class InvokeEngine implements Invoker, EventRunner {
     if (!v) return;
     const key = poolKey(account.accountId, v);
     await this.d.code.ensure(Buffer.from(v.codeSha256, 'base64').toString('hex'));
+    if (v.settings.Layers?.length) await this.d.code.layered(v.settings.Layers.map((l) => l.hex));
     this.provisionedKeys.set(`${account.accountId}\u0000${functionName}\u0000${version}`, key);
     const spec = this.spec(account, v);
     this.provisionedSpecs.set(key, spec);

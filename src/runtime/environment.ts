@@ -25,6 +25,9 @@ export interface EnvironmentSpec {
   runtime: string;
   handler: string;
   codeDir: string;
+  /** The function's layers (their packages' hexes, in order) and the folder that merges them, shown at /opt. */
+  layers?: string[];
+  optDir?: string;
   memoryMb: number;
   /** EphemeralStorage: the size of the environment's /tmp. */
   ephemeralMb: number;
@@ -149,6 +152,8 @@ export function standbyTemplate(host: RuntimeHost, family: 'node' | 'python', me
 }
 
 const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
+/** Where a sandboxed function finds its layers, as on Lambda. */
+const OPT_ROOT = '/opt';
 
 interface Pending {
   inv: Invocation;
@@ -252,14 +257,26 @@ export class Environment {
     const extra: Record<string, string> = { AWS_LAMBDA_RUNTIME_API: await this.api.listen() };
     const channel = s.family !== 'provided' && (this.host.transport ?? 'channel') === 'channel';
     if (channel) extra.ALONZO_CHANNEL_FD = '3';
+    // Layers, where Lambda's runtimes look for them: /opt/nodejs/node<major>/node_modules and /opt/nodejs/node_modules
+    // for require, /opt/python/lib/python3.x/site-packages and /opt/python on sys.path (after /var/task), /opt/bin on
+    // PATH, /opt/lib on LD_LIBRARY_PATH. Without a sandbox there is no /opt: the merged folder's own path stands in.
+    const opt = s.optDir ? (this.host.supervisor.taskRoot ? OPT_ROOT : s.optDir) : undefined;
+    if (opt) {
+      extra.PATH = `${BASE_PATH}:${opt}/bin`;
+      extra.LD_LIBRARY_PATH = `${this.taskRoot}/lib:${opt}/lib`;
+    }
     if (s.family === 'node') {
       cmd = this.host.nodePath;
       args = [`--max-old-space-size=${s.memoryMb}`, join(this.runtimeDir, 'node', 'bootstrap.cjs')];
-      extra.NODE_PATH = `${this.taskRoot}/node_modules:${this.taskRoot}`;
+      const major = /^nodejs(\d+)\.x$/.exec(s.runtime)?.[1];
+      const layerPaths = opt ? `${major ? `${opt}/nodejs/node${major}/node_modules:` : ''}${opt}/nodejs/node_modules:` : '';
+      extra.NODE_PATH = `${layerPaths}${this.taskRoot}/node_modules:${this.taskRoot}`;
     } else if (s.family === 'python') {
       cmd = this.host.pythonPath;
       args = ['-u', join(this.runtimeDir, 'python', 'bootstrap.py')];
-      Object.assign(extra, { PYTHONPATH: this.taskRoot, PYTHONDONTWRITEBYTECODE: '1' });
+      const minor = /^python(3\.\d+)$/.exec(s.runtime)?.[1];
+      const layerPaths = opt ? `${minor ? `:${opt}/python/lib/python${minor}/site-packages` : ''}:${opt}/python` : '';
+      Object.assign(extra, { PYTHONPATH: `${this.taskRoot}${layerPaths}`, PYTHONDONTWRITEBYTECODE: '1' });
     } else {
       cmd = join(this.taskRoot, 'bootstrap');
       args = [];
@@ -275,7 +292,7 @@ export class Environment {
     const standby = template && template.cmd === cmd && template.args.join('\0') === args.join('\0') ? template : undefined;
     // The supervisor stops everything the environment started with it (Lambda stops the whole sandbox): nothing a
     // function leaves running outlives its environment.
-    const proc = this.host.supervisor.launch({ cmd, args, env: this.env(extra), channel, sandboxDir: this.tmpDir, codeDir: s.codeDir, memoryMb: s.memoryMb, ephemeralMb: s.ephemeralMb, standby });
+    const proc = this.host.supervisor.launch({ cmd, args, env: this.env(extra), channel, sandboxDir: this.tmpDir, codeDir: s.codeDir, optDir: s.optDir, memoryMb: s.memoryMb, ephemeralMb: s.ephemeralMb, standby });
     this.proc = proc;
     this.tmpDir = proc.sandboxDir;
     proc.stdout.on('data', (c: Buffer) => this.output(c));

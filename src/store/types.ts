@@ -19,7 +19,15 @@ export interface VersionSettings {
   TracingConfig: { Mode: string };
   LoggingConfig: { LogFormat: string; LogGroup: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
   PackageType: string;
-  Layers?: unknown[];
+  /** The layer versions the function uses, in order (≤ 5). */
+  Layers?: LayerRef[];
+}
+
+/** A layer version a function uses: what AWS shows ({Arn, CodeSize}) and its package's hex, kept after the version is deleted. */
+export interface LayerRef {
+  Arn: string;
+  CodeSize: number;
+  hex: string;
 }
 
 export type FunctionState = 'Pending' | 'Active' | 'Inactive' | 'Failed';
@@ -76,6 +84,47 @@ export interface PolicyRecord {
   qualifier: string;
   statements: Record<string, unknown>[];
   revisionId: string;
+}
+
+/** One version of a Lambda layer (PublishLayerVersion); numbers count from 1 per layer and are never reused. */
+export interface LayerVersionRecord {
+  layerName: string;
+  version: number;
+  description: string;
+  licenseInfo?: string;
+  /** Absent when the publish sent none (AWS then answers no key at all); [] when it sent an empty list. */
+  compatibleRuntimes?: string[];
+  compatibleArchitectures?: string[];
+  /** base64 of the zip's SHA-256 (CodeSha256), its hex (the blob's and the unpacked folder's name), its size. */
+  codeSha256: string;
+  codeHex: string;
+  codeSize: number;
+  createdDate: string;
+}
+
+/** A layer version's resource-based policy: AddLayerVersionPermission's statements, in order. */
+export interface LayerPolicy {
+  statements: Record<string, unknown>[];
+  revisionId: string;
+}
+
+/** One account's layers. */
+export interface LayerStore {
+  /** Stores the layer's next version (the layer is created with its first); returns its number. */
+  publish(rec: Omit<LayerVersionRecord, 'version'>): Promise<number>;
+  get(name: string, version: number): Promise<LayerVersionRecord | undefined>;
+  /** Every version of one layer still there, newest first. */
+  versions(name: string): Promise<LayerVersionRecord[]>;
+  /** Every version of every layer still there, by layer name (byte order), newest version first. */
+  all(): Promise<LayerVersionRecord[]>;
+  /** Removes a version (its policy with it); false when there was none. The number is not reused. */
+  delete(name: string, version: number): Promise<boolean>;
+  getPolicy(name: string, version: number): Promise<LayerPolicy | undefined>;
+  /**
+   * Writes the policy (no statements: removes it), only if its RevisionId is still `expectRevision` (undefined: there
+   * is none yet). False when another write came first, or the version is gone.
+   */
+  putPolicy(name: string, version: number, policy: LayerPolicy, expectRevision: string | undefined): Promise<boolean>;
 }
 
 export interface Page<T> {
@@ -140,6 +189,9 @@ export interface Store {
    * is no policy yet). False when another write came first, or the function, version or alias is gone.
    */
   putPolicy(rec: PolicyRecord, expectRevision: string | undefined): Promise<boolean>;
+
+  /** The account's layers. */
+  readonly layers: LayerStore;
 
   accountUsage(): Promise<{ functionCount: number; totalCodeSize: number; reservedConcurrency: number }>;
 

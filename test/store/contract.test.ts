@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { openPostgres, type PgHandle } from '../../src/store/postgres/db.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
-import type { AliasRecord, FunctionRecord, Page, PolicyRecord, Store, VersionRecord, VersionSettings } from '../../src/store/types.js';
+import type { AliasRecord, FunctionRecord, LayerVersionRecord, Page, PolicyRecord, Store, VersionRecord, VersionSettings } from '../../src/store/types.js';
 import { pgSchema, type PgSchema } from '../helpers/pg.js';
 
 const OWN = '999999999999';
@@ -486,6 +486,47 @@ for (const adapter of [sqlite, postgres]) {
       await g();
       await otherF();
     });
+
+    test('layers: numbers count per layer and are never reused; versions newest first; per account; policy compare-and-set', async (t) => {
+      const { store } = await adapter.open(t);
+      const L = store.layers;
+      const rec = (name: string, extra: Partial<LayerVersionRecord> = {}) => ({
+        layerName: name,
+        description: '',
+        codeSha256: 'c2hh',
+        codeHex: 'ab'.repeat(32),
+        codeSize: 10,
+        createdDate: '2026-11-29T00:00:00.000+0000',
+        ...extra,
+      });
+      assert.equal(await L.publish(rec('b', { compatibleRuntimes: ['nodejs20.x'], licenseInfo: 'MIT' })), 1);
+      assert.equal(await L.publish(rec('b', { compatibleRuntimes: [] })), 2);
+      assert.equal(await L.publish(rec('a')), 1, 'each layer counts from 1');
+      assert.deepEqual((await L.get('b', 1))?.compatibleRuntimes, ['nodejs20.x']);
+      assert.equal((await L.get('b', 1))?.licenseInfo, 'MIT');
+      assert.deepEqual((await L.get('b', 2))?.compatibleRuntimes, [], 'an empty list stays an empty list');
+      assert.equal((await L.get('a', 1))?.compatibleRuntimes, undefined, 'an absent list stays absent');
+      assert.deepEqual((await L.versions('b')).map((r) => r.version), [2, 1]);
+      assert.deepEqual((await L.all()).map((r) => `${r.layerName}:${r.version}`), ['a:1', 'b:2', 'b:1']);
+      assert.equal(await L.delete('b', 2), true);
+      assert.equal(await L.delete('b', 2), false);
+      assert.equal(await L.delete('b', 1), true);
+      assert.deepEqual(await L.versions('b'), []);
+      assert.equal(await L.publish(rec('b')), 3, 'numbers are not reused after every version is gone');
+      assert.deepEqual(await store.forAccount(OTHER).layers.versions('b'), [], "another account's layers are its own");
+      assert.equal(await store.forAccount(OTHER).layers.publish(rec('b')), 1);
+
+      assert.equal(await L.getPolicy('b', 3), undefined);
+      const st = (sid: string) => ({ Sid: sid, Effect: 'Allow', Principal: '*', Action: 'lambda:GetLayerVersion' });
+      assert.equal(await L.putPolicy('b', 3, { statements: [st('s1')], revisionId: 'r1' }, 'not-yet'), false, 'no policy yet: an expected revision fails');
+      assert.equal(await L.putPolicy('b', 3, { statements: [st('s1')], revisionId: 'r1' }, undefined), true);
+      assert.equal(await L.putPolicy('b', 3, { statements: [st('s2')], revisionId: 'r2' }, undefined), false, 'a policy exists now');
+      assert.equal(await L.putPolicy('b', 3, { statements: [st('s1'), st('s2')], revisionId: 'r2' }, 'r1'), true);
+      assert.deepEqual(await L.getPolicy('b', 3), { statements: [st('s1'), st('s2')], revisionId: 'r2' });
+      assert.equal(await L.putPolicy('b', 3, { statements: [], revisionId: 'r3' }, 'r2'), true, 'no statements: removed');
+      assert.equal(await L.getPolicy('b', 3), undefined);
+      assert.equal(await L.putPolicy('b', 99, { statements: [st('s1')], revisionId: 'r1' }, undefined), false, 'a version that is not there');
+    });
   });
 }
 
@@ -562,6 +603,13 @@ describe('Store on PostgreSQL: two nodes on one schema', () => {
     assert.equal(await c.forAccount(OTHER).tryLock('g'), undefined, 'unlocking after the session died did not free the new holder\'s lock');
     await taken!();
     await onC();
+  });
+
+  test('layer versions published from both nodes at once get distinct, consecutive numbers', async (t) => {
+    const { nodes } = await pgCluster(t, 2);
+    const rec = { layerName: 'shared', description: '', codeSha256: 'c2hh', codeHex: 'cd'.repeat(32), codeSize: 1, createdDate: 'now' };
+    const numbers = await Promise.all(Array.from({ length: 10 }, (_, i) => nodes[i % 2].store.layers.publish(rec)));
+    assert.deepEqual([...numbers].sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   test('racing writers on two nodes: exactly one compare-and-set wins each round', async (t) => {

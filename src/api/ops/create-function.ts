@@ -9,6 +9,7 @@ import { renderConfiguration } from '../shapes.js';
 import { settledWrite } from '../lifecycle.js';
 import { readZipFile } from './code-input.js';
 import { TAG_LIMIT, tooManyTags } from './tags.js';
+import { resolveLayers } from './layers.js';
 import type { Operation } from '../context.js';
 
 export const createFunction: Operation = async (s, req) => {
@@ -27,6 +28,10 @@ export const createFunction: Operation = async (s, req) => {
     if (runtimeFamily(settings.Runtime) !== 'provided' || !settings.Runtime) {
       throw err('InvalidParameterValueException', 'Runtime and Handler are mandatory parameters for functions created with deployment packages.');
     }
+  }
+  if (body.Layers !== undefined && body.Layers !== null) {
+    const layers = await resolveLayers(s, req, body.Layers);
+    if (layers.length) settings.Layers = layers;
   }
   const tags = stringMap(body, 'Tags') ?? {};
   if (Object.keys(tags).length > TAG_LIMIT) throw tooManyTags();

@@ -4,6 +4,7 @@ import { LATEST } from '../../core/names.js';
 import { lambdaTimestamp, newRevisionId } from '../../core/ids.js';
 import { parseJsonBody, bool, str } from '../body.js';
 import { readSettings } from '../settings.js';
+import { resolveLayers } from './layers.js';
 import { renderConfiguration } from '../shapes.js';
 import { preconditionFailed, settledWrite, withUpdateLock } from '../lifecycle.js';
 import { refOf, resolveTarget, notFound } from '../resolve.js';
@@ -65,11 +66,16 @@ export const updateFunctionConfiguration: Operation = async (s, req) => {
   const name = seen.functionName;
   // Validated in full before anything is written.
   readSettings(body, seen.settings, name);
+  const layers = body.Layers !== undefined && body.Layers !== null ? await resolveLayers(s, req, body.Layers) : undefined;
   return withUpdateLock(s, name, async () => {
     const cur = await s.store.getVersion(name, LATEST);
     if (!cur) throw notFound(s, name);
     if (revision !== undefined && revision !== cur.revisionId) throw preconditionFailed();
     const settings = readSettings(body, cur.settings, name);
+    if (layers !== undefined) {
+      if (layers.length) settings.Layers = layers;
+      else delete settings.Layers;
+    }
     const { stored, answered } = settledWrite({ ...cur, settings, lastUpdateStatus: 'InProgress', revisionId: newRevisionId(), lastModified: lambdaTimestamp() });
     if (!(await s.store.putVersion(stored, cur.revisionId))) throw preconditionFailed();
     s.invoker.evict(name, LATEST);

@@ -13,6 +13,8 @@ import type { UidAllocator } from './uids.js';
 import type { Logger } from '../../core/logger.js';
 
 export const TASK_ROOT = '/var/task';
+/** The function's layers, merged (code/index.ts layered()). */
+export const OPT_ROOT = '/opt';
 export const RUNTIME_ROOT = '/var/runtime';
 /** Lambda's limit on open files. */
 const MAX_FILES = 1024;
@@ -221,7 +223,8 @@ export class SandboxSupervisor implements Supervisor {
   private takePrebooted(spec: LaunchSpec): Supervised | undefined {
     const t = spec.standby;
     // A sandbox kept from a runtime that timed out keeps its /tmp: it cannot be swapped for a fresh one.
-    if (!t || !this.cgroups || existsSync(spec.sandboxDir) || dirname(spec.codeDir) !== this.o.codeRoot) return undefined;
+    // Nor can one with layers: its /opt is bound as the sandbox is built, before a prebooted runtime could know it.
+    if (!t || !this.cgroups || spec.optDir || existsSync(spec.sandboxDir) || dirname(spec.codeDir) !== this.o.codeRoot) return undefined;
     this.prepare(t);
     const pb = this.prebooted.get(t.key)?.shift();
     if (!pb) return undefined;
@@ -268,6 +271,7 @@ export class SandboxSupervisor implements Supervisor {
     const args = this.baseArgs(spec.sandboxDir, spec.ephemeralMb, uid);
     if (!ready) for (const dir of cgroup?.dirs ?? []) args.push('--cgroup', dir);
     args.push('--ro', `${spec.codeDir}:${TASK_ROOT}`, '--ro', `${this.o.bootstrapDir}:${RUNTIME_ROOT}`);
+    if (spec.optDir) args.push('--ro', `${spec.optDir}:${OPT_ROOT}`);
     if (ready && !spec.channel) args.push('--no-channel');
     args.push('--', spec.cmd, ...spec.args);
     if (ready) {

@@ -31,6 +31,8 @@ export interface LaunchSpec {
   sandboxDir: string;
   /** The unpacked code, shown read-only at /var/task. */
   codeDir: string;
+  /** The merge of the function's layers, shown read-only at /opt (none: /opt is an empty folder). */
+  optDir?: string;
   memoryMb: number;
   /** EphemeralStorage: the size of /tmp. */
   ephemeralMb: number;

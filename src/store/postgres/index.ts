@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction, listen, type PgClient, type PgHandle } from './db.js';
 import type { Store, VersionRecord } from '../types.js';
+import { postgresLayers } from './layers.js';
 import { decodeMarker, page, toAlias, toFunction, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
 
 export interface PostgresStoreOptions {
@@ -150,8 +151,11 @@ export async function openPostgresStore(handle: PgHandle, opts: PostgresStoreOpt
   const keyOf = (accountId: string): string => (accountId === own ? '' : accountId);
   let closed: Promise<void> | undefined;
 
+  const layersOf = postgresLayers(pool);
+
   function view(a: string): Store {
     return {
+      layers: layersOf(a),
       generation: () => gen,
       forAccount,
       async accountIds() {

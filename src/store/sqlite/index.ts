@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadMigrations } from '../migrate.js';
 import type { FunctionRecord, PolicyRecord, Store, VersionRecord } from '../types.js';
+import { sqliteLayers } from './layers.js';
 import { decodeMarker, page, toAlias, toFunction, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
 
 export interface SqliteStoreOptions {
@@ -127,8 +128,11 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
   // Update locks live in memory: one server per data dir (account and name, joined by a character names cannot hold).
   const locked = new Set<string>();
 
+  const layersOf = sqliteLayers(db);
+
   function view(a: string): Store {
     return {
+      layers: layersOf(a),
       generation: () => gen,
       forAccount,
       async accountIds() {
