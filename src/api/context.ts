@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Store } from '../store/types.js';
 import type { CodeStore } from '../code/index.js';
+import type { CodeSource } from '../code/s3.js';
 import type { Account } from '../core/names.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../core/logger.js';
@@ -13,6 +14,8 @@ import type { Authenticator } from '../auth/index.js';
 export interface Services {
   store: Store;
   code: CodeStore;
+  /** Where `Code.S3Bucket` / `S3Key` packages are fetched from (code/s3.ts). */
+  codeSource: CodeSource;
   account: Account;
   config: Config;
   log: Logger;

@@ -20,6 +20,12 @@ const ROLE_RE = new RegExp(`^(?:${ROLE_PATTERN})$`);
 const HANDLER_PATTERN = '[^\\s]+';
 
 
+/** A function's role must be of its own account: AWS refuses to pass another account's role (403). */
+export function checkRoleAccount(s: { account: { accountId: string } }, role: string): void {
+  const owner = /^arn:[^:]*:iam::(\d{12}):/.exec(role)?.[1];
+  if (owner !== undefined && owner !== s.account.accountId) throw err('AccessDeniedException', 'Cross-account pass role is not allowed.');
+}
+
 function checkRuntime(rt: string): void {
   if (DEPRECATED_RUNTIMES.includes(rt) && !RUNNABLE.includes(rt)) {
     throw err('InvalidParameterValueException', `The runtime parameter of ${rt} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`);

@@ -126,8 +126,8 @@ export class CodeStore {
    * Validates a zip, stores it in the blob store and unpacks it here (once); throws AWS's errors for a broken or
    * oversized package. Once this resolves, any node can ensure() the package.
    */
-  async save(zip: Buffer): Promise<StoredCode> {
-    if (zip.length > MAX_ZIPPED) throw err('RequestEntityTooLargeException', `Zipped size must be smaller than ${MAX_ZIPPED} bytes`);
+  async save(zip: Buffer, maxZipped = MAX_ZIPPED): Promise<StoredCode> {
+    if (zip.length > maxZipped) throw err('RequestEntityTooLargeException', `Zipped size must be smaller than ${maxZipped} bytes`);
     const digest = createHash('sha256').update(zip).digest();
     const hex = digest.toString('hex');
     const stored = { sha256: digest.toString('base64'), hex, size: zip.length, dir: this.dirFor(hex) };

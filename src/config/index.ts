@@ -29,6 +29,12 @@ export interface Config {
    * endpoint for the region in the target's ARN, with the server's own AWS credentials from its environment.
    */
   destinationEndpoint: string;
+  /**
+   * Where code named by `Code.S3Bucket` / `S3Key` (and layers' `Content.S3*`) is fetched from: a MinIO, moto_server,
+   * LocalStack… addressed path-style. Empty: the AWS SDK's own resolution (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else
+   * real S3), signed with the server's AWS credentials from its environment.
+   */
+  s3Endpoint: string;
   /** How the built-in Node and Python runtimes talk to the server: the private fd-3 channel or the Lambda Runtime API. */
   runtimeTransport: RuntimeTransport;
   /**
@@ -85,6 +91,7 @@ export const DEFAULTS: Config = {
   pythonPath: '/usr/bin/python3',
   asyncTimeScale: 1,
   destinationEndpoint: '',
+  s3Endpoint: '',
   // Both transports behave identically (test/invoke/transport-parity.test.ts); the channel is the default because it
   // is faster. Warm echo round trips, medians of 9,000 (3 interleaved rounds of 3,000) on a 2-core machine under other
   // load, Node and Python alike: Environment.invoke 0.18-0.24 ms over the channel vs 0.59-0.73 ms over the Runtime API;

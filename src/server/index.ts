@@ -29,6 +29,7 @@ import { InvokeEngine } from '../invoke/engine.js';
 import { openSqliteQueue } from '../queue/sqlite.js';
 import { openPostgresQueue } from '../queue/postgres.js';
 import { Poller } from '../queue/poller.js';
+import { s3CodeSource } from '../code/s3.js';
 import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
 import type { Services } from '../api/context.js';
@@ -146,7 +147,8 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();
   let baseUrl = '';
-  const services: Services = { store, code, account, config, log, invoker, logs, asyncInvoke, auth, baseUrl: () => baseUrl };
+  const codeSource = s3CodeSource({ endpoint: config.s3Endpoint, region: config.region });
+  const services: Services = { store, code, codeSource, account, config, log, invoker, logs, asyncInvoke, auth, baseUrl: () => baseUrl };
   /** Everything but the HTTP server, in order; also what a failed start undoes. */
   const shutDown = async () => {
     // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
@@ -154,6 +156,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     await invoker.close();
     await supervisor.close();
     await poller!.drain();
+    codeSource.close();
     await asyncInvoke.close();
     await logs.close();
     await cluster?.stop();

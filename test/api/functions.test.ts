@@ -719,3 +719,31 @@ test('functions, versions, aliases and code survive a server restart on the same
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("a PackageType outside AWS's enum gets its ValidationException; another account's role gets AWS's 403; neither creates anything", async () => {
+  await assertAwsError(createFunction(s.client, 'bad-package', { PackageType: 'Jar' as never }), {
+    name: 'ValidationException',
+    status: 400,
+    message: "1 validation error detected: Value 'Jar' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]",
+  });
+  await assertAwsError(createFunction(s.client, 'foreign-role', { Role: 'arn:aws:iam::123456789012:role/theirs' }), {
+    name: 'AccessDeniedException',
+    status: 403,
+    message: 'Cross-account pass role is not allowed.',
+  });
+  for (const fn of ['bad-package', 'foreign-role']) {
+    await assertAwsError(s.client.send(new GetFunctionCommand({ FunctionName: fn })), {
+      name: 'ResourceNotFoundException',
+      status: 404,
+      message: `Function not found: arn:aws:lambda:us-east-1:000000000000:function:${fn}`,
+    });
+  }
+  // An update to another account's role is refused the same way, and changes nothing.
+  await createFunction(s.client, 'own-role');
+  await assertAwsError(s.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'own-role', Role: 'arn:aws:iam::123456789012:role/theirs' })), {
+    name: 'AccessDeniedException',
+    status: 403,
+    message: 'Cross-account pass role is not allowed.',
+  });
+  assert.equal((await s.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'own-role' }))).Role, ROLE);
+});

@@ -13,7 +13,7 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { lambdaClient, runAws, runBoto3, startAlonzo, type TestServer } from '../helpers/alonzo.js';
-import { createFunction, rejection, waitUpdated } from '../helpers/api.js';
+import { createFunction, rejection, roleIn, waitUpdated } from '../helpers/api.js';
 import { createKey, fromCli } from './helpers.js';
 import { signedFetch, type TestCredentials } from '../helpers/sign.js';
 import { eventually } from '../helpers/invoke.js';
@@ -74,11 +74,11 @@ for (const mode of ['local', 'sigv4'] as const) {
   test(`${mode}: each account has its own functions; B cannot see, list, invoke, update or delete A's, and nothing changes`, async () => {
     const w = mode === 'local' ? local : strict;
     const { a, b } = w.client;
-    const created = await createFunction(a, 'secret-fn', {}, WHOAMI('a'));
+    const created = await createFunction(a, 'secret-fn', { Role: roleIn(A) }, WHOAMI('a'));
     assert.equal(created.FunctionArn, arnIn(A, 'secret-fn'), 'the ARN carries the account');
     // Two accounts may each have a function of the same name.
-    await createFunction(a, 'same-name', {}, WHOAMI('a'));
-    await createFunction(b, 'same-name', {}, WHOAMI('b'));
+    await createFunction(a, 'same-name', { Role: roleIn(A) }, WHOAMI('a'));
+    await createFunction(b, 'same-name', { Role: roleIn(B) }, WHOAMI('b'));
     await Promise.all([waitUpdated(a, 'secret-fn'), waitUpdated(a, 'same-name'), waitUpdated(b, 'same-name')]);
     const before = await a.send(new GetFunctionCommand({ FunctionName: 'secret-fn' }));
 
@@ -118,7 +118,7 @@ for (const mode of ['local', 'sigv4'] as const) {
   test(`${mode}: after add-permission --principal B, B invokes A's function by ARN through CLI v1, CLI v2, boto3 and SDK v3; nothing more; remove-permission refuses it again`, async (t) => {
     const w = mode === 'local' ? local : strict;
     const { a, b } = w.client;
-    await createFunction(a, 'shared-fn', {}, WHOAMI('a'));
+    await createFunction(a, 'shared-fn', { Role: roleIn(A) }, WHOAMI('a'));
     await waitUpdated(a, 'shared-fn');
     const arn = arnIn(A, 'shared-fn');
     const out = mkdtempSync(join(tmpdir(), 'cross-account-'));
@@ -174,8 +174,8 @@ for (const mode of ['local', 'sigv4'] as const) {
   test(`${mode}: an Event invoke runs in its own account's function, and its logs are that account's`, async () => {
     const w = mode === 'local' ? local : strict;
     const LOGS_JS = (who: string) => `exports.handler = async (event) => { console.log(${JSON.stringify(who)}, JSON.stringify(event)); return null; };\n`;
-    await createFunction(w.client.a, 'queued', {}, LOGS_JS('ran-in-a'));
-    await createFunction(w.client.b, 'queued', {}, LOGS_JS('ran-in-b'));
+    await createFunction(w.client.a, 'queued', { Role: roleIn(A) }, LOGS_JS('ran-in-a'));
+    await createFunction(w.client.b, 'queued', { Role: roleIn(B) }, LOGS_JS('ran-in-b'));
     await Promise.all([waitUpdated(w.client.a, 'queued'), waitUpdated(w.client.b, 'queued')]);
     const marker = `m-${mode}-${process.pid}`;
     const r = await w.client.b.send(new InvokeCommand({ FunctionName: 'queued', InvocationType: 'Event', Payload: JSON.stringify({ marker }) }));
@@ -192,7 +192,7 @@ for (const mode of ['local', 'sigv4'] as const) {
 
 test('sigv4: the caller\'s own identity policy must allow too, as IAM requires across accounts', async () => {
   const w = strict;
-  await createFunction(w.client.a, 'both-sides', {}, WHOAMI('a'));
+  await createFunction(w.client.a, 'both-sides', { Role: roleIn(A) }, WHOAMI('a'));
   await waitUpdated(w.client.a, 'both-sides');
   const arn = arnIn(A, 'both-sides');
   const narrow = await createKey(w.server.dataDir, '--account-id', B, '--name', 'reader', '--policy', JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'lambda:GetFunction', Resource: '*' }] }));
@@ -234,8 +234,8 @@ exports.handler = async (e) => {
   return 'released';
 };
 `;
-  await createFunction(a, 'hold', { Timeout: 30 }, HOLD_JS);
-  for (const c of [a, b]) await createFunction(c, 'quick', {}, WHOAMI('any'));
+  await createFunction(a, 'hold', { Timeout: 30, Role: roleIn(A) }, HOLD_JS);
+  for (const [c, id] of [[a, A], [b, B]] as const) await createFunction(c, 'quick', { Role: roleIn(id) }, WHOAMI('any'));
   await Promise.all([waitUpdated(a, 'hold'), waitUpdated(a, 'quick'), waitUpdated(b, 'quick')]);
   const held = a.send(new InvokeCommand({ FunctionName: 'hold', Payload: JSON.stringify({ started: sink.url('started'), release: sink.url('release') }) }));
   await eventually(async () => sink.records('started').length === 1, 10_000, 'the held invocation to start');

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { GetFunctionCommand, InvokeCommand, ListFunctionsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { lambdaClient, runAws, startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually, fixtureFiles } from '../helpers/invoke.js';
-import { rejection } from '../helpers/api.js';
+import { rejection, roleIn } from '../helpers/api.js';
 import { ROOT_KEY, signedFetch, type TestCredentials } from '../helpers/sign.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { FunctionCredentialIssuer } from '../../src/auth/function-credentials.js';
@@ -102,7 +102,7 @@ before(async () => {
     await deploy(s, 'target', { zip: await zipOf({ 'index.js': OWNER_JS('own') }) });
     await deploy(s, 'env', { fixture: 'node-env' });
     const o = { ...s, client: worlds[mode].other };
-    await deploy(o, 'foreign', { zip: await zipOf({ 'index.js': OWNER_JS('other') }) });
+    await deploy(o, 'foreign', { zip: await zipOf({ 'index.js': OWNER_JS('other') }), Role: roleIn(OTHER) });
   }
 });
 after(async () => {

@@ -9,6 +9,7 @@ import {
   CreateFunctionCommand,
   GetProvisionedConcurrencyConfigCommand,
   InvokeCommand,
+  PublishLayerVersionCommand,
   PublishVersionCommand,
   PutFunctionConcurrencyCommand,
   PutProvisionedConcurrencyConfigCommand,
@@ -86,6 +87,19 @@ describe('a cluster of three nodes on one PostgreSQL', { timeout: 240_000 }, () 
     // From then on, never the old code again, on any node.
     for (let i = 0; i < 9; i++) assert.equal(await invokeTag(nodes[i % 3].client, 'hello'), 'v2');
     t.diagnostic(`new code on every node ${Math.max(...lag)} ms after the CLI had the UpdateFunctionCode answer`);
+  });
+
+  test('a layer published on one node is used by a function created on another and run on a third', async () => {
+    const layer = await a.client.send(
+      new PublishLayerVersionCommand({ LayerName: 'cluster-lib', Content: { ZipFile: await zipOf({ 'nodejs/node_modules/cluster-lib/index.js': "module.exports = 'from the layer';\n" }) } }),
+    );
+    assert.equal(layer.Version, 1);
+    assert.equal((await c.client.send(new PublishLayerVersionCommand({ LayerName: 'cluster-lib', Content: { ZipFile: await zipOf({ 'x.txt': 'x' }) } }))).Version, 2, 'one numbering for the cluster');
+    await b.client.send(
+      new CreateFunctionCommand({ FunctionName: 'layered', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Layers: [layer.LayerVersionArn!], Code: { ZipFile: await zipOf({ 'index.js': "exports.handler = async () => ({ tag: require('cluster-lib') });\n" }) } }),
+    );
+    await waitActive({ client: c.client } as TestServer, 'layered');
+    assert.equal(await invokeTag(c.client, 'layered'), 'from the layer');
   });
 
   test('`alonzo logs` on any node shows the invocations of every node', async () => {

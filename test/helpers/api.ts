@@ -124,6 +124,9 @@ export function assertWireError(r: RawResponse, status: number, code: string, bo
   assert.deepEqual(r.json, body);
 }
 
+/** A role in `accountId`: a function's role must be of its own account (AWS: "Cross-account pass role is not allowed."). */
+export const roleIn = (accountId: string): string => `arn:aws:iam::${accountId}:role/lambda-role`;
+
 export const ECHO_JS = 'exports.handler = async (event) => event;\n';
 
 /** Creates a Node function with the fewest fields AWS requires; `extra` overrides any of them. */

@@ -1,13 +1,13 @@
 // CreateFunction: POST /2015-03-31/functions → 201 FunctionConfiguration (State Pending).
-import { err } from '../../core/errors.js';
+import { err, validation } from '../../core/errors.js';
 import { parseFunctionName, LATEST } from '../../core/names.js';
 import { lambdaTimestamp, newRevisionId } from '../../core/ids.js';
 import { parseJsonBody, obj, str, bool, notNull, stringMap } from '../body.js';
-import { defaultSettings, readSettings } from '../settings.js';
+import { checkRoleAccount, defaultSettings, readSettings } from '../settings.js';
 import { runtimeFamily } from '../../core/runtimes.js';
 import { renderConfiguration } from '../shapes.js';
 import { settledWrite } from '../lifecycle.js';
-import { readZipFile } from './code-input.js';
+import { readCode } from './code-input.js';
 import { TAG_LIMIT, tooManyTags } from './tags.js';
 import { resolveLayers } from './layers.js';
 import type { Operation } from '../context.js';
@@ -22,8 +22,10 @@ export const createFunction: Operation = async (s, req) => {
   const code = obj(body, 'Code');
   if (code === undefined) throw notNull('code');
   const packageType = str(body, 'PackageType') ?? 'Zip';
+  if (packageType !== 'Zip' && packageType !== 'Image') throw validation(packageType, 'packageType', 'Member must satisfy enum value set: [Image, Zip]');
   if (packageType !== 'Zip') throw err('InvalidParameterValueException', 'Alonzo runs Zip packages only; container images (PackageType Image) are not supported.');
   const settings = readSettings(body, defaultSettings(name), name);
+  checkRoleAccount(s, settings.Role);
   if (!settings.Runtime || !settings.Handler) {
     if (runtimeFamily(settings.Runtime) !== 'provided' || !settings.Runtime) {
       throw err('InvalidParameterValueException', 'Runtime and Handler are mandatory parameters for functions created with deployment packages.');
@@ -36,12 +38,12 @@ export const createFunction: Operation = async (s, req) => {
   const tags = stringMap(body, 'Tags') ?? {};
   if (Object.keys(tags).length > TAG_LIMIT) throw tooManyTags();
   const publish = bool(body, 'Publish') ?? false;
-  const zip = readZipFile(code);
+  const input = await readCode(s, code);
   if (await s.store.getFunction(name)) throw err('ResourceConflictException', `Function already exist: ${name}`);
   const unlock = await s.store.tryLock(name);
   if (!unlock) throw err('ResourceConflictException', `Function already exist: ${name}`);
   try {
-    const pkg = await s.code.save(zip);
+    const pkg = await s.code.save(input.zip, input.maxZipped);
     const now = lambdaTimestamp();
     const { stored: latest, answered } = settledWrite({
       functionName: name,

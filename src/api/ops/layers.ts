@@ -9,7 +9,7 @@ import { err, validation, type ServiceError } from '../../core/errors.js';
 import { lambdaTimestamp, newRevisionId } from '../../core/ids.js';
 import { parseJsonBody, str, obj, notNull, validations } from '../body.js';
 import { encodeMarker, decodeMarker } from '../../store/rows.js';
-import { readZipFile } from './code-input.js';
+import { readCode } from './code-input.js';
 import { DEPRECATED_RUNTIMES, RUNTIME_ENUM } from '../settings.js';
 import type { LayerRef, LayerStore, LayerVersionRecord } from '../../store/types.js';
 import type { ApiRequest, Operation, Services } from '../context.js';
@@ -154,8 +154,8 @@ export const publishLayerVersion: Operation = async (s, req) => {
     failed.push(`Value '[${architectures.join(', ')}]' at 'compatibleArchitectures' failed to satisfy constraint: Member must have length less than or equal to 2`);
   }
   if (failed.length) throw validations(failed);
-  const zip = readZipFile(content!);
-  const pkg = await s.code.save(zip);
+  const input = await readCode(s, content!, 'Content');
+  const pkg = await s.code.save(input.zip, input.maxZipped);
   const rec: Omit<LayerVersionRecord, 'version'> = {
     layerName: t.name,
     description,

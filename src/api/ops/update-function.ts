@@ -3,12 +3,12 @@ import { err } from '../../core/errors.js';
 import { LATEST } from '../../core/names.js';
 import { lambdaTimestamp, newRevisionId } from '../../core/ids.js';
 import { parseJsonBody, bool, str } from '../body.js';
-import { readSettings } from '../settings.js';
+import { checkRoleAccount, readSettings } from '../settings.js';
 import { resolveLayers } from './layers.js';
 import { renderConfiguration } from '../shapes.js';
 import { preconditionFailed, settledWrite, withUpdateLock } from '../lifecycle.js';
 import { refOf, resolveTarget, notFound } from '../resolve.js';
-import { readZipFile } from './code-input.js';
+import { readCode } from './code-input.js';
 import { publishLatest } from './publish-version.js';
 import type { Operation } from '../context.js';
 
@@ -22,7 +22,7 @@ export const updateFunctionCode: Operation = async (s, req) => {
   const ref = refOf(s, req, 'strict');
   unqualified(ref);
   const body = parseJsonBody(req.body);
-  const zip = readZipFile(body);
+  const input = await readCode(s, body);
   const publish = bool(body, 'Publish') ?? false;
   const dryRun = bool(body, 'DryRun') ?? false;
   const revision = str(body, 'RevisionId');
@@ -35,7 +35,7 @@ export const updateFunctionCode: Operation = async (s, req) => {
     if (!cur) throw notFound(s, name);
     if (revision !== undefined && revision !== cur.revisionId) throw preconditionFailed();
     const settings = body.Architectures !== undefined ? readSettings({ Architectures: body.Architectures }, cur.settings, name) : cur.settings;
-    const pkg = await s.code.save(zip);
+    const pkg = await s.code.save(input.zip, input.maxZipped);
     if (dryRun) return { status: 200, json: renderConfiguration(s.account, { ...cur, settings, codeSha256: pkg.sha256, codeSize: pkg.size }) };
     const { stored, answered } = settledWrite({
       ...cur,
@@ -65,7 +65,8 @@ export const updateFunctionConfiguration: Operation = async (s, req) => {
   const { version: seen } = await resolveTarget(s, { ...ref, qualifier: undefined });
   const name = seen.functionName;
   // Validated in full before anything is written.
-  readSettings(body, seen.settings, name);
+  const next = readSettings(body, seen.settings, name);
+  if (body.Role !== undefined) checkRoleAccount(s, next.Role);
   const layers = body.Layers !== undefined && body.Layers !== null ? await resolveLayers(s, req, body.Layers) : undefined;
   return withUpdateLock(s, name, async () => {
     const cur = await s.store.getVersion(name, LATEST);
