@@ -8,7 +8,7 @@
 // can read (docs/SECURITY.md). The SDK is imported on first use, as the destination sender's.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { err } from '../core/errors.js';
-import { describeAwsError } from '../queue/aws-delivery.js';
+import { describeAwsError } from '../core/aws-errors.js';
 
 export interface S3Location {
   bucket: string;

@@ -32,6 +32,7 @@ export const ERROR_KINDS = {
   ExpiredTokenException: { status: 403, casing: 'message', typed: false, description: 'A function\'s session token (AWS_SESSION_TOKEN) has expired.' },
   InvalidSignatureException: { status: 403, casing: 'message', typed: false, description: 'The signature does not match, or is dated more than 15 minutes away from the server\'s clock (or the presigned URL expired).' },
   ProvisionedConcurrencyConfigNotFoundException: { status: 404, casing: 'message', typed: true, description: 'The version or alias has no provisioned concurrency configuration.' },
+  RecursiveInvocationException: { status: 400, casing: 'Message', typed: true, description: 'Recursive loop detection stopped the invocation: the function was invoked more than 16 times in one chain, and its recursion config is Terminate.' },
   UnknownOperationException: { status: 404, casing: 'message', typed: false, description: 'No Lambda operation has this method and path.' },
 } as const satisfies Record<string, ErrorKind>;
 

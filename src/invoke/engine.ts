@@ -3,12 +3,12 @@ import { err, ServiceError } from '../core/errors.js';
 import { functionArn, isVersionNumber, LATEST, type Account } from '../core/names.js';
 import { runtimeFamily } from '../core/runtimes.js';
 import type { Logger } from '../core/logger.js';
-import type { Store, VersionRecord } from '../store/types.js';
+import type { RecursiveLoop, Store, VersionRecord } from '../store/types.js';
 import type { CodeStore } from '../code/index.js';
 import type { EnvironmentPool } from '../runtime/pool.js';
 import type { EnvironmentSpec, Outcome } from '../runtime/environment.js';
 import { logKey, type LogStore } from '../runtime/log-sink.js';
-import { newTraceId } from './trace.js';
+import { hopsOf, lineageKey, MAX_RECURSION, newTraceId, nextHop } from './trace.js';
 import type { AsyncEvent, EventRunOutcome, EventRunner, EventSink, InvokeRequest, InvokeResult, Invoker } from './types.js';
 
 export interface EngineDeps {
@@ -47,7 +47,13 @@ interface Resolved {
   /** The ARN the function sees as invoked (qualified when a qualifier was given). */
   invokedArn: string;
   reservedConcurrency: number | null;
+  /** PutFunctionRecursionConfig's setting (null: AWS's default, Terminate). */
+  recursiveLoop: RecursiveLoop | null;
 }
+
+/** AWS's answer to an invocation recursive loop detection stopped. */
+export const recursiveInvocation = () =>
+  err('RecursiveInvocationException', "Lambda has detected your function being invoked in a recursive loop with other AWS resources and stopped your function's invocation.");
 
 const NULL = Buffer.from('null');
 
@@ -117,18 +123,23 @@ export class InvokeEngine implements Invoker, EventRunner {
     }
     const version = await this.read(`v\u0000${k}\u0000${versionName}`, () => store.getVersion(name, versionName));
     if (!version) throw notFound();
-    return { accountId, version, invokedArn: functionArn(account, name, qualifier), reservedConcurrency: fn.reservedConcurrency };
+    return { accountId, version, invokedArn: functionArn(account, name, qualifier), reservedConcurrency: fn.reservedConcurrency, recursiveLoop: fn.recursiveLoop };
   }
 
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
     const accountId = this.other(req.accountId);
     const target = await this.resolve(accountId, req.functionName, req.qualifier);
     if (req.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0) };
+    // This invocation's hop in its chain (the caller's trace header, as the AWS SDKs forward it from a function).
+    const hop = nextHop(req.traceId, lineageKey(accountId ?? this.d.account.accountId, req.functionName));
     if (req.invocationType === 'Event' && this.d.events) {
-      // Durable before the 202: the queue commits (fsync'd); its pollers run the event later through runEvent.
-      await this.d.events.enqueue({ requestId: req.requestId, accountId, functionName: req.functionName, qualifier: req.qualifier, payload: req.payload });
+      // Durable before the 202: the queue commits (fsync'd); its pollers run the event later through runEvent, which
+      // is where a recursive loop stops it (Lambda accepts it, then sends it to its on-failure destination).
+      await this.d.events.enqueue({ requestId: req.requestId, accountId, functionName: req.functionName, qualifier: req.qualifier, payload: req.payload, traceId: hop.traceId });
       return { status: 202, payload: Buffer.alloc(0) };
     }
+    if (hop.count > MAX_RECURSION && target.recursiveLoop !== 'Allow') throw recursiveInvocation();
+    req = { ...req, traceId: hop.traceId };
     if (req.invocationType === 'Event') {
       // Without a queue (engine-only setups), an Event runs once in the background.
       const run = this.run(target, { ...req, logTail: false, clientContext: undefined })
@@ -149,8 +160,13 @@ export class InvokeEngine implements Invoker, EventRunner {
       if (e instanceof ServiceError && e.code === 'ResourceNotFoundException') return { kind: 'not-found', message: e.message };
       return { kind: 'system-error', message: e instanceof Error ? e.message : String(e) };
     }
+    // Events queued before traces were kept start one; a chain past Lambda's limit stops here unless the function allows it.
+    const traceId = ev.traceId ?? nextHop(undefined, lineageKey(target.accountId ?? this.d.account.accountId, ev.functionName)).traceId;
+    if (hopsOf(traceId, lineageKey(target.accountId ?? this.d.account.accountId, ev.functionName)) > MAX_RECURSION && target.recursiveLoop !== 'Allow') {
+      return { kind: 'recursive-loop', message: recursiveInvocation().message };
+    }
     try {
-      const r = await this.run(target, { accountId: target.accountId, functionName: ev.functionName, qualifier: ev.qualifier, invocationType: 'Event', payload: ev.payload, logTail: false, requestId: ev.requestId });
+      const r = await this.run(target, { accountId: target.accountId, functionName: ev.functionName, qualifier: ev.qualifier, invocationType: 'Event', payload: ev.payload, logTail: false, requestId: ev.requestId, traceId });
       const executedVersion = r.executedVersion ?? target.version.version;
       if (r.functionError) return { kind: 'function-error', payload: r.payload, executedVersion, functionError: r.functionError };
       return { kind: 'success', payload: r.payload, executedVersion };

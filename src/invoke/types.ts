@@ -48,6 +48,8 @@ export interface AsyncEvent {
   /** As the caller gave it (version number or alias name); undefined for $LATEST. Resolved again on every attempt. */
   qualifier?: string;
   payload: Buffer;
+  /** The X-Amzn-Trace-Id it runs under: the caller's, with this function's hop counted in its Lineage (trace.ts). */
+  traceId?: string;
 }
 
 /** Where the engine puts Event invokes: the durable queue. Resolves once the event is committed (before the 202). */
@@ -64,7 +66,9 @@ export type EventRunOutcome =
   /** The function, version or alias no longer exists. */
   | { kind: 'not-found'; message: string }
   /** Alonzo failed before the function ran; like a throttle, no attempt is used. */
-  | { kind: 'system-error'; message: string };
+  | { kind: 'system-error'; message: string }
+  /** Recursive loop detection stopped it (trace.ts): it fails at once, to its on-failure destination or dead-letter queue. */
+  | { kind: 'recursive-loop'; message: string };
 
 /** What the queue's pollers need from the engine. */
 export interface EventRunner {

@@ -7,6 +7,9 @@
 // which keeps a send that failed and tries it again later with a growing backoff (see poller.ts).
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import { describeAwsError } from '../core/aws-errors.js';
+
+export { describeAwsError };
 
 /** What goes out: the body, and for a dead-letter queue the message attributes Lambda adds. */
 export interface OutboundMessage {
@@ -51,21 +54,6 @@ export interface AwsSenderOptions {
   /** A connection that does not open in this long fails the send (an unreachable host must not hold a poller slot). */
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
-}
-
-/** Why a call failed, in one line: the service's error code and message, or the network error. */
-export function describeAwsError(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const parts: string[] = [];
-  // Node's connect errors to a name with several addresses arrive as an AggregateError with an empty message.
-  const inner = e instanceof AggregateError && e.errors.length > 0 ? (e.errors as unknown[]) : [];
-  const message = e.message || inner.map((x) => (x instanceof Error ? x.message : String(x))).join('; ');
-  const code = (e as { code?: unknown }).code;
-  if (e.name && e.name !== 'Error' && e.name !== 'AggregateError') parts.push(e.name);
-  else if (typeof code === 'string' && !message.includes(code)) parts.push(code);
-  parts.push(message || 'no message');
-  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return `${parts.join(': ')}${status ? ` (HTTP ${status})` : ''}`;
 }
 
 /** An SDK call that failed, worded with the call's name. */

@@ -10,6 +10,7 @@
 // is marked by its qualifier (`#OnSuccess`, `#OnFailure`, `#DeadLetterQueue`), which no Invoke can carry: Lambda's
 // qualifier pattern has no `#`. The delivery recorded on the original event reads `delivered` with the job's
 // request id, as for a Lambda destination: handed to the queue that delivers it.
+import { lineageKey, nextHop } from '../invoke/trace.js';
 import { newRequestId } from '../core/ids.js';
 import type { Account } from '../core/names.js';
 import type { Store } from '../store/types.js';
@@ -74,7 +75,9 @@ export async function planDelivery(kind: Delivery['kind'], target: string, body:
     }
     if (!(await store.getFunction(name))) return { delivery: { kind, target, status: 'failed', reason: `Function not found: ${target}` } };
     const requestId = newRequestId();
-    const then: AsyncEvent = { requestId, accountId: source.accountId, functionName: name, payload: Buffer.from(JSON.stringify(body)) };
+    // The chain goes on: the destination's run is one more hop in the source's lineage (recursive loop detection).
+    const traceId = nextHop(source.traceId, lineageKey(accountId, name)).traceId;
+    const then: AsyncEvent = { requestId, accountId: source.accountId, functionName: name, payload: Buffer.from(JSON.stringify(body)), traceId };
     if (qualifier !== undefined) then.qualifier = qualifier;
     return { delivery: { kind, target, status: 'delivered', requestId }, then };
   }

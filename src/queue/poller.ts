@@ -249,6 +249,9 @@ export class Poller {
         if (next.action === 'retry') return void this.kept(ev, 'retry', await events.retryLater(ev.id, next.runAt, { error }));
         return this.fail(ev, policy, next.condition, `${next.reason} Last: ${error}`, undefined, ev.attempts);
       }
+      case 'recursive-loop':
+        // Lambda stops the event and hands it to its on-failure destination or dead-letter queue; no attempt is made.
+        return this.fail(ev, policy, 'RecursiveInvocationException', out.message, undefined, ev.attempts);
       case 'not-found':
         // The function (or its version or alias) is gone, and its destinations with it: kept here, delivered nowhere.
         return this.fail(ev, policy, 'FunctionNotFound', out.message, undefined, ev.attempts, false);

@@ -67,8 +67,8 @@ const SQL = {
   // Many events, one statement: arrays unnested into rows. Notifies once if anything was inserted (the data-modifying
   // CTE runs to completion whatever the outer query reads).
   insert: `WITH ins AS (
-      INSERT INTO async_events (request_id, account, function_name, qualifier, payload, state, enqueued_at, run_at)
-      SELECT r, a, f, q, p, 'queued', $6, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS t (r, a, f, q, p)
+      INSERT INTO async_events (request_id, account, function_name, qualifier, payload, state, enqueued_at, run_at, trace_id)
+      SELECT r, a, f, q, p, 'queued', $6, $6, tr FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $9::text[]) AS t (r, a, f, q, p, tr)
       RETURNING 1)
     SELECT pg_notify($7, $8) FROM (SELECT 1 FROM ins LIMIT 1) AS any_row`,
   // The one claim statement: due events, oldest first, each locked by one claimer only (others skip it).
@@ -163,6 +163,7 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
       now,
       channel,
       me,
+      evs.map((e) => e.traceId ?? null),
     ]);
 
   /** A statement that may queue events again, plus the notification when it did, in one transaction. */

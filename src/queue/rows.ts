@@ -23,6 +23,7 @@ export interface EventRow {
   last_error: string | null;
   record: string | null;
   deliveries: string | null;
+  trace_id: string | null;
 }
 
 export interface ConfigRow {
@@ -52,6 +53,7 @@ export function toClaimed(r: EventRow): ClaimedEvent {
   };
   if (r.account !== '') ev.accountId = r.account;
   if (r.qualifier !== null) ev.qualifier = r.qualifier;
+  if (r.trace_id !== null) ev.traceId = r.trace_id;
   if (r.last_error !== null) ev.lastError = r.last_error;
   if (r.last_response !== null && r.executed_version !== null) {
     ev.last = { payload: r.last_response, executedVersion: r.executed_version };

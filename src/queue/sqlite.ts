@@ -63,8 +63,8 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
   }
 
   const q = {
-    insert: db.prepare(`INSERT INTO async_events (request_id, account, function_name, qualifier, payload, state, enqueued_at, run_at)
-      VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)`),
+    insert: db.prepare(`INSERT INTO async_events (request_id, account, function_name, qualifier, payload, state, enqueued_at, run_at, trace_id)
+      VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`),
     // The one claim statement: due events, oldest first, marked running atomically (SQLite has one writer, so no
     // SKIP LOCKED is needed; the PostgreSQL adapter adds it).
     claim: db.prepare(`UPDATE async_events SET state = 'running', claimed_at = @now
@@ -211,7 +211,7 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
   }
 
   const keyOf = (accountId: string | undefined): string => (accountId === undefined || accountId === opts.accountId ? '' : accountId);
-  const insertEvent = (ev: AsyncEvent, now: number) => q.insert.run(ev.requestId, keyOf(ev.accountId), ev.functionName, ev.qualifier ?? null, ev.payload, now, now);
+  const insertEvent = (ev: AsyncEvent, now: number) => q.insert.run(ev.requestId, keyOf(ev.accountId), ev.functionName, ev.qualifier ?? null, ev.payload, now, now, ev.traceId ?? null);
 
   const attemptParams = (a: AttemptResponse | undefined) => ({
     used: a ? 1 : 0,

@@ -11,8 +11,11 @@ export type { AsyncEvent } from '../invoke/types.js';
 /** Frozen: the migration's CHECK constraint lists the same three. A succeeded event is deleted. */
 export type EventState = 'queued' | 'running' | 'failed';
 
-/** Why an event failed for good: Lambda's two conditions, plus Alonzo's for an event whose function is gone. */
-export type FailureCondition = 'RetriesExhausted' | 'EventAgeExceeded' | 'FunctionNotFound';
+/**
+ * Why an event failed for good: Lambda's two conditions, plus Alonzo's for an event whose function is gone and for one
+ * that recursive loop detection stopped (named after the exception a synchronous invoke gets).
+ */
+export type FailureCondition = 'RetriesExhausted' | 'EventAgeExceeded' | 'FunctionNotFound' | 'RecursiveInvocationException';
 
 /** What the function answered on one attempt. */
 export interface AttemptResponse {
