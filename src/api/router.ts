@@ -24,6 +24,7 @@ import { listFailedEvents, redriveFailedEvents } from './ops/failed-events.js';
 import { addPermission, getPolicy, removePermission } from './ops/permissions.js';
 import { tagResource, untagResource, listTags } from './ops/tags.js';
 import { getFunctionRecursionConfig, putFunctionRecursionConfig } from './ops/recursion-config.js';
+import { createFunctionUrlConfig, getFunctionUrlConfig, updateFunctionUrlConfig, deleteFunctionUrlConfig, listFunctionUrlConfigs } from './ops/function-urls.js';
 
 interface Route {
   method: string;
@@ -78,6 +79,11 @@ const table: [string, string, string, Operation, number?, ((n: number) => Servic
   ['GET', '/2017-03-31/tags/{fn}', 'ListTags', listTags],
   ['GET', '/2024-08-31/functions/{fn}/recursion-config', 'GetFunctionRecursionConfig', getFunctionRecursionConfig],
   ['PUT', '/2024-08-31/functions/{fn}/recursion-config', 'PutFunctionRecursionConfig', putFunctionRecursionConfig],
+  ['POST', '/2021-10-31/functions/{fn}/url', 'CreateFunctionUrlConfig', createFunctionUrlConfig],
+  ['GET', '/2021-10-31/functions/{fn}/url', 'GetFunctionUrlConfig', getFunctionUrlConfig],
+  ['PUT', '/2021-10-31/functions/{fn}/url', 'UpdateFunctionUrlConfig', updateFunctionUrlConfig],
+  ['DELETE', '/2021-10-31/functions/{fn}/url', 'DeleteFunctionUrlConfig', deleteFunctionUrlConfig],
+  ['GET', '/2021-10-31/functions/{fn}/urls', 'ListFunctionUrlConfigs', listFunctionUrlConfigs],
   ['GET', '/_alonzo/functions/{fn}/failed-events', 'ListFailedEvents', listFailedEvents],
   ['POST', '/_alonzo/functions/{fn}/failed-events/redrive', 'RedriveFailedEvents', redriveFailedEvents],
   ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],
