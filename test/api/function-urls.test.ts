@@ -221,3 +221,15 @@ test("an alias's URL goes with the alias, and every URL with the function", asyn
   await createFunction(s.client, fn);
   assert.deepEqual((await s.client.send(new ListFunctionUrlConfigsCommand({ FunctionName: fn }))).FunctionUrlConfigs, [], 'a new function of the name starts without URLs');
 });
+
+test('AddPermission takes FunctionUrlAuthType from the model\'s enum and writes it as the statement\'s condition', async () => {
+  const fn = 'url-permission';
+  await createFunction(s.client, fn);
+  const bad = await raw(s.url, 'POST', `/2015-03-31/functions/${fn}/policy`, { StatementId: 'u', Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'OPEN' });
+  assertWireError(bad, 400, 'ValidationException', {
+    message: "1 validation error detected: Value 'OPEN' at 'functionUrlAuthType' failed to satisfy constraint: Member must satisfy enum value set: [NONE, AWS_IAM]",
+  });
+  const ok = await raw(s.url, 'POST', `/2015-03-31/functions/${fn}/policy`, { StatementId: 'u', Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'AWS_IAM' });
+  assert.equal(ok.status, 201);
+  assert.deepEqual(JSON.parse(String(ok.json?.Statement)).Condition, { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } });
+});
