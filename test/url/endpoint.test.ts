@@ -2,8 +2,9 @@
 // (compared with AWS's recorded answers, test/api/oracle/function-urls.json), errors, aliases, the path form and CORS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateAliasCommand, DeleteAliasCommand, PublishVersionCommand, UpdateFunctionUrlConfigCommand } from '@aws-sdk/client-lambda';
-import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
+import { AddPermissionCommand, CreateAliasCommand, CreateFunctionCommand, DeleteAliasCommand, PublishVersionCommand, UpdateFunctionUrlConfigCommand } from '@aws-sdk/client-lambda';
+import { startAlonzo, ROLE, type TestServer } from '../helpers/alonzo.js';
+import { fixtureZip } from '../helpers/invoke.js';
 import { createFunction, UUID_RE } from '../helpers/api.js';
 import { oracleFile } from '../helpers/oracle.js';
 import { allowPublic, createUrl, curl, pathForm, ECHO_EVENT_JS } from './helpers.js';
@@ -169,8 +170,8 @@ test('a NONE URL without the resource-policy permission, and an unknown URL, ans
   const url = await createUrl(s.client, { FunctionName: fn, AuthType: 'NONE' });
   assertForbidden(await curl(url, { body: '{}' }));
   // A permission for another action, or for AWS_IAM URLs only, is not enough.
-  await s.client.send(new (await import('@aws-sdk/client-lambda')).AddPermissionCommand({ FunctionName: fn, StatementId: 'invoke', Action: 'lambda:InvokeFunction', Principal: '*' }));
-  await s.client.send(new (await import('@aws-sdk/client-lambda')).AddPermissionCommand({ FunctionName: fn, StatementId: 'iam-only', Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'AWS_IAM' }));
+  await s.client.send(new AddPermissionCommand({ FunctionName: fn, StatementId: 'invoke', Action: 'lambda:InvokeFunction', Principal: '*' }));
+  await s.client.send(new AddPermissionCommand({ FunctionName: fn, StatementId: 'iam-only', Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'AWS_IAM' }));
   assertForbidden(await curl(url, { body: '{}' }));
   await allowPublic(s.client, fn);
   const ok = await curl(url, { body: '{}' });
@@ -189,7 +190,7 @@ test("an alias's URL runs the alias's version; once the alias is deleted it answ
   const url = await createUrl(s.client, { FunctionName: fn, Qualifier: 'live', AuthType: 'NONE', InvokeMode: 'BUFFERED' });
   assertForbidden(await curl(url, { body: '{}' }));
   await allowPublic(s.client, fn, undefined, 'unqualified-only');
-  assertForbidden(await curl(url, { body: '{}' }), );
+  assertForbidden(await curl(url, { body: '{}' }));
   await allowPublic(s.client, fn, 'live');
   const r = await curl(url, { body: '{}' });
   assert.equal(r.status, 200);
@@ -257,4 +258,38 @@ exports.handler = async () => {
   const star = await curl(url, { headers: { origin: 'https://anyone.example' } });
   assert.equal(star.header('access-control-allow-origin'), '*');
   assert.equal(star.header('access-control-allow-credentials'), undefined);
+});
+
+test('a Python function through a URL: a returned dict without statusCode is the JSON body', async () => {
+  const fn = 'url-python';
+  await s.client.send(new CreateFunctionCommand({ FunctionName: fn, Runtime: 'python3.12', Handler: 'lambda_function.lambda_handler', Role: ROLE, Code: { ZipFile: await fixtureZip('python-echo') } }));
+  const url = await createUrl(s.client, { FunctionName: fn, AuthType: 'NONE' });
+  await allowPublic(s.client, fn);
+  const r = await curl(`${url}py?x=1&x=2`, { headers: { 'content-type': 'application/json' }, body: '{"n": 1}' });
+  assert.equal(r.status, 200);
+  assert.equal(r.header('content-type'), 'application/json');
+  const event = r.json();
+  assert.equal(event.rawPath, '/py');
+  assert.deepEqual(event.queryStringParameters, { x: '1,2' });
+  assert.equal(event.body, '{"n": 1}');
+  assert.equal(event.requestContext.http.method, 'POST');
+});
+
+test('a plain Node http-style app (req, res) served through a URL by a small adapter (test/fixtures/functions/url-http-app)', async () => {
+  const fn = 'url-http-app';
+  await s.client.send(new CreateFunctionCommand({ FunctionName: fn, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: await fixtureZip('url-http-app') } }));
+  const url = await createUrl(s.client, { FunctionName: fn, AuthType: 'NONE' });
+  await allowPublic(s.client, fn);
+  const created = await curl(`${url}notes`, { headers: { 'content-type': 'application/json', cookie: 'user=ann' }, body: '{"text":"hi"}' });
+  assert.equal(created.status, 201);
+  assert.equal(created.header('location'), '/notes/1');
+  assert.deepEqual(created.json(), { id: 1 });
+  const listed = await curl(`${url}notes?q=h`);
+  assert.equal(listed.status, 200);
+  assert.deepEqual(listed.json(), { notes: [{ text: 'hi', by: 'user=ann' }], filter: 'h' });
+  assert.deepEqual(listed.headers.get('set-cookie'), ['seen=1; Path=/', 'count=1']);
+  const missing = await curl(`${url}nowhere`);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.text, 'no route for GET /nowhere');
+  assert.equal(missing.header('content-type'), 'text/plain');
 });
