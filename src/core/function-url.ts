@@ -36,6 +36,6 @@ export function urlHostLabel(host: string | undefined): string | undefined {
   const colon = h.lastIndexOf(':');
   if (colon !== -1) h = h.slice(0, colon);
   h = h.replace(/\.$/, '');
-  const m = /^([^.]*)\.lambda-url\.[^.]+\.localhost$/.exec(h) ?? /^([^.]*)\.lambda-url\./.exec(h);
+  const m = /^([^.]*)\.lambda-url\./.exec(h);
   return m ? m[1] : undefined;
 }

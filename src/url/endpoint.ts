@@ -26,6 +26,9 @@ const REQUEST_LIMIT = 6_291_456;
 /** AWS's one answer for an unknown URL, a missing permission and a refused signature (oracle test_lambda_url_persists_after_alias_delete). */
 const forbidden = () => err('AccessDeniedException', 'Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html');
 
+/** Invoke's 413 (AWS's body for a URL's is not recorded). */
+const tooLarge = () => err('RequestEntityTooLargeException', `Request must be smaller than ${REQUEST_LIMIT} bytes for the InvokeFunction operation`);
+
 /** Whether a request is the URL endpoint's: a host in the URL namespace, or the path form. */
 export function isUrlRequest(req: IncomingMessage): boolean {
   return urlHostLabel(req.headers.host) !== undefined || (req.url ?? '').startsWith(URL_PATH_PREFIX);
@@ -37,10 +40,12 @@ function locate(s: Services, req: IncomingMessage): { urlId: string; rawPath: st
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
+  // Both forms answer only on names the server serves (loopback names, `*.localhost` included, and --host /
+  // --allowed-hosts), as the API does: a page on `<url-id>.lambda-url.evil.example` rebound to 127.0.0.1 would be
+  // same-origin with the answer and could read it past the URL's Cors.
+  if (!s.auth.servesHost(req.headers.host)) return undefined;
   const label = urlHostLabel(req.headers.host);
   if (label !== undefined) return URL_ID_RE.test(label) ? { urlId: label, rawPath: path, rawQuery, signedPath: path } : undefined;
-  // The path form answers only on the API's own names (against DNS rebinding, as the API does).
-  if (!s.auth.servesHost(req.headers.host)) return undefined;
   const rest = path.slice(URL_PATH_PREFIX.length);
   const slash = rest.indexOf('/');
   const urlId = slash === -1 ? rest : rest.slice(0, slash);
@@ -100,7 +105,7 @@ export function createUrlHandler(s: Services) {
         return;
       }
       const body = await readBody(req);
-      if (body === undefined) throw err('RequestEntityTooLargeException', `Request must be smaller than ${REQUEST_LIMIT} bytes for the InvokeFunction operation`);
+      if (body === undefined) throw tooLarge();
       const own = servicesFor(s, accountId);
       const qualifier = url.qualifier === '' ? undefined : url.qualifier;
       if (url.authType === 'AWS_IAM') {
@@ -131,13 +136,16 @@ export function createUrlHandler(s: Services) {
         port: String(req.socket.localPort ?? ''),
         now,
       });
+      // The event is the invoke's payload, held to the same 6 MB (a binary body grows by a third in base64).
+      const payload = Buffer.from(JSON.stringify(event));
+      if (payload.length > REQUEST_LIMIT) throw tooLarge();
       let out: UrlResponse;
       try {
         const result = await own.invoker.invoke({
           functionName: url.functionName,
           qualifier,
           invocationType: 'RequestResponse',
-          payload: Buffer.from(JSON.stringify(event)),
+          payload,
           logTail: false,
           requestId,
           traceId,

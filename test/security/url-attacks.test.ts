@@ -80,10 +80,15 @@ test('a URL host never reaches the management API, signed or not, known url id o
   assert.ok(Array.isArray(api.json().Functions));
 });
 
-test('the path form refuses a host the API does not serve (DNS rebinding), and the API never serves /_alonzo/url/', async () => {
+test('neither form answers on a host the API does not serve (DNS rebinding), and the API never serves /_alonzo/url/', async () => {
   const path = pathForm(s.url, publicEcho);
   const rebound = await curl(path, { headers: { host: `evil.example:${s.port}` } });
   assertForbidden(rebound, 'rebound host');
+  // The host form too: a page on a name of its own shaped like a URL host, rebound to loopback, is not served.
+  const urlId = new URL(publicEcho).hostname.split('.')[0];
+  const shaped = await curl(`${s.url}/`, { headers: { host: `${urlId}.lambda-url.evil.example:${s.port}` } });
+  assertForbidden(shaped, 'rebound URL-shaped host');
+  assert.equal(shaped.json().event, undefined, 'the function did not run');
   assert.equal((await curl(path)).status, 200, 'on the API\'s own host it is the URL');
   const signed = await signRequest(`${s.url}/_alonzo/url/not-an-id/`, { method: 'GET' });
   assertForbidden(await curl(`${s.url}/_alonzo/url/not-an-id/`, { headers: signed }), 'no management operation lives under the URL prefix');

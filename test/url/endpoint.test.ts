@@ -293,3 +293,14 @@ test('a plain Node http-style app (req, res) served through a URL by a small ada
   assert.equal(missing.text, 'no route for GET /nowhere');
   assert.equal(missing.header('content-type'), 'text/plain');
 });
+
+test('a request over 6 MB, or whose event would be (a binary body in base64), gets 413 and the function does not run', async () => {
+  const url = await publicUrl('url-large', `exports.handler = async () => 'ran';\n`);
+  const big = await curl(url, { headers: { 'content-type': 'text/plain' }, body: Buffer.alloc(6_291_457, 'a') });
+  assert.equal(big.status, 413);
+  assert.equal(big.header('x-amzn-errortype'), 'RequestEntityTooLargeException');
+  const binary = await curl(url, { headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(5_000_000, 1) });
+  assert.equal(binary.status, 413);
+  const fits = await curl(url, { headers: { 'content-type': 'text/plain' }, body: Buffer.alloc(1_000_000, 'a') });
+  assert.equal(fits.text, 'ran');
+});

@@ -28,9 +28,15 @@ export function curl(url: string, req: CurlRequest = {}): Promise<CurlResponse> 
   return new Promise((resolve, reject) => {
     const child = execFile('curl', args, { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`curl ${url}: ${err.message} ${stderr.toString()}`));
-      const split = stdout.indexOf('\r\n\r\n');
-      const head = stdout.subarray(0, split).toString('latin1').split('\r\n');
-      const body = stdout.subarray(split + 4);
+      // An interim `100 Continue` (curl sends Expect for large bodies) comes first: the answer is the last header block.
+      let rest = stdout;
+      let split = rest.indexOf('\r\n\r\n');
+      while (/^HTTP\/[\d.]+ 1\d\d/.test(rest.subarray(0, 16).toString('latin1'))) {
+        rest = rest.subarray(split + 4);
+        split = rest.indexOf('\r\n\r\n');
+      }
+      const head = rest.subarray(0, split).toString('latin1').split('\r\n');
+      const body = rest.subarray(split + 4);
       const status = Number(head[0].split(' ')[1]);
       const map = new Map<string, string[]>();
       for (const line of head.slice(1)) {
