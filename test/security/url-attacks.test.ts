@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddPermissionCommand, CreateAliasCommand, DeleteAliasCommand, PublishVersionCommand } from '@aws-sdk/client-lambda';
-import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
+import { startAlonzo, runBoto3, type TestServer } from '../helpers/alonzo.js';
 import { createFunction } from '../helpers/api.js';
 import { CREDENTIALS, signRequest } from '../helpers/sign.js';
 import { createKey } from '../auth/helpers.js';
@@ -147,4 +147,42 @@ test("a URL of a deleted alias is refused, and an alias of the same name made ag
   await s.client.send(new CreateAliasCommand({ FunctionName: fn, Name: 'prod', FunctionVersion: '1' }));
   await allowPublic(s.client, fn, 'prod');
   assertForbidden(await curl(url), 'the old URL stays gone');
+});
+
+test('AWS_IAM: requests botocore signs (SigV4Auth, service lambda) are accepted, on both forms and on a path that needs encoding', async () => {
+  // Python's resolver (glibc's) does not resolve *.localhost: the host form is sent to 127.0.0.1 with its Host header.
+  const script = `
+import urllib.request
+from urllib.parse import urlsplit, urlunsplit
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+creds = client._request_signer._credentials
+out = {}
+cases = (('host', ${JSON.stringify(iamUrl)} + 'a/b'), ('path', ${JSON.stringify(pathForm(s.url, iamUrl))} + 'caf%C3%A9/x%20y'), ('unsigned', ${JSON.stringify(iamUrl)} + 'a'))
+for key, url in cases:
+    req = AWSRequest(method='POST', url=url + '?k=v&k=w', data=b'{"x": 1}', headers={'content-type': 'application/json'})
+    if key != 'unsigned':
+        SigV4Auth(creds, 'lambda', 'us-east-1').add_auth(req)
+    prepared = req.prepare()
+    parts = urlsplit(prepared.url)
+    headers = dict(prepared.headers)
+    headers['Host'] = parts.netloc
+    target = urlunsplit((parts.scheme, '127.0.0.1:%d' % parts.port, parts.path, parts.query, ''))
+    try:
+        with urllib.request.urlopen(urllib.request.Request(target, data=prepared.body, headers=headers, method='POST')) as r:
+            out[key] = {'status': r.status, 'body': json.loads(r.read())}
+    except urllib.error.HTTPError as e:
+        out[key] = {'status': e.code, 'body': json.loads(e.read())}
+print(json.dumps(out))
+`;
+  const r = await runBoto3(s.url, script);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.host.status, 200, JSON.stringify(out.host));
+  assert.equal(out.host.body.event.rawPath, '/a/b');
+  assert.deepEqual(out.host.body.event.queryStringParameters, { k: 'v,w' });
+  assert.equal(out.path.status, 200, JSON.stringify(out.path));
+  assert.equal(out.path.body.event.rawPath, '/caf%C3%A9/x%20y');
+  assert.equal(out.unsigned.status, 403);
+  assert.deepEqual(out.unsigned.body, FORBIDDEN);
 });
