@@ -2,7 +2,7 @@
 // (compared with AWS's recorded answers, test/api/oracle/function-urls.json), errors, aliases, the path form and CORS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddPermissionCommand, CreateAliasCommand, CreateFunctionCommand, DeleteAliasCommand, PublishVersionCommand, UpdateFunctionUrlConfigCommand } from '@aws-sdk/client-lambda';
+import { AddPermissionCommand, PutFunctionConcurrencyCommand, CreateAliasCommand, CreateFunctionCommand, DeleteAliasCommand, PublishVersionCommand, UpdateFunctionUrlConfigCommand } from '@aws-sdk/client-lambda';
 import { startAlonzo, ROLE, type TestServer } from '../helpers/alonzo.js';
 import { fixtureZip } from '../helpers/invoke.js';
 import { createFunction, UUID_RE } from '../helpers/api.js';
@@ -303,4 +303,13 @@ test('a request over 6 MB, or whose event would be (a binary body in base64), ge
   assert.equal(binary.status, 413);
   const fits = await curl(url, { headers: { 'content-type': 'text/plain' }, body: Buffer.alloc(1_000_000, 'a') });
   assert.equal(fits.text, 'ran');
+});
+
+test('a throttled invoke answers 429 and a function with no concurrency never runs', async () => {
+  const url = await publicUrl('url-throttled', `exports.handler = async () => 'ran';\n`);
+  await s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'url-throttled', ReservedConcurrentExecutions: 0 }));
+  const r = await curl(url);
+  assert.equal(r.status, 429);
+  assert.deepEqual(r.json(), { Message: 'Rate Exceeded.' });
+  assert.match(String(r.header('x-amzn-requestid')), UUID_RE);
 });
