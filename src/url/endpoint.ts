@@ -104,10 +104,18 @@ export function createUrlHandler(s: Services) {
         send(res, requestId, undefined, { status: 200, headers: preflightHeaders(cors, origin), body: Buffer.alloc(0) });
         return;
       }
-      const body = await readBody(req);
-      if (body === undefined) throw tooLarge();
       const own = servicesFor(s, accountId);
       const qualifier = url.qualifier === '' ? undefined : url.qualifier;
+      const policy = await own.store.getPolicy(url.functionName, url.qualifier);
+      const resource = functionArn(own.account, url.functionName, qualifier);
+      const allowed = (caller?: Principal) => functionUrlAllows({ authType: url.authType, statements: policy?.statements ?? [], resource, functionAccount: accountId, caller });
+      // A NONE URL without its permission is refused before the body is read; an AWS_IAM one needs the body (it is signed).
+      if (url.authType === 'NONE' && !allowed()) {
+        req.resume();
+        throw forbidden();
+      }
+      const body = await readBody(req);
+      if (body === undefined) throw tooLarge();
       if (url.authType === 'AWS_IAM') {
         try {
           // The signature covers the request as sent: the path form's prefix included.
@@ -116,10 +124,8 @@ export function createUrlHandler(s: Services) {
           if (e instanceof ServiceError) throw forbidden();
           throw e;
         }
+        if (!allowed(principal)) throw forbidden();
       }
-      const policy = await own.store.getPolicy(url.functionName, url.qualifier);
-      const resource = functionArn(own.account, url.functionName, qualifier);
-      if (!functionUrlAllows({ authType: url.authType, statements: policy?.statements ?? [], resource, functionAccount: accountId, caller: principal })) throw forbidden();
 
       const traceId = newTraceId();
       const now = new Date();
