@@ -43,6 +43,15 @@ export function obj(o: Record<string, unknown>, key: string): Record<string, unk
   return v as Record<string, unknown>;
 }
 
+/** A list of strings (Cors.AllowOrigins…): anything else fails as AWS's parser fails. */
+export function stringList(o: Record<string, unknown>, key: string): string[] | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw typeError(key, 'java.util.ArrayList');
+  for (const x of v) if (typeof x !== 'string') throw typeError(key, 'java.lang.String');
+  return v as string[];
+}
+
 /** A map of strings (Tags): a member that is not an object, or a value that is not a string, fails as AWS's parser fails. */
 export function stringMap(o: Record<string, unknown>, key: string): Record<string, string> | undefined {
   const m = obj(o, key);

@@ -34,6 +34,7 @@ import {
   publishLayerVersion,
   removeLayerVersionPermission,
 } from './ops/layers.js';
+import { createFunctionUrlConfig, getFunctionUrlConfig, updateFunctionUrlConfig, deleteFunctionUrlConfig, listFunctionUrlConfigs } from './ops/function-urls.js';
 
 interface Route {
   method: string;
@@ -97,6 +98,11 @@ const table: [string, string, string, Operation, number?, ((n: number) => Servic
   ['POST', '/2018-10-31/layers/{layer}/versions/{version}/policy', 'AddLayerVersionPermission', addLayerVersionPermission],
   ['GET', '/2018-10-31/layers/{layer}/versions/{version}/policy', 'GetLayerVersionPolicy', getLayerVersionPolicy],
   ['DELETE', '/2018-10-31/layers/{layer}/versions/{version}/policy/{sid}', 'RemoveLayerVersionPermission', removeLayerVersionPermission],
+  ['POST', '/2021-10-31/functions/{fn}/url', 'CreateFunctionUrlConfig', createFunctionUrlConfig],
+  ['GET', '/2021-10-31/functions/{fn}/url', 'GetFunctionUrlConfig', getFunctionUrlConfig],
+  ['PUT', '/2021-10-31/functions/{fn}/url', 'UpdateFunctionUrlConfig', updateFunctionUrlConfig],
+  ['DELETE', '/2021-10-31/functions/{fn}/url', 'DeleteFunctionUrlConfig', deleteFunctionUrlConfig],
+  ['GET', '/2021-10-31/functions/{fn}/urls', 'ListFunctionUrlConfigs', listFunctionUrlConfigs],
   ['GET', '/_alonzo/functions/{fn}/failed-events', 'ListFailedEvents', listFailedEvents],
   ['POST', '/_alonzo/functions/{fn}/failed-events/redrive', 'RedriveFailedEvents', redriveFailedEvents],
   ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],

@@ -86,6 +86,11 @@ export class Authenticator {
     this.codeSigner = new SignatureV4({ service: 'lambda', region: o.region, credentials: this.codeKey, sha256: NodeSha256, applyChecksum: false });
   }
 
+  /** Whether a Host header names this server (loopback names, --host, --allowed-hosts): the path form of function URLs checks it too. */
+  servesHost(host: string | undefined): boolean {
+    return typeof host === 'string' && this.hosts.allows(host);
+  }
+
   /** First of all, before the route is even matched: the Host must name this server, and the request be signed. */
   admit(headers: SignableRequest['headers'], rawQuery: string): void {
     const host = headers.host;

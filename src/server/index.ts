@@ -32,6 +32,7 @@ import { Poller } from '../queue/poller.js';
 import { s3CodeSource } from '../code/s3.js';
 import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
+import { createUrlHandler, isUrlRequest } from '../url/endpoint.js';
 import type { Services } from '../api/context.js';
 import { Authenticator } from '../auth/index.js';
 import { keysPath, readKeyFile } from '../auth/keys.js';
@@ -164,7 +165,10 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     await pg?.close();
     lock.release();
   };
-  const server: Server = createServer(createHandler(services));
+  // One port, two protocols kept apart here: function URLs (by Host or the /_alonzo/url/ prefix) and the Lambda API.
+  const api = createHandler(services);
+  const urls = createUrlHandler(services);
+  const server: Server = createServer((req, res) => (isUrlRequest(req) ? urls(req, res) : api(req, res)));
   server.keepAliveTimeout = 65_000;
   // A sync invoke may run 900 s: never cut a request off while its function runs.
   server.requestTimeout = 0;

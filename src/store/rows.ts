@@ -1,6 +1,6 @@
 // The store's rows as both adapters read them (the same columns in SQLite and PostgreSQL: migrations per dialect) and
 // the records they become, with the opaque paging markers both hand out.
-import type { AliasRecord, FunctionRecord, Page, PolicyRecord, ProvisionedConfig, VersionRecord } from './types.js';
+import type { AliasRecord, FunctionRecord, FunctionUrlRecord, Page, PolicyRecord, ProvisionedConfig, VersionRecord } from './types.js';
 
 export interface FunctionRow {
   name: string;
@@ -46,6 +46,18 @@ export interface PolicyRow {
   revision_id: string;
 }
 
+export interface FunctionUrlRow {
+  account: string;
+  function_name: string;
+  qualifier: string;
+  url_id: string;
+  auth_type: string;
+  cors: string | null;
+  invoke_mode: string | null;
+  creation_time: string;
+  last_modified_time: string;
+}
+
 export const toFunction = (r: FunctionRow): FunctionRecord => ({
   name: r.name,
   nextVersion: r.next_version,
@@ -79,6 +91,29 @@ export const toAlias = (r: AliasRow): AliasRecord => ({
 export const toProvisioned = (r: ProvisionedRow): ProvisionedConfig => ({ functionName: r.function_name, qualifier: r.qualifier, requested: r.requested, lastModified: r.last_modified });
 
 export const toPolicy = (r: PolicyRow): PolicyRecord => ({ functionName: r.function_name, qualifier: r.qualifier, statements: JSON.parse(r.statements), revisionId: r.revision_id });
+
+export const toFunctionUrl = (r: FunctionUrlRow): FunctionUrlRecord => ({
+  functionName: r.function_name,
+  qualifier: r.qualifier,
+  urlId: r.url_id,
+  authType: r.auth_type as FunctionUrlRecord['authType'],
+  cors: r.cors === null ? null : JSON.parse(r.cors),
+  invokeMode: r.invoke_mode as FunctionUrlRecord['invokeMode'],
+  creationTime: r.creation_time,
+  lastModifiedTime: r.last_modified_time,
+});
+
+/** A URL record's columns after the account, in the order the adapters' INSERTs list them. */
+export const functionUrlParams = (u: FunctionUrlRecord): unknown[] => [
+  u.functionName,
+  u.qualifier,
+  u.urlId,
+  u.authType,
+  u.cors === null ? null : JSON.stringify(u.cors),
+  u.invokeMode,
+  u.creationTime,
+  u.lastModifiedTime,
+];
 
 /** Published versions in numeric order; $LATEST (-1) first. */
 export const versionOrder = (v: string): number => (v === '$LATEST' ? -1 : Number(v));

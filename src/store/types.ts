@@ -127,6 +127,22 @@ export interface LayerStore {
   putPolicy(name: string, version: number, policy: LayerPolicy, expectRevision: string | undefined): Promise<boolean>;
 }
 
+/** A function URL (CreateFunctionUrlConfig): on the unqualified function or on an alias, never on a version. */
+export interface FunctionUrlRecord {
+  functionName: string;
+  /** '' for the unqualified function ($LATEST), else an alias name. */
+  qualifier: string;
+  /** 32 lowercase alphanumerics: the URL's host label, unique across accounts. */
+  urlId: string;
+  authType: 'NONE' | 'AWS_IAM';
+  /** The Cors member as it was set (only the keys given), or null. */
+  cors: Record<string, unknown> | null;
+  /** As set; null when never given (AWS omits it from Create's and Update's answers then, and Get says BUFFERED). */
+  invokeMode: 'BUFFERED' | 'RESPONSE_STREAM' | null;
+  creationTime: string;
+  lastModifiedTime: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextMarker?: string;
@@ -192,6 +208,19 @@ export interface Store {
 
   /** The account's layers. */
   readonly layers: LayerStore;
+  getFunctionUrl(functionName: string, qualifier: string): Promise<FunctionUrlRecord | undefined>;
+  /** Inserts a URL config; false when one exists for that function and qualifier, or the function is gone. */
+  insertFunctionUrl(rec: FunctionUrlRecord): Promise<boolean>;
+  /** Replaces the settings of an existing URL config (the url id and creation time stay); false when there is none. */
+  replaceFunctionUrl(rec: FunctionUrlRecord): Promise<boolean>;
+  deleteFunctionUrl(functionName: string, qualifier: string): Promise<boolean>;
+  /** One function's URL configs, ordered by qualifier ('' first), paged with markers. */
+  listFunctionUrls(functionName: string, opts: { marker?: string; limit: number }): Promise<Page<FunctionUrlRecord>>;
+  /**
+   * The URL config with this url id, in whichever account it is (the URL's host names no account), with that
+   * account's id. What the URL endpoint looks up on every request.
+   */
+  findFunctionUrl(urlId: string): Promise<{ accountId: string; url: FunctionUrlRecord } | undefined>;
 
   accountUsage(): Promise<{ functionCount: number; totalCodeSize: number; reservedConcurrency: number }>;
 

@@ -16,7 +16,8 @@ const ALLOWED: Record<string, string[]> = {
   auth: ['core', 'config'],
   api: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'auth'],
   cluster: ['core', 'store', 'code', 'runtime', 'invoke', 'auth'],
-  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster'],
+  url: ['core', 'config', 'store', 'invoke', 'auth', 'api'],
+  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster', 'url'],
   cli: ['core', 'config', 'server', 'auth', 'store', 'cluster'],
 };
 

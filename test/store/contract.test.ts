@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { openPostgres, type PgHandle } from '../../src/store/postgres/db.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
-import type { AliasRecord, FunctionRecord, LayerVersionRecord, Page, PolicyRecord, Store, VersionRecord, VersionSettings } from '../../src/store/types.js';
+import type { AliasRecord, FunctionRecord, FunctionUrlRecord, LayerVersionRecord, Page, PolicyRecord, Store, VersionRecord, VersionSettings } from '../../src/store/types.js';
 import { pgSchema, type PgSchema } from '../helpers/pg.js';
 
 const OWN = '999999999999';
@@ -136,6 +136,18 @@ const policy = (functionName: string, qualifier: string, sids: string[], revisio
   qualifier,
   statements: sids.map((Sid) => ({ Sid, Effect: 'Allow', Action: 'lambda:InvokeFunction' })),
   revisionId,
+});
+
+const url = (functionName: string, qualifier: string, urlId: string, extra: Partial<FunctionUrlRecord> = {}): FunctionUrlRecord => ({
+  functionName,
+  qualifier,
+  urlId,
+  authType: 'NONE',
+  cors: null,
+  invokeMode: null,
+  creationTime: '2026-11-29T10:00:00.000000Z',
+  lastModifiedTime: '2026-11-29T10:00:00.000000Z',
+  ...extra,
 });
 
 /** A function with its $LATEST and the given published versions (as createFunction takes them: nextVersion follows). */
@@ -378,6 +390,47 @@ for (const adapter of [sqlite, postgres]) {
       assert.equal(await store.putPolicy(policy('f', '', ['late'], 'pl'), undefined), false, 'the function is gone');
       await create(store, 'f');
       assert.equal(await store.getPolicy('f', ''), undefined, 'a new function of the name starts without one');
+    });
+
+    test('function URLs: insert once, replace, list by qualifier with markers, found by url id in any account, gone with their alias or function', async (t) => {
+      const { store } = await adapter.open(t);
+      await create(store, 'f', ['1']);
+      for (const al of ['live', 'beta', 'alpha']) assert.equal(await store.insertAlias(alias('f', al, '1')), true);
+      assert.equal(await store.getFunctionUrl('f', ''), undefined);
+      const plain = url('f', '', 'a'.repeat(32), { cors: { AllowOrigins: ['https://x.example'], MaxAge: 5 } });
+      assert.equal(await store.insertFunctionUrl(plain), true);
+      assert.equal(await store.insertFunctionUrl(url('f', '', 'b'.repeat(32))), false, 'one per function and qualifier');
+      assert.deepEqual(await store.getFunctionUrl('f', ''), plain);
+      for (const [q, id] of [['live', 'c'], ['beta', 'd'], ['alpha', 'e']]) assert.equal(await store.insertFunctionUrl(url('f', q, id.repeat(32))), true);
+      assert.equal(await store.insertFunctionUrl(url('gone', '', 'f'.repeat(32))), false, 'no such function');
+
+      const changed = { ...plain, authType: 'AWS_IAM' as const, cors: null, invokeMode: 'RESPONSE_STREAM' as const, urlId: 'z'.repeat(32), creationTime: 'later', lastModifiedTime: '2026-11-30T00:00:00.000000Z' };
+      assert.equal(await store.replaceFunctionUrl(changed), true);
+      assert.deepEqual(await store.getFunctionUrl('f', ''), { ...changed, urlId: plain.urlId, creationTime: plain.creationTime }, 'the url id and creation time stay');
+      assert.equal(await store.replaceFunctionUrl(url('f', 'nope', 'y'.repeat(32))), false);
+
+      const listed = await all(2, (marker) => store.listFunctionUrls('f', { marker, limit: 2 }));
+      assert.deepEqual(listed.map((u) => u.qualifier), ['', 'alpha', 'beta', 'live'], "by qualifier, the function's own first");
+      assert.deepEqual((await store.listFunctionUrls('f', { limit: 10 })).items.length, 4);
+
+      const other = store.forAccount(OTHER);
+      await create(other, 'f');
+      assert.equal(await other.getFunctionUrl('f', ''), undefined, "another account's function of the same name has none");
+      assert.equal(await other.insertFunctionUrl(url('f', '', 'o'.repeat(32))), true);
+      assert.deepEqual(await store.findFunctionUrl('o'.repeat(32)), { accountId: OTHER, url: url('f', '', 'o'.repeat(32)) }, 'found from any view, with its account');
+      assert.equal((await other.findFunctionUrl('c'.repeat(32)))?.accountId, OWN, "the server's own account is answered by its id");
+      assert.equal(await store.findFunctionUrl('q'.repeat(32)), undefined);
+
+      assert.equal(await store.deleteAlias('f', 'live'), true);
+      assert.equal(await store.getFunctionUrl('f', 'live'), undefined, 'gone with its alias');
+      assert.equal(await store.findFunctionUrl('c'.repeat(32)), undefined);
+      assert.equal(await store.deleteFunctionUrl('f', 'beta'), true);
+      assert.equal(await store.deleteFunctionUrl('f', 'beta'), false);
+      assert.deepEqual((await store.listFunctionUrls('f', { limit: 10 })).items.map((u) => u.qualifier), ['', 'alpha']);
+      assert.equal(await store.deleteFunction('f'), true);
+      assert.equal(await store.getFunctionUrl('f', ''), undefined, 'gone with its function');
+      assert.equal(await store.findFunctionUrl('a'.repeat(32)), undefined);
+      assert.ok(await other.getFunctionUrl('f', ''), "the other account's stays");
     });
 
     test('accountUsage counts functions, the code of every version and the reserved concurrency', async (t) => {

@@ -13,6 +13,7 @@ const SID_PATTERN = '([a-zA-Z0-9-_]+)';
 const ACTION_PATTERN = '(lambda:[*]|lambda:[a-zA-Z]+|[*])';
 const ALIAS_RE = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
 const NO_SUCH = 'The resource you requested does not exist.';
+const URL_AUTH_TYPES = ['NONE', 'AWS_IAM'];
 
 /** The Principal member as AWS writes it: `*`, a service, or an account (expanded to its root ARN) / IAM ARN. */
 function principalOf(raw: string): unknown {
@@ -68,7 +69,12 @@ export const addPermission: Operation = async (s, req) => {
   const sourceAccount = str(body, 'SourceAccount');
   if (sourceAccount !== undefined) equals['AWS:SourceAccount'] = sourceAccount;
   const urlAuth = str(body, 'FunctionUrlAuthType');
-  if (urlAuth !== undefined) equals['lambda:FunctionUrlAuthType'] = urlAuth;
+  if (urlAuth !== undefined) {
+    // The model's enum, checked as AWS checks it; the statement's condition is what a function URL request meets
+    // (auth/resource-policy.ts: functionUrlAllows).
+    if (!URL_AUTH_TYPES.includes(urlAuth)) throw validation(urlAuth, 'functionUrlAuthType', `Member must satisfy enum value set: [${URL_AUTH_TYPES.join(', ')}]`);
+    equals['lambda:FunctionUrlAuthType'] = urlAuth;
+  }
   const org = str(body, 'PrincipalOrgID');
   if (org !== undefined) equals['aws:PrincipalOrgID'] = org;
   const token = str(body, 'EventSourceToken');

@@ -15,7 +15,7 @@ import type pg from 'pg';
 import { inTransaction, listen, type PgClient, type PgHandle } from './db.js';
 import type { Store, VersionRecord } from '../types.js';
 import { postgresLayers } from './layers.js';
-import { decodeMarker, page, toAlias, toFunction, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
+import { decodeMarker, functionUrlParams, page, toAlias, toFunction, toFunctionUrl, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type FunctionUrlRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
 
 export interface PostgresStoreOptions {
   /** The database URL: the listener opens a connection of its own (LISTEN cannot share a pooled one). */
@@ -55,6 +55,10 @@ const SQL = {
   getProvisioned: 'SELECT * FROM provisioned_concurrency WHERE account = $1 AND function_name = $2 AND qualifier = $3',
   listProvisioned: 'SELECT * FROM provisioned_concurrency WHERE account = $1 AND ($2::text IS NULL OR function_name = $2) ORDER BY function_name COLLATE "C", qualifier COLLATE "C"',
   getPolicy: 'SELECT * FROM function_policies WHERE account = $1 AND function_name = $2 AND qualifier = $3',
+  getUrl: 'SELECT * FROM function_urls WHERE account = $1 AND function_name = $2 AND qualifier = $3',
+  listUrls: `SELECT * FROM function_urls WHERE account = $1 AND function_name = $2 AND ($3::text IS NULL OR qualifier COLLATE "C" > $3)
+    ORDER BY qualifier COLLATE "C" LIMIT $4`,
+  findUrl: 'SELECT * FROM function_urls WHERE url_id = $1',
   usage: `SELECT (SELECT COUNT(*) FROM functions WHERE account = $1) AS fc, (SELECT COALESCE(SUM(code_size), 0)::bigint FROM versions WHERE account = $1) AS tcs,
     (SELECT COALESCE(SUM(reserved_concurrency), 0)::bigint FROM functions WHERE account = $1) AS rc`,
   accounts: 'SELECT DISTINCT account COLLATE "C" AS account FROM functions ORDER BY 1',
@@ -317,6 +321,52 @@ export async function openPostgresStore(handle: PgHandle, opts: PostgresStoreOpt
           if (isForeignKeyViolation(e)) return false;
           throw e;
         }
+      },
+      async getFunctionUrl(fn, qualifier) {
+        const [r] = await rows<FunctionUrlRow>('getUrl', [a, fn, qualifier]);
+        return r ? toFunctionUrl(r) : undefined;
+      },
+      async insertFunctionUrl(u) {
+        try {
+          return await write(a, u.functionName, async (c) => {
+            const r = await c.query(
+              `INSERT INTO function_urls (account, function_name, qualifier, url_id, auth_type, cors, invoke_mode, creation_time, last_modified_time)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (account, function_name, qualifier) DO NOTHING`,
+              [a, ...functionUrlParams(u)],
+            );
+            return r.rowCount === 1;
+          });
+        } catch (e) {
+          // The function was deleted meanwhile (its row is what the URL references).
+          if (isForeignKeyViolation(e)) return false;
+          throw e;
+        }
+      },
+      async replaceFunctionUrl(u) {
+        return write(a, u.functionName, async (c) => {
+          const r = await c.query('UPDATE function_urls SET auth_type = $4, cors = $5, invoke_mode = $6, last_modified_time = $7 WHERE account = $1 AND function_name = $2 AND qualifier = $3', [
+            a,
+            u.functionName,
+            u.qualifier,
+            u.authType,
+            u.cors === null ? null : JSON.stringify(u.cors),
+            u.invokeMode,
+            u.lastModifiedTime,
+          ]);
+          return r.rowCount === 1;
+        });
+      },
+      async deleteFunctionUrl(fn, qualifier) {
+        return write(a, fn, async (c) => ((await c.query('DELETE FROM function_urls WHERE account = $1 AND function_name = $2 AND qualifier = $3', [a, fn, qualifier])).rowCount ?? 0) > 0);
+      },
+      async listFunctionUrls(fn, { marker, limit }) {
+        // As in SQLite: the marker is the last qualifier of the page before, prefixed (the unqualified function's is '').
+        const after = decodeMarker(marker)?.slice(1) ?? null;
+        return page(await rows<FunctionUrlRow>('listUrls', [a, fn, after, limit + 1]), limit, toFunctionUrl, (r) => `q${r.qualifier}`);
+      },
+      async findFunctionUrl(urlId) {
+        const [r] = await rows<FunctionUrlRow>('findUrl', [urlId]);
+        return r ? { accountId: r.account === '' ? (own ?? '') : r.account, url: toFunctionUrl(r) } : undefined;
       },
       async accountUsage() {
         const [r] = await rows<{ fc: number; tcs: number; rc: number }>('usage', [a]);

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { loadMigrations } from '../migrate.js';
 import type { FunctionRecord, PolicyRecord, Store, VersionRecord } from '../types.js';
 import { sqliteLayers } from './layers.js';
-import { decodeMarker, page, toAlias, toFunction, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
+import { decodeMarker, functionUrlParams, page, toAlias, toFunction, toFunctionUrl, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type FunctionUrlRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
 
 export interface SqliteStoreOptions {
   /** The server's own account (--account-id): its rows carry the sentinel '' (migration 012). */
@@ -56,6 +56,13 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
     upsertPolicy: db.prepare(`INSERT INTO function_policies (account, function_name, qualifier, statements, revision_id) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (account, function_name, qualifier) DO UPDATE SET statements = excluded.statements, revision_id = excluded.revision_id`),
     deletePolicy: db.prepare('DELETE FROM function_policies WHERE account = ? AND function_name = ? AND qualifier = ?'),
+    getUrl: db.prepare('SELECT * FROM function_urls WHERE account = ? AND function_name = ? AND qualifier = ?'),
+    insertUrl: db.prepare(`INSERT OR IGNORE INTO function_urls (account, function_name, qualifier, url_id, auth_type, cors, invoke_mode, creation_time, last_modified_time)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    replaceUrl: db.prepare('UPDATE function_urls SET auth_type = ?, cors = ?, invoke_mode = ?, last_modified_time = ? WHERE account = ? AND function_name = ? AND qualifier = ?'),
+    deleteUrl: db.prepare('DELETE FROM function_urls WHERE account = ? AND function_name = ? AND qualifier = ?'),
+    listUrls: db.prepare('SELECT * FROM function_urls WHERE account = @a AND function_name = @fn AND (@after IS NULL OR qualifier > @after) ORDER BY qualifier LIMIT @limit'),
+    findUrl: db.prepare('SELECT * FROM function_urls WHERE url_id = ?'),
     usage: db.prepare(`SELECT (SELECT COUNT(*) FROM functions WHERE account = @a) AS fc, (SELECT COALESCE(SUM(code_size), 0) FROM versions WHERE account = @a) AS tcs,
       (SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE account = @a) AS rc`),
     accounts: db.prepare('SELECT DISTINCT account FROM functions ORDER BY account'),
@@ -228,6 +235,38 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
       },
       async putPolicy(rec, expect) {
         return putPolicy(a, rec, expect);
+      },
+      async getFunctionUrl(fn, qualifier) {
+        const r = q.getUrl.get(a, fn, qualifier) as FunctionUrlRow | undefined;
+        return r ? toFunctionUrl(r) : undefined;
+      },
+      async insertFunctionUrl(u) {
+        gen++;
+        try {
+          return q.insertUrl.run(a, ...functionUrlParams(u)).changes > 0;
+        } catch (e) {
+          // The function was deleted meanwhile (its row is what the URL references).
+          if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return false;
+          throw e;
+        }
+      },
+      async replaceFunctionUrl(u) {
+        gen++;
+        return q.replaceUrl.run(u.authType, u.cors === null ? null : JSON.stringify(u.cors), u.invokeMode, u.lastModifiedTime, a, u.functionName, u.qualifier).changes > 0;
+      },
+      async deleteFunctionUrl(fn, qualifier) {
+        gen++;
+        return q.deleteUrl.run(a, fn, qualifier).changes > 0;
+      },
+      async listFunctionUrls(fn, { marker, limit }) {
+        // The marker is the last qualifier of the page before, prefixed so that '' (the unqualified function) makes one too.
+        const after = decodeMarker(marker)?.slice(1) ?? null;
+        const rows = q.listUrls.all({ a, fn, after, limit: limit + 1 }) as FunctionUrlRow[];
+        return page(rows, limit, toFunctionUrl, (r) => `q${r.qualifier}`);
+      },
+      async findFunctionUrl(urlId) {
+        const r = q.findUrl.get(urlId) as FunctionUrlRow | undefined;
+        return r ? { accountId: r.account === '' ? (own ?? '') : r.account, url: toFunctionUrl(r) } : undefined;
       },
       async accountUsage() {
         const r = q.usage.get({ a }) as { fc: number; tcs: number; rc: number };
