@@ -4,6 +4,7 @@ import { ApiError } from './client.js';
 import { deploy, events, invoke, logs, serve, type Io } from './commands.js';
 import { keys } from './keys.js';
 import { cluster } from './cluster.js';
+import { runtimes } from './runtimes.js';
 
 const USAGE = `Usage: alonzo <command> [options]
 
@@ -17,6 +18,8 @@ Commands:
   keys create [--account-id A] [--name N] [--policy FILE|JSON]   create an access key (the secret is shown once)
   keys list | keys delete ACCESS_KEY_ID            list (never the secrets) or delete access keys
   cluster status [--json]                         the nodes of a cluster: alive or dead, environments, load
+  runtimes [--json]                               what serves each runtime, and whether its AWS SDK is installed
+  runtimes install sdk [--package @aws-sdk/NAME …]   install the AWS SDKs Lambda's runtimes ship (npm; boto3 by pip or from this machine)
 
 serve also takes --auth local|sigv4, --allowed-hosts H1,H2 and --database-url URL (cluster mode: docs/CLUSTER.md);
 keys take --data-dir (default as serve) or --database-url; cluster takes --database-url (or ALONZO_DATABASE_URL).
@@ -25,7 +28,7 @@ ALONZO_ACCESS_KEY_ID/ALONZO_SECRET_ACCESS_KEY, else AWS_ACCESS_KEY_ID/AWS_SECRET
 `;
 
 // `argv` is there for flags a command lets repeat (the parser keeps the last one).
-const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events, keys, cluster };
+const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events, keys, cluster, runtimes };
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;

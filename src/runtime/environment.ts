@@ -65,6 +65,11 @@ export interface RuntimeHost {
    * 'runtime-api': no fd 3, and the bootstraps speak the Runtime API over HTTP as AWS's runtime interface clients do.
    */
   transport?: RuntimeTransport;
+  /**
+   * Where the functions find the AWS SDKs the managed runtimes ship (runtime/sdk.ts), as they see them: last on
+   * NODE_PATH and on sys.path, below their own copies and their layers'.
+   */
+  sdk?: { node: string; python: string };
 }
 
 export interface Invocation {
@@ -145,10 +150,10 @@ export function standbyTemplate(host: RuntimeHost, family: 'node' | 'python', me
   const env: Record<string, string> = { PATH: BASE_PATH, LANG: 'en_US.UTF-8', TZ: ':UTC', ALONZO_CHANNEL_FD: '3', ALONZO_STANDBY: '1' };
   if (family === 'node') {
     const args = [`--max-old-space-size=${memoryMb}`, join(runtime, 'node', 'bootstrap.cjs')];
-    return { key: `node:${memoryMb}:${ephemeralMb}`, cmd: host.nodePath, args, env: { ...env, NODE_PATH: `${task}/node_modules:${task}` }, memoryMb, ephemeralMb };
+    return { key: `node:${memoryMb}:${ephemeralMb}`, cmd: host.nodePath, args, env: { ...env, NODE_PATH: `${task}/node_modules:${task}${host.sdk ? `:${host.sdk.node}` : ''}` }, memoryMb, ephemeralMb };
   }
   const args = ['-u', join(runtime, 'python', 'bootstrap.py')];
-  return { key: `python:${ephemeralMb}`, cmd: host.pythonPath, args, env: { ...env, PYTHONPATH: task, PYTHONDONTWRITEBYTECODE: '1' }, memoryMb, ephemeralMb };
+  return { key: `python:${ephemeralMb}`, cmd: host.pythonPath, args, env: { ...env, PYTHONPATH: `${task}${host.sdk ? `:${host.sdk.python}` : ''}`, PYTHONDONTWRITEBYTECODE: '1' }, memoryMb, ephemeralMb };
 }
 
 const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -270,13 +275,13 @@ export class Environment {
       args = [`--max-old-space-size=${s.memoryMb}`, join(this.runtimeDir, 'node', 'bootstrap.cjs')];
       const major = /^nodejs(\d+)\.x$/.exec(s.runtime)?.[1];
       const layerPaths = opt ? `${major ? `${opt}/nodejs/node${major}/node_modules:` : ''}${opt}/nodejs/node_modules:` : '';
-      extra.NODE_PATH = `${layerPaths}${this.taskRoot}/node_modules:${this.taskRoot}`;
+      extra.NODE_PATH = `${layerPaths}${this.taskRoot}/node_modules:${this.taskRoot}${this.host.sdk ? `:${this.host.sdk.node}` : ''}`;
     } else if (s.family === 'python') {
       cmd = this.host.pythonPath;
       args = ['-u', join(this.runtimeDir, 'python', 'bootstrap.py')];
       const minor = /^python(3\.\d+)$/.exec(s.runtime)?.[1];
       const layerPaths = opt ? `${minor ? `:${opt}/python/lib/python${minor}/site-packages` : ''}:${opt}/python` : '';
-      Object.assign(extra, { PYTHONPATH: `${this.taskRoot}${layerPaths}`, PYTHONDONTWRITEBYTECODE: '1' });
+      Object.assign(extra, { PYTHONPATH: `${this.taskRoot}${layerPaths}${this.host.sdk ? `:${this.host.sdk.python}` : ''}`, PYTHONDONTWRITEBYTECODE: '1' });
     } else {
       cmd = join(this.taskRoot, 'bootstrap');
       args = [];

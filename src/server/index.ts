@@ -30,6 +30,7 @@ import { openSqliteQueue } from '../queue/sqlite.js';
 import { openPostgresQueue } from '../queue/postgres.js';
 import { Poller } from '../queue/poller.js';
 import { s3CodeSource } from '../code/s3.js';
+import { ensureSdkDirs, SDK_MOUNT } from '../runtime/sdk.js';
 import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
 import { createUrlHandler, isUrlRequest } from '../url/endpoint.js';
@@ -100,8 +101,12 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   const code = new CodeStore(join(dataDir, 'code'), pg ? new PgBlobStore(pg.pool) : undefined);
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
-  const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), code.root, [config.nodePath, config.pythonPath], BOOTSTRAP_DIR, log);
-  const host = { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, supervisor };
+  // The AWS SDKs the managed runtimes ship (`alonzo runtimes install sdk`), bound into every sandbox.
+  const sdk = ensureSdkDirs(dataDir);
+  const sdkBinds = [`${sdk.node}:${SDK_MOUNT.node}`, `${sdk.python}:${SDK_MOUNT.python}`];
+  const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), code.root, [config.nodePath, config.pythonPath], BOOTSTRAP_DIR, log, sdkBinds);
+  const sdkPaths = supervisor.taskRoot ? { node: SDK_MOUNT.node, python: SDK_MOUNT.python } : sdk;
+  const host = { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, supervisor, sdk: sdkPaths };
   // The most common kinds are prebooted from the start (Lambda's defaults: 128 MB, 512 MB of /tmp); others once needed.
   if (config.runtimeTransport === 'channel') {
     for (const family of ['node', 'python'] as const) {

@@ -35,12 +35,12 @@ function probe(mode: 'sandbox' | 'userns', root: string): string | undefined {
   }
 }
 
-export function chooseSupervisor(config: Config, sandboxRoot: string, codeRoot: string, interpreters: string[], bootstrapDir: string, log: Logger): Supervisor {
+export function chooseSupervisor(config: Config, sandboxRoot: string, codeRoot: string, interpreters: string[], bootstrapDir: string, log: Logger, extraBinds: string[] = []): Supervisor {
   const wanted = config.isolation;
   const build = (mode: 'sandbox' | 'userns'): Supervisor => {
     const range = parseUidRange(config.sandboxUids);
     if (typeof range === 'string') throw new Error(range);
-    return new SandboxSupervisor({ launcher: LAUNCHER, root: sandboxRoot, bootstrapDir, interpreters, mode, log, standby: config.standbySandboxes, prebooted: config.standbyRuntimes, codeRoot, uids: mode === 'sandbox' ? new UidAllocator(range) : undefined });
+    return new SandboxSupervisor({ launcher: LAUNCHER, root: sandboxRoot, bootstrapDir, interpreters, mode, log, standby: config.standbySandboxes, prebooted: config.standbyRuntimes, codeRoot, extraBinds, uids: mode === 'sandbox' ? new UidAllocator(range) : undefined });
   };
   let supervisor: Supervisor | undefined;
   const why: string[] = [];

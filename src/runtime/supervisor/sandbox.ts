@@ -50,6 +50,8 @@ export interface SandboxOptions {
   /** The server's folder of unpacked packages: a prebooted environment gets its function's package from there. */
   codeRoot: string;
   log: Logger;
+  /** More read-only binds for every environment, `host:inside` (the runtimes' AWS SDKs: runtime/sdk.ts). */
+  extraBinds?: string[];
 }
 
 interface Standby {
@@ -104,7 +106,7 @@ export class SandboxSupervisor implements Supervisor {
     this.mountPoint = join(o.root, '.root');
     mkdirSync(this.mountPoint, { recursive: true });
     if (o.mode === 'sandbox') this.cgroups = new Cgroups();
-    this.binds = systemBinds(o.interpreters);
+    this.binds = [...systemBinds(o.interpreters), ...(o.extraBinds ?? [])];
     this.refill();
   }
 

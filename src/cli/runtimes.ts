@@ -1,0 +1,130 @@
+// `alonzo runtimes`: what serves each runtime, and the AWS SDKs the managed runtimes ship (`alonzo runtimes install sdk`).
+//
+// Node's SDK comes from npm (`npm install --prefix`, the registry npm is set up for); boto3 from pip where an index is
+// reachable, else from a Python on this machine that has it (its pure-Python packages are copied). Both go to the
+// data dir (runtime/sdk.ts), where every environment started afterwards finds them.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { flag, UserError, type Parsed } from './args.js';
+import { DEFAULTS } from '../config/index.js';
+import { RUNNABLE } from '../core/runtimes.js';
+import { ensureSdkDirs, installedSdks } from '../runtime/sdk.js';
+import type { Io } from './commands.js';
+
+const USAGE =
+  'Write: alonzo runtimes [--json] (what serves each runtime), or alonzo runtimes install sdk [--package @aws-sdk/NAME …] [--python PATH] (each takes --data-dir, default as serve).';
+
+/** The clients most functions use: Lambda's runtimes ship every @aws-sdk client; these are installed unless --package names others. */
+export const DEFAULT_NODE_PACKAGES = [
+  '@aws-sdk/client-s3',
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/lib-dynamodb',
+  '@aws-sdk/client-sqs',
+  '@aws-sdk/client-sns',
+  '@aws-sdk/client-lambda',
+  '@aws-sdk/client-sts',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-ssm',
+  '@aws-sdk/client-eventbridge',
+  '@aws-sdk/client-kinesis',
+  '@aws-sdk/client-cloudwatch-logs',
+  '@aws-sdk/client-kms',
+  '@aws-sdk/credential-providers',
+  '@aws-sdk/s3-request-presigner',
+  '@aws-sdk/lib-storage',
+];
+
+/** boto3 and the pure-Python packages it imports. */
+const PYTHON_MODULES = ['boto3', 'botocore', 's3transfer', 'jmespath', 'dateutil', 'six', 'urllib3'];
+
+const dataDirOf = (p: Parsed): string => resolve(flag(p, 'data-dir') ?? process.env.ALONZO_DATA_DIR ?? DEFAULTS.dataDir);
+
+/** Every value of a flag that may repeat (`--package a --package b`). */
+function repeated(argv: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}` && i + 1 < argv.length) out.push(argv[++i]);
+    else if (argv[i].startsWith(`--${name}=`)) out.push(argv[i].slice(name.length + 3));
+  }
+  return out;
+}
+
+/** The interpreter each runtime family runs on, and its version, as `alonzo serve` would use them. */
+function interpreter(path: string, versionArgs: string[]): { path: string; version?: string } {
+  const r = spawnSync(path, versionArgs, { encoding: 'utf8', timeout: 10_000 });
+  const version = r.status === 0 ? `${r.stdout}${r.stderr}`.trim() : undefined;
+  return version ? { path, version } : { path };
+}
+
+export async function runtimes(p: Parsed, io: Io, argv: string[]): Promise<number> {
+  const [verb, what, ...more] = p.positionals;
+  const dataDir = dataDirOf(p);
+  if (verb === undefined || verb === 'list') {
+    const node = interpreter(process.env.ALONZO_NODE_PATH ?? DEFAULTS.nodePath, ['--version']);
+    const python = interpreter(process.env.ALONZO_PYTHON_PATH ?? DEFAULTS.pythonPath, ['--version']);
+    const sdks = existsSync(dataDir) ? installedSdks(dataDir) : { node: [], boto3: false };
+    const rows = RUNNABLE.map((rt) => {
+      const family = rt.startsWith('nodejs') ? 'node' : rt.startsWith('python') ? 'python' : 'provided';
+      const on = family === 'node' ? node : family === 'python' ? python : undefined;
+      const sdk = family === 'node' ? (sdks.node.length ? `${sdks.node.length} @aws-sdk packages` : 'none') : family === 'python' ? (sdks.boto3 ? 'boto3' : 'none') : '-';
+      return { Runtime: rt, Interpreter: on ? `${on.path}${on.version ? ` (${on.version})` : ' (not found)'}` : 'the function\'s own bootstrap', Sdk: sdk };
+    });
+    if (p.flags.has('json')) io.out(`${JSON.stringify({ Runtimes: rows, Sdk: { Node: sdks.node, Boto3: sdks.boto3 } }, null, 2)}\n`);
+    else {
+      for (const r of rows) io.out(`${r.Runtime.padEnd(16)} ${r.Interpreter.padEnd(40)} SDK: ${r.Sdk}\n`);
+      if (!sdks.node.length || !sdks.boto3) io.out('\nThe AWS SDKs Lambda\'s runtimes ship are not all installed here: `alonzo runtimes install sdk` installs them.\n');
+    }
+    return 0;
+  }
+  if (verb !== 'install' || what !== 'sdk' || more.length) throw new UserError(verb === 'install' ? `Alonzo cannot install '${[what, ...more].join(' ')}'.` : `Unknown runtimes command '${verb}'.`, USAGE);
+  const dirs = ensureSdkDirs(dataDir);
+  const packages = repeated(argv, 'package');
+  for (const pkg of packages) {
+    if (!/^@aws-sdk\/[a-z0-9-]+(@[0-9A-Za-z.^~-]+)?$/.test(pkg)) throw new UserError(`--package ${pkg} is not an @aws-sdk package.`, 'Name AWS SDK v3 packages, such as --package @aws-sdk/client-s3.');
+  }
+  const wanted = packages.length ? packages : DEFAULT_NODE_PACKAGES;
+  io.out(`Installing ${wanted.length} @aws-sdk package${wanted.length === 1 ? '' : 's'} with npm into ${dirname(dirs.node)} …\n`);
+  const npm = spawnSync('npm', ['install', '--prefix', dirname(dirs.node), '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefer-offline', '--omit=dev', ...wanted], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (npm.status !== 0) {
+    throw new UserError(`npm could not install the Node.js SDK: ${(npm.stderr || npm.stdout || String(npm.error)).trim().split('\n').slice(-3).join(' ')}`, 'Check that npm reaches its registry (npm config get registry), then run this again.');
+  }
+  io.out(`✔ Node.js: ${installedSdks(dataDir).node.length} @aws-sdk packages in ${dirs.node}\n`);
+  io.out('Installing boto3 …\n');
+  io.out(`✔ Python: boto3 in ${dirs.python} (${installBoto3(dirs.python, flag(p, 'python'))})\n`);
+  io.out('Environments started from now on find them (NODE_PATH and sys.path, after the function\'s own and its layers\').\n');
+  return 0;
+}
+
+/** pip where it works; else a copy of the pure-Python packages of a Python that has boto3. Says which. */
+function installBoto3(target: string, python?: string): string {
+  const pythons = [...new Set([python, process.env.ALONZO_PYTHON_PATH, DEFAULTS.pythonPath, 'python3'].filter((x): x is string => Boolean(x)))];
+  for (const py of pythons) {
+    const pip = spawnSync(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', '--target', target, 'boto3'], { encoding: 'utf8', timeout: 300_000 });
+    if (pip.status === 0 && existsSync(join(target, 'boto3', '__init__.py'))) return `pip, with ${py}`;
+  }
+  for (const py of pythons) {
+    let found: Record<string, string>;
+    try {
+      const script = `import json, importlib\nout = {}\nfor m in ${JSON.stringify(PYTHON_MODULES)}:\n    out[m] = importlib.import_module(m).__file__\nprint(json.dumps(out))`;
+      found = JSON.parse(execFileSync(py, ['-c', script], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore'] }));
+    } catch {
+      continue;
+    }
+    for (const [name, file] of Object.entries(found)) {
+      // A package is its folder; a single-module one (six) is its file.
+      const src = basename(file) === '__init__.py' ? dirname(file) : file;
+      const dest = join(target, basename(src));
+      rmSync(dest, { recursive: true, force: true });
+      cpSync(src, dest, { recursive: true, filter: (f) => !f.includes('__pycache__') });
+    }
+    return `copied from ${py}, which has it (no package index was reachable)`;
+  }
+  throw new UserError(
+    'boto3 could not be installed: pip reached no package index, and no Python on this machine has boto3 to copy.',
+    'Install boto3 for any Python here (pip install boto3), or give one that has it with --python PATH, then run this again.',
+  );
+}
