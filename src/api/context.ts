@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Store } from '../store/types.js';
 import type { CodeStore } from '../code/index.js';
 import type { CodeSource } from '../code/s3.js';
+import type { Interpreter } from '../runtime/interpreters.js';
 import type { Account } from '../core/names.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../core/logger.js';
@@ -16,6 +17,8 @@ export interface Services {
   code: CodeStore;
   /** Where `Code.S3Bucket` / `S3Key` packages are fetched from (code/s3.ts). */
   codeSource: CodeSource;
+  /** The interpreter serving each runtime on this node (runtime/interpreters.ts): GetFunction shows a mismatch. */
+  runtimes?: Map<string, Interpreter>;
   account: Account;
   config: Config;
   log: Logger;

@@ -19,7 +19,7 @@ export function endpointOf(p: Parsed): string {
 /** `alonzo serve [--host] [--port] [--data-dir] [--async-time-scale]`: runs the service until Ctrl-C. */
 export async function serve(p: Parsed, io: Io): Promise<number> {
   const flags: Partial<Record<keyof Config, unknown>> = {};
-  const map: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 's3-endpoint': 's3Endpoint', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes', auth: 'auth', 'allowed-hosts': 'allowedHosts', 'database-url': 'databaseUrl', 'node-name': 'nodeName' };
+  const map: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 's3-endpoint': 's3Endpoint', 'runtime-interpreters': 'runtimeInterpreters', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes', auth: 'auth', 'allowed-hosts': 'allowedHosts', 'database-url': 'databaseUrl', 'node-name': 'nodeName' };
   for (const [name, value] of p.flags) {
     const key = map[name];
     if (!key) throw new UserError(`Unknown option --${name} for serve.`, `Options: ${Object.keys(map).map((k) => `--${k}`).join(', ')}.`);

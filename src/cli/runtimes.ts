@@ -4,16 +4,17 @@
 // reachable, else from a Python on this machine that has it (its pure-Python packages are copied). Both go to the
 // data dir (runtime/sdk.ts), where every environment started afterwards finds them.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { flag, UserError, type Parsed } from './args.js';
 import { DEFAULTS } from '../config/index.js';
 import { RUNNABLE } from '../core/runtimes.js';
 import { ensureSdkDirs, installedSdks } from '../runtime/sdk.js';
+import { findInterpreters, installedNodeBinary, mismatch, nodeArchPackage, nodeInstallDir } from '../runtime/interpreters.js';
 import type { Io } from './commands.js';
 
 const USAGE =
-  'Write: alonzo runtimes [--json] (what serves each runtime), or alonzo runtimes install sdk [--package @aws-sdk/NAME …] [--python PATH] (each takes --data-dir, default as serve).';
+  'Write: alonzo runtimes [--json] (what serves each runtime), alonzo runtimes install sdk [--package @aws-sdk/NAME …] [--python PATH], or alonzo runtimes install nodejs22.x (each takes --data-dir, default as serve).';
 
 /** The clients most functions use: Lambda's runtimes ship every @aws-sdk client; these are installed unless --package names others. */
 export const DEFAULT_NODE_PACKAGES = [
@@ -50,33 +51,34 @@ function repeated(argv: string[], name: string): string[] {
   return out;
 }
 
-/** The interpreter each runtime family runs on, and its version, as `alonzo serve` would use them. */
-function interpreter(path: string, versionArgs: string[]): { path: string; version?: string } {
-  const r = spawnSync(path, versionArgs, { encoding: 'utf8', timeout: 10_000 });
-  const version = r.status === 0 ? `${r.stdout}${r.stderr}`.trim() : undefined;
-  return version ? { path, version } : { path };
-}
-
 export async function runtimes(p: Parsed, io: Io, argv: string[]): Promise<number> {
   const [verb, what, ...more] = p.positionals;
   const dataDir = dataDirOf(p);
   if (verb === undefined || verb === 'list') {
-    const node = interpreter(process.env.ALONZO_NODE_PATH ?? DEFAULTS.nodePath, ['--version']);
-    const python = interpreter(process.env.ALONZO_PYTHON_PATH ?? DEFAULTS.pythonPath, ['--version']);
+    const found = findInterpreters({
+      dataDir,
+      nodePath: process.env.ALONZO_NODE_PATH || DEFAULTS.nodePath,
+      pythonPath: process.env.ALONZO_PYTHON_PATH || DEFAULTS.pythonPath,
+      overrides: flag(p, 'runtime-interpreters') ?? process.env.ALONZO_RUNTIME_INTERPRETERS,
+    });
     const sdks = existsSync(dataDir) ? installedSdks(dataDir) : { node: [], boto3: false };
     const rows = RUNNABLE.map((rt) => {
+      const i = found.get(rt);
       const family = rt.startsWith('nodejs') ? 'node' : rt.startsWith('python') ? 'python' : 'provided';
-      const on = family === 'node' ? node : family === 'python' ? python : undefined;
       const sdk = family === 'node' ? (sdks.node.length ? `${sdks.node.length} @aws-sdk packages` : 'none') : family === 'python' ? (sdks.boto3 ? 'boto3' : 'none') : '-';
-      return { Runtime: rt, Interpreter: on ? `${on.path}${on.version ? ` (${on.version})` : ' (not found)'}` : 'the function\'s own bootstrap', Sdk: sdk };
+      return { Runtime: rt, Interpreter: i?.path ?? "the function's own bootstrap", Version: i?.version ?? '-', Exact: i ? i.exact : true, Mismatch: mismatch(rt, i), Sdk: sdk };
     });
     if (p.flags.has('json')) io.out(`${JSON.stringify({ Runtimes: rows, Sdk: { Node: sdks.node, Boto3: sdks.boto3 } }, null, 2)}\n`);
     else {
-      for (const r of rows) io.out(`${r.Runtime.padEnd(16)} ${r.Interpreter.padEnd(40)} SDK: ${r.Sdk}\n`);
-      if (!sdks.node.length || !sdks.boto3) io.out('\nThe AWS SDKs Lambda\'s runtimes ship are not all installed here: `alonzo runtimes install sdk` installs them.\n');
+      for (const r of rows) io.out(`${r.Runtime.padEnd(16)} ${`${r.Interpreter} ${r.Version === '-' ? '' : r.Version}`.padEnd(58)} ${r.Exact ? '' : '✘ not its version '}SDK: ${r.Sdk}\n`);
+      for (const r of rows) if (r.Mismatch) io.out(`\n${r.Mismatch}`);
+      if (!sdks.node.length || !sdks.boto3) io.out("\n\nThe AWS SDKs Lambda's runtimes ship are not all installed here: `alonzo runtimes install sdk` installs them.\n");
+      else io.out('\n');
     }
     return 0;
   }
+  const node = /^nodejs(\d+)\.x$/.exec(what ?? '');
+  if (verb === 'install' && node && !more.length) return installNode(dataDir, node[1], io);
   if (verb !== 'install' || what !== 'sdk' || more.length) throw new UserError(verb === 'install' ? `Alonzo cannot install '${[what, ...more].join(' ')}'.` : `Unknown runtimes command '${verb}'.`, USAGE);
   const dirs = ensureSdkDirs(dataDir);
   const packages = repeated(argv, 'package');
@@ -85,17 +87,34 @@ export async function runtimes(p: Parsed, io: Io, argv: string[]): Promise<numbe
   }
   const wanted = packages.length ? packages : DEFAULT_NODE_PACKAGES;
   io.out(`Installing ${wanted.length} @aws-sdk package${wanted.length === 1 ? '' : 's'} with npm into ${dirname(dirs.node)} …\n`);
-  const npm = spawnSync('npm', ['install', '--prefix', dirname(dirs.node), '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefer-offline', '--omit=dev', ...wanted], {
+  npmInstall(dirname(dirs.node), wanted, 'the Node.js SDK');
+  io.out(`✔ Node.js: ${installedSdks(dataDir).node.length} @aws-sdk packages in ${dirs.node}\n`);
+  io.out('Installing boto3 …\n');
+  io.out(`✔ Python: boto3 in ${dirs.python} (${installBoto3(dirs.python, flag(p, 'python'))})\n`);
+  io.out("Environments started from now on find them (NODE_PATH and sys.path, after the function's own and its layers').\n");
+  return 0;
+}
+
+function npmInstall(prefix: string, packages: string[], what: string): void {
+  const npm = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefer-offline', '--omit=dev', ...packages], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (npm.status !== 0) {
-    throw new UserError(`npm could not install the Node.js SDK: ${(npm.stderr || npm.stdout || String(npm.error)).trim().split('\n').slice(-3).join(' ')}`, 'Check that npm reaches its registry (npm config get registry), then run this again.');
+    throw new UserError(`npm could not install ${what}: ${(npm.stderr || npm.stdout || String(npm.error)).trim().split('\n').slice(-3).join(' ')}`, 'Check that npm reaches its registry (npm config get registry), then run this again.');
   }
-  io.out(`✔ Node.js: ${installedSdks(dataDir).node.length} @aws-sdk packages in ${dirs.node}\n`);
-  io.out('Installing boto3 …\n');
-  io.out(`✔ Python: boto3 in ${dirs.python} (${installBoto3(dirs.python, flag(p, 'python'))})\n`);
-  io.out('Environments started from now on find them (NODE_PATH and sys.path, after the function\'s own and its layers\').\n');
+}
+
+/** Node.js <major>: the official binary, published on npm as node-linux-<arch>, into the data dir. */
+function installNode(dataDir: string, major: string, io: Io): number {
+  const dir = nodeInstallDir(dataDir, major);
+  io.out(`Installing Node.js ${major} (${nodeArchPackage()}@${major} from npm) into ${dir} …\n`);
+  mkdirSync(dir, { recursive: true });
+  npmInstall(dir, [`${nodeArchPackage()}@${major}`], `Node.js ${major}`);
+  const bin = installedNodeBinary(dataDir, major);
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0 || !r.stdout.startsWith(`v${major}.`)) throw new UserError(`The installed ${bin} does not run as Node.js ${major}: ${r.stderr || r.stdout}`, 'Remove the folder and run this again.');
+  io.out(`✔ nodejs${major}.x runs on Node.js ${r.stdout.trim()} (${bin}). Restart \`alonzo serve\` to use it.\n`);
   return 0;
 }
 

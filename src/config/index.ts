@@ -22,6 +22,11 @@ export interface Config {
   /** Interpreters for the built-in runtimes (the real binaries: a pyenv shim costs ~100 ms a start). */
   nodePath: string;
   pythonPath: string;
+  /**
+   * Interpreters for particular runtimes, `nodejs22.x=/opt/node22/bin/node,python3.12=/usr/bin/python3.12`; the others
+   * are found on the machine (runtime/interpreters.ts), else run on nodePath / pythonPath.
+   */
+  runtimeInterpreters: string;
   /** Multiplies every delay of the async path (retries, backoff, event age); tests use 0.001. */
   asyncTimeScale: number;
   /**
@@ -89,6 +94,7 @@ export const DEFAULTS: Config = {
   queueWaitMs: 2000,
   nodePath: process.execPath,
   pythonPath: '/usr/bin/python3',
+  runtimeInterpreters: '',
   asyncTimeScale: 1,
   destinationEndpoint: '',
   s3Endpoint: '',

@@ -51,6 +51,8 @@ export interface EnvironmentSpec {
 export interface RuntimeHost {
   nodePath: string;
   pythonPath: string;
+  /** The interpreter of one runtime (runtime/interpreters.ts); undefined: nodePath / pythonPath. */
+  interpreterFor?: (runtime: string) => string | undefined;
   bootstrapDir: string;
   /** Variables every environment gets besides Lambda's own (proxy settings); never the server's credentials. */
   inherited: Record<string, string>;
@@ -143,17 +145,21 @@ let nextId = 0;
  * what does not depend on the function in its environment (the rest comes in the `specialize` frame). Node's heap
  * cap is set at boot, so Node standbys are kept per MemorySize. Undefined where the supervisor has no sandbox paths.
  */
-export function standbyTemplate(host: RuntimeHost, family: 'node' | 'python', memoryMb: number, ephemeralMb: number): StandbyTemplate | undefined {
+export function standbyTemplate(host: RuntimeHost, family: 'node' | 'python', memoryMb: number, ephemeralMb: number, runtimeName?: string): StandbyTemplate | undefined {
   const task = host.supervisor.taskRoot;
   const runtime = host.supervisor.runtimeRoot;
   if (!task || !runtime) return undefined;
+  // Standbys are kept per interpreter: a python3.12 function takes one booted on its Python only.
+  const own = runtimeName ? host.interpreterFor?.(runtimeName) : undefined;
   const env: Record<string, string> = { PATH: BASE_PATH, LANG: 'en_US.UTF-8', TZ: ':UTC', ALONZO_CHANNEL_FD: '3', ALONZO_STANDBY: '1' };
   if (family === 'node') {
     const args = [`--max-old-space-size=${memoryMb}`, join(runtime, 'node', 'bootstrap.cjs')];
-    return { key: `node:${memoryMb}:${ephemeralMb}`, cmd: host.nodePath, args, env: { ...env, NODE_PATH: `${task}/node_modules:${task}${host.sdk ? `:${host.sdk.node}` : ''}` }, memoryMb, ephemeralMb };
+    const cmd = own ?? host.nodePath;
+    return { key: `node:${cmd}:${memoryMb}:${ephemeralMb}`, cmd, args, env: { ...env, NODE_PATH: `${task}/node_modules:${task}${host.sdk ? `:${host.sdk.node}` : ''}` }, memoryMb, ephemeralMb };
   }
   const args = ['-u', join(runtime, 'python', 'bootstrap.py')];
-  return { key: `python:${ephemeralMb}`, cmd: host.pythonPath, args, env: { ...env, PYTHONPATH: `${task}${host.sdk ? `:${host.sdk.python}` : ''}`, PYTHONDONTWRITEBYTECODE: '1' }, memoryMb, ephemeralMb };
+  const cmd = own ?? host.pythonPath;
+  return { key: `python:${cmd}:${ephemeralMb}`, cmd, args, env: { ...env, PYTHONPATH: `${task}${host.sdk ? `:${host.sdk.python}` : ''}`, PYTHONDONTWRITEBYTECODE: '1' }, memoryMb, ephemeralMb };
 }
 
 const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -271,13 +277,13 @@ export class Environment {
       extra.LD_LIBRARY_PATH = `${this.taskRoot}/lib:${opt}/lib`;
     }
     if (s.family === 'node') {
-      cmd = this.host.nodePath;
+      cmd = this.host.interpreterFor?.(s.runtime) ?? this.host.nodePath;
       args = [`--max-old-space-size=${s.memoryMb}`, join(this.runtimeDir, 'node', 'bootstrap.cjs')];
       const major = /^nodejs(\d+)\.x$/.exec(s.runtime)?.[1];
       const layerPaths = opt ? `${major ? `${opt}/nodejs/node${major}/node_modules:` : ''}${opt}/nodejs/node_modules:` : '';
       extra.NODE_PATH = `${layerPaths}${this.taskRoot}/node_modules:${this.taskRoot}${this.host.sdk ? `:${this.host.sdk.node}` : ''}`;
     } else if (s.family === 'python') {
-      cmd = this.host.pythonPath;
+      cmd = this.host.interpreterFor?.(s.runtime) ?? this.host.pythonPath;
       args = ['-u', join(this.runtimeDir, 'python', 'bootstrap.py')];
       const minor = /^python(3\.\d+)$/.exec(s.runtime)?.[1];
       const layerPaths = opt ? `${minor ? `:${opt}/python/lib/python${minor}/site-packages` : ''}:${opt}/python` : '';
@@ -293,7 +299,7 @@ export class Environment {
     }
     // A built-in runtime over the channel may be served by a prebooted standby of the same kind, which boots exactly
     // this command before its function is known.
-    const template = channel && !wrapper && s.family !== 'provided' ? standbyTemplate(this.host, s.family, s.memoryMb, s.ephemeralMb) : undefined;
+    const template = channel && !wrapper && s.family !== 'provided' ? standbyTemplate(this.host, s.family, s.memoryMb, s.ephemeralMb, s.runtime) : undefined;
     const standby = template && template.cmd === cmd && template.args.join('\0') === args.join('\0') ? template : undefined;
     // The supervisor stops everything the environment started with it (Lambda stops the whole sandbox): nothing a
     // function leaves running outlives its environment.

@@ -31,6 +31,7 @@ import { openPostgresQueue } from '../queue/postgres.js';
 import { Poller } from '../queue/poller.js';
 import { s3CodeSource } from '../code/s3.js';
 import { ensureSdkDirs, SDK_MOUNT } from '../runtime/sdk.js';
+import { findInterpreters, mismatch } from '../runtime/interpreters.js';
 import { awsDestinationSender } from '../queue/aws-delivery.js';
 import { createHandler } from '../api/router.js';
 import { createUrlHandler, isUrlRequest } from '../url/endpoint.js';
@@ -104,13 +105,27 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   // The AWS SDKs the managed runtimes ship (`alonzo runtimes install sdk`), bound into every sandbox.
   const sdk = ensureSdkDirs(dataDir);
   const sdkBinds = [`${sdk.node}:${SDK_MOUNT.node}`, `${sdk.python}:${SDK_MOUNT.python}`];
-  const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), code.root, [config.nodePath, config.pythonPath], BOOTSTRAP_DIR, log, sdkBinds);
+  // Each runtime on an interpreter of its own version where the machine has one; the others say so.
+  const interpreters = findInterpreters({ dataDir, nodePath: config.nodePath, pythonPath: config.pythonPath, overrides: config.runtimeInterpreters });
+  const mismatches = [...interpreters].map(([rt, i]) => mismatch(rt, i)).filter((m): m is string => m !== undefined);
+  if (mismatches.length) log.warn('runtime:mismatch', { runtimes: mismatches });
+  const interpreterPaths = [...new Set([config.nodePath, config.pythonPath, ...[...interpreters.values()].map((i) => i.path)])];
+  const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), code.root, interpreterPaths, BOOTSTRAP_DIR, log, sdkBinds);
   const sdkPaths = supervisor.taskRoot ? { node: SDK_MOUNT.node, python: SDK_MOUNT.python } : sdk;
-  const host = { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, supervisor, sdk: sdkPaths };
+  const host = {
+    nodePath: config.nodePath,
+    pythonPath: config.pythonPath,
+    interpreterFor: (runtime: string) => interpreters.get(runtime)?.path,
+    bootstrapDir: BOOTSTRAP_DIR,
+    inherited,
+    transport: config.runtimeTransport,
+    supervisor,
+    sdk: sdkPaths,
+  };
   // The most common kinds are prebooted from the start (Lambda's defaults: 128 MB, 512 MB of /tmp); others once needed.
   if (config.runtimeTransport === 'channel') {
-    for (const family of ['node', 'python'] as const) {
-      const t = standbyTemplate(host, family, 128, 512);
+    for (const [family, runtime] of [['node', 'nodejs20.x'], ['python', 'python3.12']] as const) {
+      const t = standbyTemplate(host, family, 128, 512, runtime);
       if (t) supervisor.prepare?.(t);
     }
   }
@@ -154,7 +169,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   await poller.start();
   let baseUrl = '';
   const codeSource = s3CodeSource({ endpoint: config.s3Endpoint, region: config.region });
-  const services: Services = { store, code, codeSource, account, config, log, invoker, logs, asyncInvoke, auth, baseUrl: () => baseUrl };
+  const services: Services = { store, code, codeSource, runtimes: interpreters, account, config, log, invoker, logs, asyncInvoke, auth, baseUrl: () => baseUrl };
   /** Everything but the HTTP server, in order; also what a failed start undoes. */
   const shutDown = async () => {
     // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.

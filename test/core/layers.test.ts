@@ -18,7 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   cluster: ['core', 'store', 'code', 'runtime', 'invoke', 'auth'],
   url: ['core', 'config', 'store', 'invoke', 'auth', 'api'],
   server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster', 'url'],
-  cli: ['core', 'config', 'server', 'auth', 'store', 'cluster'],
+  cli: ['core', 'config', 'server', 'auth', 'store', 'cluster', 'runtime'],
 };
 
 function files(dir: string, out: string[] = []): string[] {

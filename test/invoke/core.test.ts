@@ -273,8 +273,8 @@ describe('what the function sees', () => {
     assert.equal(env.TZ, ':UTC');
     assert.equal(env.LANG, 'en_US.UTF-8');
     assert.equal(env.TEST_KEY, 'TEST_VAL');
-    // Every invocation has an X-Ray trace id, even when the caller sent none.
-    assert.match(env._X_AMZN_TRACE_ID, /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
+    // Every invocation has an X-Ray trace id, even when the caller sent none, with the Lineage recursive loop detection counts.
+    assert.match(env._X_AMZN_TRACE_ID, /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0;Lineage=[0-9a-f]{8}:1$/);
     // The server's own settings and plumbing stay out (LAMBDA-SPEC: give environments Lambda's variables, not the server's).
     for (const k of Object.keys(env)) assert.ok(!k.startsWith('ALONZO_'), `leaked ${k}`);
     assert.equal(env.NODE_EXTRA_CA_CERTS, undefined);
@@ -321,7 +321,8 @@ describe('what the function sees', () => {
   test("the caller's X-Amzn-Trace-Id is the invocation's trace id", async () => {
     const trace = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
     const raw = await rawInvoke(s, 'node-introspect', '{}', { 'X-Amzn-Trace-Id': trace });
-    assert.equal(raw.json.env._X_AMZN_TRACE_ID, trace);
+    // The caller's, with this function's first hop in the chain added (recursive loop detection).
+    assert.match(raw.json.env._X_AMZN_TRACE_ID, new RegExp(`^${trace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};Lineage=[0-9a-f]{8}:1$`));
     const again = await s.client.send(new InvokeCommand({ FunctionName: 'node-introspect' }));
     assert.notEqual(json(again).env._X_AMZN_TRACE_ID, trace);
   });

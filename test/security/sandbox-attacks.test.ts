@@ -2,6 +2,8 @@
 // before the sandbox (issue 9) must fail now, and the server, the other functions and their code must be unharmed.
 // Real functions (Node and Python) run in the real sandbox; what they find comes back through their answers, and
 // what they leave behind is seen through a TCP sink on loopback.
+import { findInterpreters } from '../../src/runtime/interpreters.js';
+import { interpreterPrefixes } from '../../src/runtime/supervisor/sandbox.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -241,7 +243,10 @@ test('a function runs as an unprivileged user of its own, with no capabilities, 
   assert.ok(body.procs <= 3, `it sees its own processes only (${body.procs})`);
   assert.equal(body.ppid, 1, 'its parent is the sandbox init, not the server');
   const system = ['bin', 'lib', 'lib32', 'lib64', 'libx32', 'sbin', 'usr'].filter((n) => existsSync(`/${n}`));
-  assert.deepEqual(body.root, [...system, 'dev', 'etc', 'opt', 'proc', 'tmp', 'var'].sort(), 'a minimal root: nothing else of the host');
+  // Interpreters installed outside /usr (pyenv's python3.12 under /root here) are bound read-only at their own paths.
+  const interpreters = [...findInterpreters({ dataDir: s.dataDir, nodePath: process.execPath, pythonPath: '/usr/bin/python3' }).values()].map((i) => i.path);
+  const installs = [...interpreterPrefixes(interpreters).values()].map((p) => p.split('/')[1]);
+  assert.deepEqual(body.root, [...new Set([...system, ...installs, 'dev', 'etc', 'opt', 'proc', 'tmp', 'var'])].sort(), 'a minimal root: nothing else of the host');
   // Two functions never share a user.
   const victim = await call('py', { attack: 'whoami' });
   assert.notEqual(victim.body.uid, body.uid);

@@ -2,6 +2,7 @@
 // and UTS namespaces with a minimal root filesystem. As root ('sandbox'): an unprivileged uid per sandbox, cgroups
 // for memory, processes and CPU, and a /tmp of EphemeralStorage size that outlasts a runtime restart. Without root
 // ('userns'): the same namespaces inside a user namespace, without cgroups (see `missing`).
+import { createHash } from 'node:crypto';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -85,6 +86,8 @@ export class SandboxSupervisor implements Supervisor {
   readonly missing: string[];
   private readonly cgroups?: Cgroups;
   private readonly binds: string[];
+  /** Interpreter installations and where the sandbox sees them. */
+  private readonly prefixes: Map<string, string>;
   private readonly mountPoint: string;
   private standby: Standby[] = [];
   private refilling?: NodeJS.Timeout;
@@ -107,6 +110,7 @@ export class SandboxSupervisor implements Supervisor {
     mkdirSync(this.mountPoint, { recursive: true });
     if (o.mode === 'sandbox') this.cgroups = new Cgroups();
     this.binds = [...systemBinds(o.interpreters), ...(o.extraBinds ?? [])];
+    this.prefixes = interpreterPrefixes(o.interpreters);
     this.refill();
   }
 
@@ -168,7 +172,7 @@ export class SandboxSupervisor implements Supervisor {
     const cgroup = this.cgroups!.create({ memoryMb: t.memoryMb, tmpMb: t.ephemeralMb });
     const args = this.baseArgs(sandboxDir, t.ephemeralMb, uid);
     for (const dir of cgroup.dirs) args.push('--cgroup', dir);
-    args.push('--ro', `${this.o.bootstrapDir}:${RUNTIME_ROOT}`, '--late-code', this.o.codeRoot, '--', t.cmd, ...t.args);
+    args.push('--ro', `${this.o.bootstrapDir}:${RUNTIME_ROOT}`, '--late-code', this.o.codeRoot, '--', insidePath(this.prefixes, t.cmd), ...t.args);
     // fd 3: the channel; fd 4: the launcher's answer once it has mounted the function's package.
     const proc = this.track(spawn(this.o.launcher, args, { cwd: '/', env: t.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], detached: true }));
     const entry: Prebooted = {
@@ -275,7 +279,7 @@ export class SandboxSupervisor implements Supervisor {
     args.push('--ro', `${spec.codeDir}:${TASK_ROOT}`, '--ro', `${this.o.bootstrapDir}:${RUNTIME_ROOT}`);
     if (spec.optDir) args.push('--ro', `${spec.optDir}:${OPT_ROOT}`);
     if (ready && !spec.channel) args.push('--no-channel');
-    args.push('--', spec.cmd, ...spec.args);
+    args.push('--', insidePath(this.prefixes, spec.cmd), ...spec.args);
     if (ready) {
       ready.proc.removeListener('exit', ready.onExit);
       ready.proc.stdin!.end(orders(args, spec.env));
@@ -347,14 +351,31 @@ export function systemBinds(interpreters: string[]): string[] {
     // A link in /etc may point into /run or elsewhere the sandbox does not see: bind what it points to.
     out.push(`${realpathSync(p)}:${p}`);
   }
-  const prefixes = new Set<string>();
+  for (const [p, inside] of interpreterPrefixes(interpreters)) out.push(`${p}:${inside}`);
+  return out;
+}
+
+/**
+ * The installations of interpreters outside /usr (nvm, pyenv, a tarball, `alonzo runtimes install`), each bound
+ * read-only whole: at its own path, except under /tmp, which the sandbox's own /tmp covers; those go to
+ * /var/lang/interpreters/<hash> (a static binary such as Node's does not care where it lives).
+ */
+export function interpreterPrefixes(interpreters: string[]): Map<string, string> {
+  const out = new Map<string, string>();
   for (const bin of interpreters) {
     if (!bin || !existsSync(bin)) continue;
     const real = realpathSync(bin);
     if (real.startsWith('/usr/')) continue;
-    // node at <prefix>/bin/node (nvm, a tarball, `alonzo runtimes install`): its whole installation, read-only.
-    prefixes.add(dirname(dirname(real)));
+    const p = dirname(dirname(real));
+    out.set(p, p === '/tmp' || p.startsWith('/tmp/') ? `/var/lang/interpreters/${createHash('sha256').update(p).digest('hex').slice(0, 16)}` : p);
   }
-  for (const p of prefixes) out.push(`${p}:${p}`);
   return out;
+}
+
+/** Where the sandbox sees an interpreter: its own path, or its installation's relocated one (interpreterPrefixes). */
+export function insidePath(prefixes: Map<string, string>, bin: string): string {
+  if (!existsSync(bin)) return bin;
+  const real = realpathSync(bin);
+  for (const [p, inside] of prefixes) if (p !== inside && real.startsWith(`${p}/`)) return inside + real.slice(p.length);
+  return bin;
 }
