@@ -99,7 +99,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   const inherited: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k]) inherited[k] = process.env[k]!;
   const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), code.root, [config.nodePath, config.pythonPath], BOOTSTRAP_DIR, log);
-  const host = { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, supervisor };
+  const host = { nodePath: config.nodePath, pythonPath: config.pythonPath, bootstrapDir: BOOTSTRAP_DIR, inherited, transport: config.runtimeTransport, supervisor, streamLimitBytes: config.streamLimitBytes };
   // The most common kinds are prebooted from the start (Lambda's defaults: 128 MB, 512 MB of /tmp); others once needed.
   if (config.runtimeTransport === 'channel') {
     for (const family of ['node', 'python'] as const) {
