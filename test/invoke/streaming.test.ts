@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvokeCommand, InvokeWithResponseStreamCommand, type InvokeWithResponseStreamCommandInput, type InvokeWithResponseStreamCommandOutput, PublishVersionCommand } from '@aws-sdk/client-lambda';
 import { runBoto3, startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
-import { decodeLog, deploy, functionLogs, rawInvoke } from '../helpers/invoke.js';
+import { decodeLog, deploy, eventually, functionLogs, rawInvoke } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 
 interface Streamed {
@@ -101,6 +101,15 @@ describe('InvokeWithResponseStream with the AWS SDK for JavaScript v3', () => {
     assert.match(log, /REPORT RequestId: /);
     // The environment serves the next invocation.
     assert.equal(text(await stream(s, { FunctionName: 'streamer', event: { mode: 'text' } })), 'Hello, world!');
+  });
+
+  test('an uncaught exception mid-stream ends the stream with it; the next invocation gets a new runtime', async () => {
+    const r = await stream(s, { FunctionName: 'streamer', event: { mode: 'crash' } });
+    assert.equal(text(r), 'partial');
+    assert.equal(r.complete.ErrorCode, 'Unhandled');
+    assert.deepEqual(JSON.parse(r.complete.ErrorDetails!).errorType, 'TypeError');
+    // The runtime reports, then exits (exit 129, as AWS's): an invocation in between may still meet the dying one.
+    await eventually(async () => text(await stream(s, { FunctionName: 'streamer', event: { mode: 'text' } })) === 'Hello, world!', 10_000, 'a new runtime');
   });
 
   test('HttpResponseStream.from: the JSON prelude and 8 NUL bytes open the body (what function URLs read)', async () => {
@@ -288,6 +297,10 @@ describe('over the Runtime API (the built-in Node runtime with runtimeTransport 
     assert.equal(r.complete.ErrorCode, 'Unhandled');
     assert.equal(JSON.parse(r.complete.ErrorDetails!).errorMessage, 'mid-stream failure');
     assert.equal(text(await stream(h, { FunctionName: 'streamer', event: { mode: 'text' } })), 'Hello, world!');
+    const crash = await stream(h, { FunctionName: 'streamer', event: { mode: 'crash' } });
+    assert.equal(text(crash), 'partial');
+    assert.equal(JSON.parse(crash.complete.ErrorDetails!).errorType, 'TypeError');
+    await eventually(async () => text(await stream(h, { FunctionName: 'streamer', event: { mode: 'text' } })) === 'Hello, world!', 10_000, 'a new runtime');
   });
 
   test('a custom runtime streams a chunked POST; plain Invoke of it gets the whole body', async () => {
