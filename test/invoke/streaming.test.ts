@@ -121,8 +121,9 @@ describe('InvokeWithResponseStream with the AWS SDK for JavaScript v3', () => {
     assert.equal(body.subarray(nul + 8).toString(), '<p>streamed</p>');
   });
 
-  test('stream.pipeline into the response stream works', async () => {
+  test('stream.pipeline into the response stream works; so does the whole body in end()', async () => {
     assert.equal(text(await stream(s, { FunctionName: 'streamer', event: { mode: 'pipeline' } })), 'abc');
+    assert.equal(text(await stream(s, { FunctionName: 'streamer', event: { mode: 'end-chunk' } })), 'a,b\n');
   });
 
   test('a non-async streaming handler, and one that resolves with its stream open, end with AWS runtime errors', async () => {

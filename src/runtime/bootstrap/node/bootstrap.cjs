@@ -995,7 +995,9 @@ class Runtime {
       (value) => {
         if (value !== undefined) console.warn('Streaming handlers ignore return values.');
         if (stream.writableFinished) return end();
-        // end() was called but 'finish' comes a tick later; a stream never ended fails at 'beforeExit' above.
+        // end() was called but 'finish' comes a tick later; a stream never ended fails at 'beforeExit' above, which
+        // the open POST of the Runtime API must not hold off.
+        stream.releaseLoop();
         stream.once('finish', () => end());
         stream.once('error', (err) => end(err));
       },
@@ -1126,6 +1128,8 @@ function ResponseStreamClass() {
     }
 
     _write(chunk, _encoding, callback) {
+      // end(chunk) writes without going through write() above.
+      this._begin();
       this._send(chunk, () => callback());
     }
 
@@ -1144,9 +1148,18 @@ function ResponseStreamClass() {
       });
     }
 
+    /** Over HTTP: the open POST no longer keeps the event loop alive (see handleOnceStreaming). */
+    releaseLoop() {
+      if (this._req === null) return;
+      if (this._req.socket) this._req.socket.unref();
+      else this._req.once('socket', (sock) => sock.unref());
+    }
+
     _close(trailers, then) {
       if (this._ended) return then && then();
       this._ended = true;
+      // Held open again until the server has answered (releaseLoop may have let go of it).
+      if (this._req !== null && this._req.socket) this._req.socket.ref();
       if (activeStream === this) activeStream = null;
       if (USE_CHANNEL) {
         if (trailers) send(JSON.stringify({ t: 'stream_error', id: this._id, errorType: trailers.errorType }), serialize(trailers));
