@@ -229,6 +229,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       },
       (e) => {
         failed(e);
+        announce({ streaming: false });
         // Before it started, nobody reads the body (the caller answers the error instead): no 'error' event for it.
         if (env) body.destroy(e instanceof Error ? e : new Error(String(e)));
         else body.destroy();

@@ -454,6 +454,7 @@ export class Environment {
     s.bytes += bytes.length;
     const limit = s.collected ? MAX_RESPONSE : (this.host.streamLimitBytes ?? STREAM_LIMIT);
     if (s.bytes > limit) {
+      this.lastStreamTooLarge = p.inv.requestId;
       this.log.warn('environment:stream-too-large', { fn: this.spec.functionName, requestId: p.inv.requestId, limit });
       this.complete('error', tooLargePayload(limit), 'Function.ResponseSizeTooLarge', true, 'error');
       this.to('failed');
@@ -493,6 +494,8 @@ export class Environment {
     else this.api?.resumeStream();
   }
   private paused = false;
+  /** The request id of the last stream cut at the limit (the Runtime API answers its runtime 413, not 400). */
+  lastStreamTooLarge?: string;
 
   finish(id: string | undefined, kind: 'result' | 'error', payload: Buffer, errorType?: string): boolean {
     const p = this.pending;

@@ -263,10 +263,12 @@ export class RuntimeApiServer {
     req.on('data', (c: Buffer) => {
       if (refused) return;
       if (!this.env.streamWrite(id, c)) {
-        // Past the limit (the invocation has ended) or no longer current: nothing more of this body is read.
+        // Past the limit, or the invocation ended meanwhile (a timeout): nothing more of this body is read.
         refused = true;
         done();
-        json(res, 413, { errorMessage: TOO_LARGE, errorType: 'RequestEntityTooLarge' }, true);
+        const tooLarge = this.env.lastStreamTooLarge === id;
+        if (tooLarge) json(res, 413, { errorMessage: TOO_LARGE, errorType: 'RequestEntityTooLarge' }, true);
+        else json(res, 400, { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' }, true);
         req.destroy();
       }
     });

@@ -93,6 +93,16 @@ test('past the stream limit the stream ends with Function.ResponseSizeTooLarge; 
   assert.equal((await text('forever', { mode: 'text' })).text, 'Hello, world!');
 });
 
+test('past the stream limit over the Runtime API (a streamed POST): the same error, and the POST is cut off', async (t) => {
+  const h = await startAlonzo({ streamLimitBytes: LIMIT, runtimeTransport: 'runtime-api' });
+  t.after(() => h.close());
+  await deploy(h, 'forever', { fixture: 'node-stream', Timeout: 3 });
+  const r = await text('forever', { mode: 'forever' }, h);
+  assert.ok(r.text.length <= LIMIT, `${r.text.length} bytes reached the client`);
+  assert.equal(JSON.parse(r.complete.ErrorDetails).errorType, 'Function.ResponseSizeTooLarge');
+  assert.equal((await text('forever', { mode: 'text' }, h)).text, 'Hello, world!');
+});
+
 test('a client that disconnects mid-stream does not leave the function busy: it ends at its timeout, then runs again', async () => {
   await s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'forever', ReservedConcurrentExecutions: 1 }));
   const key = `gone-${Date.now()}`;
