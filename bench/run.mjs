@@ -622,6 +622,31 @@ async function longRunScenario() {
   say(`  long run: ${fmt(served)} invokes, RSS ${fmt(mb(first?.[1] ?? NaN), 1)} MB after ${fmt(first?.[0])}, ${fmt(mb(samples.at(-1)[1]), 1)} MB at the end, ${fmt(mb(idleAfter), 1)} MB idle after; slope ${fmt(R.longRun.slopeKbPer100k / 1024, 2)} MB per 100k invokes`);
 }
 
+/**
+ * Response streaming: a function that writes, sleeps 1 s and writes again, invoked with InvokeWithResponseStream; the
+ * client's time to the first body byte (the first PayloadChunk) against the whole answer. Streamed, the first is a
+ * warm invoke's few milliseconds; buffered, it would be the whole second.
+ */
+async function streamingScenario() {
+  say('Scenario 7: response streaming');
+  const alonzo = await startAlonzo('streaming');
+  const files = { 'index.js': 'exports.handler = awslambda.streamifyResponse(async (event, stream) => {\n  stream.write("first");\n  await new Promise((r) => setTimeout(r, 1000));\n  stream.write("second");\n  stream.end();\n});\n' };
+  await createFunction(alonzo.port, 'stream-node', { runtime: 'nodejs20.x', handler: 'index.handler', files });
+  const path = `/2021-11-15/functions/stream-node/response-streaming-invocations`;
+  const runs = [];
+  // The first is the cold start; the others are warm.
+  for (let i = 0; i < (QUICK ? 3 : 6); i++) {
+    const r = await request({ port: alonzo.port, path, body: '{}' });
+    if (r.status !== 200 || !r.body.includes('first') || !r.body.includes('second') || !r.body.includes('InvokeComplete')) throw new Error(`streaming invoke: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+    runs.push({ firstMs: r.firstBodyMs, totalMs: r.ms });
+  }
+  await stopTarget(alonzo);
+  R.streaming = { cold: runs[0], warm: runs.slice(1) };
+  const warmFirst = median(R.streaming.warm.map((r) => r.firstMs));
+  const warmTotal = median(R.streaming.warm.map((r) => r.totalMs));
+  say(`  streaming: first byte ${fmt(warmFirst, 1)} ms, whole answer ${fmt(warmTotal, 1)} ms (warm medians); cold ${fmt(runs[0].firstMs, 1)} / ${fmt(runs[0].totalMs, 1)} ms`);
+}
+
 async function profileScenario() {
   say('Profile: the warm path at 16 clients under --cpu-prof');
   const dir = join(work, 'profile');
@@ -947,6 +972,20 @@ function writeDoc(meta) {
     p();
   }
 
+  // ---- scenario 7 ----
+  if (R.streaming) {
+    const st = R.streaming;
+    p('## 7. Response streaming');
+    p();
+    p('InvokeWithResponseStream of a Node.js function that writes `first`, sleeps 1 s and writes `second` (`awslambda.streamifyResponse`): when the client had the first body byte (the first `PayloadChunk`), against the whole answer, from the request\'s start.');
+    p();
+    p('| invoke | first body byte ms | whole answer ms |');
+    p('|---|---:|---:|');
+    p(`| cold (the first) | ${fmt(st.cold.firstMs, 1)} | ${fmt(st.cold.totalMs, 1)} |`);
+    p(`| warm (median of ${st.warm.length}) | ${fmt(median(st.warm.map((r) => r.firstMs)), 1)} | ${fmt(median(st.warm.map((r) => r.totalMs)), 1)} |`);
+    p();
+  }
+
   // ---- profile ----
   if (R.profile) {
     const pr = R.profile;
@@ -1011,7 +1050,7 @@ function writeDoc(meta) {
   p('| `BENCH_PROFILE_SECONDS` | length of the profiled load | 5 (2) |');
   p('| `BENCH_PEER=0` | skip serverless-offline | |');
   p('| `BENCH_LONG_SECONDS` | length of the long run for flat memory | 90 (6) |');
-  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile, cluster | all |');
+  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile, streaming, cluster | all |');
   p('| `BENCH_DATABASE_URL` | the PostgreSQL the cluster scenario uses (it makes and drops a schema there) | postgres://postgres@127.0.0.1:5432/test |');
   p('| `BENCH_OUT` | where to write this document | docs/BENCHMARKS.md |');
   p('| `BENCH_PYTHON` | interpreter of the Python floor | /usr/bin/python3 |');
@@ -1074,6 +1113,7 @@ async function main() {
   if (want('memory')) await memoryScenario();
   if (want('long')) await longRunScenario();
   if (want('profile')) await profileScenario();
+  if (want('streaming')) await streamingScenario();
   await stopAll();
   if (want('cluster')) await clusterScenario();
   const wall = (Date.now() - started) / 1000;

@@ -237,7 +237,17 @@ export async function request({ host = '127.0.0.1', port, method = 'POST', path,
       reject(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`));
     }, timeoutMs);
     sock.on('connect', () => sock.write(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), payload])));
-    sock.on('data', (c) => chunks.push(c));
+    // When the first byte of the body arrived (a streamed answer's time to first byte), past the head's blank line.
+    let firstBodyMs;
+    let received = 0;
+    sock.on('data', (c) => {
+      chunks.push(c);
+      received += c.length;
+      if (firstBodyMs === undefined) {
+        const i = Buffer.concat(chunks).indexOf('\r\n\r\n');
+        if (i !== -1 && received > i + 4) firstBodyMs = performance.now() - t0;
+      }
+    });
     sock.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -261,7 +271,7 @@ export async function request({ host = '127.0.0.1', port, method = 'POST', path,
         }
         rest = Buffer.concat(parts);
       }
-      resolve({ status: Number(text.slice(9, 12)), headers: text, body: rest.toString('utf8'), ms: performance.now() - t0 });
+      resolve({ status: Number(text.slice(9, 12)), headers: text, body: rest.toString('utf8'), ms: performance.now() - t0, firstBodyMs });
     });
   });
 }

@@ -1,5 +1,5 @@
 // What an API operation receives: the services (as small interfaces) and the parsed request.
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Store } from '../store/types.js';
 import type { CodeStore } from '../code/index.js';
 import type { CodeSource } from '../code/s3.js';
@@ -50,6 +50,8 @@ export interface ApiReply {
   /** A raw body (Invoke payloads), sent as is. */
   raw?: Buffer;
   headers?: Record<string, string>;
+  /** A body written as it is produced (InvokeWithResponseStream): called once the status and headers are out. */
+  stream?: (res: ServerResponse) => void;
 }
 
 export type Operation = (s: Services, req: ApiRequest) => Promise<ApiReply> | ApiReply;

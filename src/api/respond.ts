@@ -29,6 +29,14 @@ export function sendRaw(res: ServerResponse, requestId: string, status: number, 
   res.end(body);
 }
 
+/** Status and headers now, then the body as `write` produces it (chunked: its length is not known ahead). */
+export function sendStream(res: ServerResponse, requestId: string, status: number, headers: Record<string, string>, write: (res: ServerResponse) => void): void {
+  res.writeHead(status, { [H.requestId]: requestId, ...headers });
+  // Headers go out at once: a client waits for them before it reads the first event.
+  res.flushHeaders();
+  write(res);
+}
+
 /** The one error renderer: status, `x-amzn-ErrorType`, and the body in the exception's casing. */
 export function sendError(res: ServerResponse, requestId: string, e: ServiceError): void {
   if (res.headersSent) {

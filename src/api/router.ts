@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { err, ServiceError } from '../core/errors.js';
 import { newRequestId } from '../core/ids.js';
-import { sendError, sendJson, sendEmpty, sendRaw } from './respond.js';
+import { sendError, sendJson, sendEmpty, sendRaw, sendStream } from './respond.js';
 import { accountFor } from './cross-account.js';
 import { servicesFor, type ApiReply, type Operation, type Services } from './context.js';
 import type { Principal } from '../auth/index.js';
@@ -15,6 +15,7 @@ import { publishVersion } from './ops/publish-version.js';
 import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './ops/aliases.js';
 import { getAccountSettings } from './ops/account-settings.js';
 import { invoke, invokeAsync, tooLarge, SYNC_LIMIT, ASYNC_API_LIMIT } from './ops/invoke.js';
+import { invokeWithResponseStream } from './ops/invoke-with-response-stream.js';
 import { getCodeZip } from './ops/code-zip.js';
 import { getLogs } from './ops/logs.js';
 import { putProvisionedConcurrencyConfig, getProvisionedConcurrency, deleteProvisionedConcurrencyConfig } from './ops/provisioned-concurrency.js';
@@ -52,6 +53,7 @@ const manageTooLarge = (name: string) => () => err('RequestEntityTooLargeExcepti
 
 const table: [string, string, string, Operation, number?, ((n: number) => ServiceError)?][] = [
   ['POST', '/2015-03-31/functions/{fn}/invocations', 'Invoke', invoke, SYNC_LIMIT, () => tooLarge(SYNC_LIMIT, 'InvokeFunction')],
+  ['POST', '/2021-11-15/functions/{fn}/response-streaming-invocations', 'InvokeWithResponseStream', invokeWithResponseStream, SYNC_LIMIT, () => tooLarge(SYNC_LIMIT, 'InvokeWithResponseStream')],
   ['POST', '/2014-11-13/functions/{fn}/invoke-async', 'InvokeAsync', invokeAsync, ASYNC_API_LIMIT, () => tooLarge(ASYNC_API_LIMIT, 'InvokeAsync')],
   ['POST', '/2015-03-31/functions', 'CreateFunction', createFunction],
   ['GET', '/2015-03-31/functions', 'ListFunctions', listFunctions],
@@ -189,7 +191,8 @@ export function createHandler(s: Services) {
       // account's only by ARN, as its resource-based policy allows.
       const account = await accountFor(s, principal, operation, { params: m.params, query, body });
       const reply: ApiReply = await m.route.op(servicesFor(s, account), { method: req.method ?? 'GET', params: m.params, query, headers: req.headers, body, requestId, callerArn: principal.arn });
-      if (reply.raw !== undefined) sendRaw(res, requestId, reply.status, reply.raw, reply.headers);
+      if (reply.stream !== undefined) sendStream(res, requestId, reply.status, reply.headers ?? {}, reply.stream);
+      else if (reply.raw !== undefined) sendRaw(res, requestId, reply.status, reply.raw, reply.headers);
       else if (reply.json !== undefined) sendJson(res, requestId, reply.status, reply.json, reply.headers);
       else sendEmpty(res, requestId, reply.status, reply.headers);
     } catch (e) {

@@ -23,7 +23,8 @@ const INTERNAL = new Set(['ListFailedEvents', 'RedriveFailedEvents', 'GetCodeZip
 
 export function actionOf(operation: string, query: URLSearchParams): string {
   if (INTERNAL.has(operation)) return `alonzo:${operation}`;
-  if (operation === 'Invoke') return 'lambda:InvokeFunction';
+  // InvokeWithResponseStream is authorised as lambda:InvokeFunction, as on AWS.
+  if (operation === 'Invoke' || operation === 'InvokeWithResponseStream') return 'lambda:InvokeFunction';
   if (operation === 'ListLayers' && query.get('find') === 'LayerVersion') return 'lambda:GetLayerVersion';
   if (operation === 'GetProvisionedConcurrencyConfig' && query.get('List') !== null) return 'lambda:ListProvisionedConcurrencyConfigs';
   return `lambda:${operation}`;

@@ -19,6 +19,11 @@ export interface Config {
   maxEnvironmentMemoryMb: number;
   /** How long a sync invoke waits for a free slot on a full machine before its 429. */
   queueWaitMs: number;
+  /**
+   * The most bytes one streamed response (InvokeWithResponseStream) may carry; past it the stream ends with
+   * Function.ResponseSizeTooLarge. AWS's limit is 200 MB.
+   */
+  streamLimitBytes: number;
   /** Interpreters for the built-in runtimes (the real binaries: a pyenv shim costs ~100 ms a start). */
   nodePath: string;
   pythonPath: string;
@@ -92,6 +97,7 @@ export const DEFAULTS: Config = {
   // Leave a quarter of the machine to the server, the OS and the load it serves.
   maxEnvironmentMemoryMb: Math.floor((totalmem() / 1048576) * 0.75),
   queueWaitMs: 2000,
+  streamLimitBytes: 200 * 1024 * 1024,
   nodePath: process.execPath,
   pythonPath: '/usr/bin/python3',
   runtimeInterpreters: '',

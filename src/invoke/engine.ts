@@ -6,10 +6,11 @@ import type { Logger } from '../core/logger.js';
 import type { RecursiveLoop, Store, VersionRecord } from '../store/types.js';
 import type { CodeStore } from '../code/index.js';
 import type { EnvironmentPool } from '../runtime/pool.js';
-import type { EnvironmentSpec, Outcome } from '../runtime/environment.js';
+import { Readable } from 'node:stream';
+import type { Environment, EnvironmentSpec, Outcome, ResponseReceiver } from '../runtime/environment.js';
 import { logKey, type LogStore } from '../runtime/log-sink.js';
 import { hopsOf, lineageKey, MAX_RECURSION, newTraceId, nextHop } from './trace.js';
-import type { AsyncEvent, EventRunOutcome, EventRunner, EventSink, InvokeRequest, InvokeResult, Invoker } from './types.js';
+import type { AsyncEvent, EventRunOutcome, EventRunner, EventSink, InvokeRequest, InvokeResult, Invoker, StreamCompletion, StreamedInvocation, StreamInvokeRequest } from './types.js';
 
 export interface EngineDeps {
   store: Store;
@@ -56,6 +57,16 @@ export const recursiveInvocation = () =>
   err('RecursiveInvocationException', "Lambda has detected your function being invoked in a recursive loop with other AWS resources and stopped your function's invocation.");
 
 const NULL = Buffer.from('null');
+/** A buffered result handed to a stream goes in pieces of at most this size (event-stream messages stay small). */
+const STREAM_PIECE = 1024 * 1024;
+/** How much of a streamed response waits in the server for a slow reader before the function's writes are held back. */
+const STREAM_BUFFER = 256 * 1024;
+
+/** How run() streams: where the bytes go, and who learns the environment once the invocation has one. */
+interface StreamHooks {
+  receiver: ResponseReceiver;
+  started(env: Environment): void;
+}
 
 /** Environments are shared by invocations of one account's version with one code and configuration. */
 const poolKey = (accountId: string, v: VersionRecord): string => `${accountId}\u0000${v.functionName}\u0000${v.version}\u0000${v.codeSha256}\u0000${v.lastModified}`;
@@ -195,7 +206,63 @@ export class InvokeEngine implements Invoker, EventRunner {
     }
   }
 
-  private async run(target: Resolved, req: InvokeRequest): Promise<InvokeResult> {
+  async invokeStream(req: StreamInvokeRequest): Promise<StreamedInvocation> {
+    const target = await this.resolve(this.other(req.accountId), req.functionName, req.qualifier);
+    // One more hop in the caller's chain, as for Invoke (recursive loop detection).
+    const hop = nextHop(req.traceId, lineageKey(target.accountId ?? this.d.account.accountId, req.functionName));
+    if (hop.count > MAX_RECURSION && target.recursiveLoop !== 'Allow') throw recursiveInvocation();
+    req = { ...req, traceId: hop.traceId };
+    let env: Environment | undefined;
+    /** The reader went away: bytes are dropped from then on, and the function is never held back again. */
+    let dropped = false;
+    let announce!: (h: { streaming: boolean; contentType?: string }) => void;
+    const head = new Promise<{ streaming: boolean; contentType?: string }>((r) => (announce = r));
+    const body = new Readable({ highWaterMark: STREAM_BUFFER, read: () => env?.resumeRuntime() });
+    body.on('close', () => {
+      if (body.readableEnded) return;
+      dropped = true;
+      env?.resumeRuntime();
+    });
+    const push = (b: Buffer) => {
+      if (dropped) return;
+      if (!body.push(b)) env?.pauseRuntime();
+    };
+    let started!: () => void;
+    let failed!: (e: unknown) => void;
+    const running = new Promise<void>((ok, fail) => ((started = ok), (failed = fail)));
+    const hooks: StreamHooks = {
+      receiver: { begin: (contentType) => announce({ streaming: true, contentType }), write: push },
+      started: (e) => {
+        env = e;
+        started();
+      },
+    };
+    const done = this.run(target, { ...req, invocationType: 'RequestResponse' }, hooks).then(
+      (r): StreamCompletion => {
+        announce({ streaming: false });
+        if (!r.streamed && !r.functionError) for (let o = 0; o < r.payload.length; o += STREAM_PIECE) push(r.payload.subarray(o, o + STREAM_PIECE));
+        if (!dropped) body.push(null);
+        const c: StreamCompletion = {};
+        if (r.functionError) Object.assign(c, { functionError: 'Unhandled', errorType: r.errorType, errorPayload: r.payload });
+        if (r.logResult !== undefined) c.logResult = r.logResult;
+        return c;
+      },
+      (e) => {
+        failed(e);
+        announce({ streaming: false });
+        // Before it started, nobody reads the body (the caller answers the error instead): no 'error' event for it.
+        if (env) body.destroy(e instanceof Error ? e : new Error(String(e)));
+        else body.destroy();
+        throw e;
+      },
+    );
+    // Until the invocation has an environment, a failure (throttled, no room) is the caller's to answer.
+    done.catch(() => undefined);
+    await running;
+    return { executedVersion: target.version.version, head, body, done };
+  }
+
+  private async run(target: Resolved, req: InvokeRequest, stream?: StreamHooks): Promise<InvokeResult> {
     const v = target.version;
     const name = target.accountId === undefined ? v.functionName : `${target.accountId}\u0000${v.functionName}`;
     const cluster = this.d.cluster;
@@ -218,9 +285,10 @@ export class InvokeEngine implements Invoker, EventRunner {
         if (!env) throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
       }
       env.pendingInitRequestId = req.requestId;
+      stream?.started(env);
       let outcome: Outcome;
       try {
-        outcome = await env.invoke({ requestId: req.requestId, payload: req.payload, invokedArn: target.invokedArn, clientContext: req.clientContext, traceId: req.traceId ?? newTraceId() });
+        outcome = await env.invoke({ requestId: req.requestId, payload: req.payload, invokedArn: target.invokedArn, clientContext: req.clientContext, traceId: req.traceId ?? newTraceId(), receiver: stream?.receiver });
       } finally {
         this.d.pool.release(key, env);
       }
@@ -231,7 +299,11 @@ export class InvokeEngine implements Invoker, EventRunner {
         payload: outcome.kind === 'result' ? (outcome.payload.length ? outcome.payload : NULL) : outcome.payload,
         executedVersion: v.version,
       };
-      if (outcome.kind === 'error') result.functionError = 'Unhandled';
+      if (outcome.kind === 'error') {
+        result.functionError = 'Unhandled';
+        result.errorType = outcome.errorType;
+      }
+      if (outcome.streamed) result.streamed = true;
       if (req.logTail) result.logResult = outcome.log.tail();
       return result;
     } finally {
@@ -375,6 +447,7 @@ export class InvokeEngine implements Invoker, EventRunner {
         (v = {
           forAccount: (x) => this.forAccount(x),
           invoke: (r) => this.invoke({ ...r, accountId: a }),
+          invokeStream: (r) => this.invokeStream({ ...r, accountId: a }),
           evict: (name, version) => this.evictIn(a, name, version),
           provision: async (name, _qualifier, version, count) => {
             await this.provisionIn(a, name, version, count);

@@ -1,4 +1,5 @@
 // The invoke engine's port, as the API sees it.
+import type { Readable } from 'node:stream';
 
 export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
@@ -24,6 +25,42 @@ export interface InvokeResult {
   /** base64 of the log's last 4 KB, when LogType Tail was asked for. */
   logResult?: string;
   executedVersion?: string;
+  /** The response's bytes went to a stream as the function wrote them (invokeStream): `payload` holds none of them. */
+  streamed?: boolean;
+  /** The function or runtime error's type (Sandbox.Timedout, Function.ResponseSizeTooLarge…), with functionError. */
+  errorType?: string;
+}
+
+/** A RequestResponse invocation whose response is streamed (InvokeWithResponseStream; RESPONSE_STREAM function URLs). */
+export type StreamInvokeRequest = Omit<InvokeRequest, 'invocationType'>;
+
+/** How a streamed invocation ended. */
+export interface StreamCompletion {
+  /** 'Unhandled' when the function failed: an error it threw or reported (mid-stream too), a timeout, a crash, too large a response. */
+  functionError?: 'Unhandled';
+  errorType?: string;
+  /** The error as Lambda words it: JSON `{errorType, errorMessage, trace?}`. */
+  errorPayload?: Buffer;
+  /** base64 of the log's last 4 KB, when the request asked for the Tail. */
+  logResult?: string;
+}
+
+export interface StreamedInvocation {
+  executedVersion: string;
+  /**
+   * Settles before the first byte of `body` is readable: `streaming` true with the content type the function declared
+   * (application/octet-stream unless it set one; `application/vnd.awslambda.http-integration-response` after
+   * awslambda.HttpResponseStream.from, whose JSON prelude and 8 NUL bytes then open the body), or false for a handler
+   * that does not stream (or a Python one): its whole JSON result is the body.
+   */
+  head: Promise<{ streaming: boolean; contentType?: string }>;
+  /**
+   * The response's bytes as the function writes them; backpressure reaches the function. Destroy it when the client
+   * goes away: the rest is then dropped, and the invocation still ends normally (or at its timeout).
+   */
+  body: Readable;
+  /** Settles after `body` has ended. */
+  done: Promise<StreamCompletion>;
 }
 
 /** One account's view of the engine (the server's own, unless from forAccount). */
@@ -31,6 +68,11 @@ export interface Invoker {
   /** The same engine seen from another account: its functions, ARNs and environments. Cached per account. */
   forAccount(accountId: string): Invoker;
   invoke(req: InvokeRequest): Promise<InvokeResult>;
+  /**
+   * Starts a RequestResponse invocation with a streamed response. Rejects as invoke does before anything runs (not
+   * found, throttled: the caller can still answer an ordinary error); resolves once the invocation has an environment.
+   */
+  invokeStream(req: StreamInvokeRequest): Promise<StreamedInvocation>;
   /** Drops warm environments of a function (all versions when version is omitted), e.g. after an update or delete. */
   evict(functionName: string, version?: string): void;
   /** Keeps `count` environments of `version` initialised (provisioned concurrency; 0 ends it). */

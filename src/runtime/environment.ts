@@ -72,6 +72,22 @@ export interface RuntimeHost {
    * NODE_PATH and on sys.path, below their own copies and their layers'.
    */
   sdk?: { node: string; python: string };
+  /**
+   * The most bytes a streamed response may carry when it is streamed to its invoker (InvokeWithResponseStream);
+   * default STREAM_LIMIT. A buffered invoke of a streaming handler keeps the 6 MB limit of every response.
+   */
+  streamLimitBytes?: number;
+}
+
+/**
+ * Where a streamed response goes as the runtime writes it (InvokeWithResponseStream, RESPONSE_STREAM function URLs).
+ * Without one, a streaming handler's bytes are collected and answered whole, as a plain Invoke of it is on AWS.
+ */
+export interface ResponseReceiver {
+  /** The function began a streamed response, with the content type it declared; called once, before any bytes. */
+  begin(contentType: string): void;
+  /** The response's bytes, in the order the function wrote them (a copy: the receiver may keep it). */
+  write(bytes: Buffer): void;
 }
 
 export interface Invocation {
@@ -80,6 +96,8 @@ export interface Invocation {
   invokedArn: string;
   clientContext?: string;
   traceId?: string;
+  /** Set to stream the response as it is written (see ResponseReceiver). */
+  receiver?: ResponseReceiver;
 }
 
 export interface Outcome {
@@ -93,6 +111,8 @@ export interface Outcome {
   maxMemoryUsedMb: number;
   /** The environment cannot take another invocation (it crashed, timed out or failed init). */
   environmentLost: boolean;
+  /** The response's bytes went to the invocation's receiver as they were written: `payload` holds none of them. */
+  streamed?: boolean;
 }
 
 export type EnvState = 'starting' | 'ready' | 'busy' | 'stopping' | 'stopped' | 'failed';
@@ -128,6 +148,14 @@ const SIGNAL_NAMES: Partial<Record<NodeJS.Signals, string>> = {
   SIGUSR1: 'user defined signal 1',
   SIGUSR2: 'user defined signal 2',
 };
+/**
+ * The largest streamed response (InvokeWithResponseStream): 200 MB, AWS's limit since 2025 (reference/LAMBDA-SPEC.md,
+ * "Response streaming"; it was 20 MB before). Past it the stream ends with Function.ResponseSizeTooLarge.
+ */
+export const STREAM_LIMIT = 200 * 1024 * 1024;
+export const DEFAULT_STREAM_CONTENT_TYPE = 'application/octet-stream';
+const tooLargePayload = (limit: number): Buffer =>
+  Buffer.from(JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${limit} bytes).`, errorType: 'Function.ResponseSizeTooLarge' }));
 const INIT_TIMEOUT_MS = 10_000;
 /**
  * The largest frame the channel takes from a runtime: a result just over the 6 MB response limit must still arrive
@@ -172,6 +200,8 @@ interface Pending {
   started: number;
   deadline: number;
   resolve: (o: Outcome) => void;
+  /** Once the runtime starts a streamed response: bytes so far, and where they go (the receiver, else `collected`). */
+  stream?: { bytes: number; collected?: Buffer[] };
 }
 
 export class Environment {
@@ -354,6 +384,18 @@ export class Environment {
       case 'error':
         this.finish(id, 'error', body, safeErrorType(header.errorType));
         return;
+      case 'stream_start':
+        this.streamBegin(id, (header as { contentType?: unknown }).contentType);
+        return;
+      case 'stream':
+        this.streamWrite(id, body);
+        return;
+      case 'stream_end':
+        this.streamEnd(id);
+        return;
+      case 'stream_error':
+        this.streamEnd(id, { errorType: safeErrorType(header.errorType), payload: body });
+        return;
     }
   }
 
@@ -413,6 +455,76 @@ export class Environment {
     return this.pending?.deadline ?? Date.now();
   }
 
+  // ---- a streamed response (channel frames stream_start / stream / stream_end / stream_error, or a Runtime API POST
+  // with Lambda-Runtime-Function-Response-Mode: streaming) ----
+
+  /** The runtime starts a streamed response for invocation `id`; false when `id` is not the running invocation. */
+  streamBegin(id: string | undefined, contentType: unknown): boolean {
+    const p = this.pending;
+    if (!p || p.inv.requestId !== id) return false;
+    if (p.stream) return true;
+    p.stream = p.inv.receiver ? { bytes: 0 } : { bytes: 0, collected: [] };
+    // The content type goes into a header of the invoker's answer (function URLs): only a plausible one.
+    const ct = typeof contentType === 'string' && /^[\x20-\x7e]{1,256}$/.test(contentType) ? contentType : DEFAULT_STREAM_CONTENT_TYPE;
+    p.inv.receiver?.begin(ct);
+    return true;
+  }
+
+  /**
+   * Bytes of the streamed response. Past the limit (the stream limit when streamed to the invoker, the 6 MB response
+   * limit when collected for a buffered invoke) the invocation ends with Function.ResponseSizeTooLarge and the runtime
+   * is replaced, since it may go on writing; false then, or when `id` is not the running invocation.
+   */
+  streamWrite(id: string | undefined, bytes: Buffer): boolean {
+    if (!this.streamBegin(id, undefined)) return false;
+    const p = this.pending!;
+    const s = p.stream!;
+    s.bytes += bytes.length;
+    const limit = s.collected ? MAX_RESPONSE : (this.host.streamLimitBytes ?? STREAM_LIMIT);
+    if (s.bytes > limit) {
+      this.lastStreamTooLarge = p.inv.requestId;
+      this.log.warn('environment:stream-too-large', { fn: this.spec.functionName, requestId: p.inv.requestId, limit });
+      this.complete('error', tooLargePayload(limit), 'Function.ResponseSizeTooLarge', true, 'error');
+      this.to('failed');
+      this.kill();
+      return false;
+    }
+    // Frame bodies are views into the channel's read buffers: copy what outlives this call.
+    const copy = Buffer.from(bytes);
+    if (s.collected) s.collected.push(copy);
+    else p.inv.receiver!.write(copy);
+    return true;
+  }
+
+  /** The streamed response ended, well or with the error the runtime reported mid-stream. */
+  streamEnd(id: string | undefined, error?: { errorType: string; payload: Buffer }): boolean {
+    if (!this.streamBegin(id, undefined)) return false;
+    const s = this.pending!.stream!;
+    if (error) return this.finish(id, 'error', error.payload, error.errorType);
+    return this.finish(id, 'result', s.collected ? Buffer.concat(s.collected) : Buffer.alloc(0));
+  }
+
+  /**
+   * Backpressure from the invoker of a streamed response: stop reading from the runtime until resumeRuntime(), so
+   * that a slow client holds the function's writes back instead of the server buffering them.
+   */
+  pauseRuntime(): void {
+    if (this.paused || !this.pending) return;
+    this.paused = true;
+    if (this.via === 'channel') this.channel?.pause();
+    else this.api?.pauseStream();
+  }
+
+  resumeRuntime(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.via === 'channel') this.channel?.resume();
+    else this.api?.resumeStream();
+  }
+  private paused = false;
+  /** The request id of the last stream cut at the limit (the Runtime API answers its runtime 413, not 400). */
+  lastStreamTooLarge?: string;
+
   finish(id: string | undefined, kind: 'result' | 'error', payload: Buffer, errorType?: string): boolean {
     const p = this.pending;
     if (!p || p.inv.requestId !== id) return false;
@@ -429,13 +541,16 @@ export class Environment {
   private complete(kind: 'result' | 'error', payload: Buffer, errorType: string | undefined, lost: boolean, status?: string): void {
     const p = this.pending!;
     this.pending = undefined;
+    // Whatever the runtime sends next must be read again (a timeout may end an invocation while its reads are paused).
+    this.resumeRuntime();
     const durationMs = performance.now() - p.started;
     const initDurationMs = this.initDurationMs;
     this.initDurationMs = undefined;
     const maxMemoryUsedMb = this.maxMemoryMb(durationMs);
     p.log.finish({ durationMs, memoryMb: this.spec.memoryMb, maxMemoryUsedMb, initDurationMs, status });
     this.lastUsed = Date.now();
-    p.resolve({ kind, payload, errorType, log: p.log, durationMs, initDurationMs, maxMemoryUsedMb, environmentLost: lost });
+    const streamed = !!p.stream && !p.stream.collected;
+    p.resolve({ kind, payload, errorType, log: p.log, durationMs, initDurationMs, maxMemoryUsedMb, environmentLost: lost, streamed });
   }
 
   private exited(code: number | null, signal: NodeJS.Signals | null): void {

@@ -17,6 +17,12 @@ const PREFIX = '/2018-06-01/runtime';
 /** AWS's limit on a response or error payload (interop.MaxPayloadSize in AWS's runtime interface emulator). */
 export const MAX_PAYLOAD = 6 * 1024 * 1024 + 100;
 const TOO_LARGE = `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`;
+/** A streamed response (AWS's runtime interface clients send it so): chunked body, error in the trailers. */
+const RESPONSE_MODE = 'lambda-runtime-function-response-mode';
+const TRAILER_ERROR_TYPE = 'lambda-runtime-function-error-type';
+const TRAILER_ERROR_BODY = 'lambda-runtime-function-error-body';
+/** The error body trailer is base64 of a JSON error: bounded like an error payload (Node also caps all headers at 16 KiB). */
+const MAX_ERROR_BODY = 64 * 1024;
 
 /** Reads a body up to `limit` bytes; past it, stops keeping bytes and answers undefined (nothing large is buffered). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -83,6 +89,8 @@ export class RuntimeApiServer {
   /** Whether each connection comes from the environment's own processes (checked once per connection). */
   private trusted = new WeakMap<Socket, boolean>();
   private port = 0;
+  /** The streamed response being received, if any (one invocation at a time). */
+  private streaming?: IncomingMessage;
 
   constructor(private readonly env: Environment) {
     this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
@@ -167,6 +175,7 @@ export class RuntimeApiServer {
       res.end();
       return;
     }
+    if (req.method === 'POST' && req.headers[RESPONSE_MODE] === 'streaming' && url.endsWith('/response')) return this.stream(req, res, url);
     const body = await readBody(req, route[1] === 'GET' ? 65_536 : MAX_PAYLOAD);
     if (!this.env.servesRuntimeApi()) return this.forbidden(res);
     if (req.method === 'GET') {
@@ -219,6 +228,82 @@ export class RuntimeApiServer {
       this.env.finish(id, 'error', payload, errorType);
     }
     return json(res, 202, { status: 'OK' });
+  }
+
+  /**
+   * POST …/{id}/response with Lambda-Runtime-Function-Response-Mode: streaming: each chunk of the body goes on to the
+   * invoker as it arrives (bounded by the environment's stream limit, never buffered whole); the end of the body ends
+   * the invocation, with the error the trailers carry (Lambda-Runtime-Function-Error-Type, and -Error-Body: base64
+   * of the JSON error) if they carry one.
+   */
+  private stream(req: IncomingMessage, res: ServerResponse, url: string): void {
+    if (!this.env.servesRuntimeApi()) {
+      req.resume();
+      return this.forbidden(res);
+    }
+    const raw = url.slice(`${PREFIX}/invocation/`.length, -'/response'.length);
+    let id: string;
+    try {
+      id = decodeURIComponent(raw);
+    } catch {
+      id = raw;
+    }
+    const current = this.env.currentInvocation();
+    if (!current || current.requestId !== id || this.delivered !== current || this.streaming) {
+      req.resume();
+      return json(res, 400, { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' }, true);
+    }
+    this.streaming = req;
+    const contentType = req.headers['content-type'];
+    this.env.streamBegin(id, contentType);
+    let refused = false;
+    const done = () => {
+      if (this.streaming === req) this.streaming = undefined;
+    };
+    req.on('data', (c: Buffer) => {
+      if (refused) return;
+      if (!this.env.streamWrite(id, c)) {
+        // Past the limit, or the invocation ended meanwhile (a timeout): nothing more of this body is read.
+        refused = true;
+        done();
+        const tooLarge = this.env.lastStreamTooLarge === id;
+        if (tooLarge) json(res, 413, { errorMessage: TOO_LARGE, errorType: 'RequestEntityTooLarge' }, true);
+        else json(res, 400, { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' }, true);
+        req.destroy();
+      }
+    });
+    req.on('end', () => {
+      done();
+      if (refused) return;
+      // As for a buffered response: the log lines written before the end are read first.
+      setImmediate(() => {
+        const type = req.trailers[TRAILER_ERROR_TYPE];
+        if (type === undefined || type === '') {
+          this.env.streamEnd(id);
+        } else {
+          const errorType = safeErrorType(type, 'Unhandled');
+          const b64 = req.trailers[TRAILER_ERROR_BODY] ?? '';
+          let payload: Buffer = Buffer.from(b64.length <= MAX_ERROR_BODY ? b64 : '', 'base64');
+          try {
+            JSON.parse(payload.toString('utf8'));
+          } catch {
+            payload = Buffer.from(JSON.stringify({ errorType, errorMessage: payload.toString('utf8') }));
+          }
+          this.env.streamEnd(id, { errorType, payload });
+        }
+        json(res, 202, { status: 'OK' });
+      });
+    });
+    req.on('close', done);
+  }
+
+  /** Backpressure (Environment.pauseRuntime): the streamed body is read no further until resumed. */
+  pauseStream(): void {
+    this.streaming?.pause();
+  }
+
+  resumeStream(): void {
+    this.streaming?.resume();
   }
 
   /** AWS's answer to a call its runtime state does not allow; here, the environment's runtime already uses the channel. */

@@ -121,6 +121,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     transport: config.runtimeTransport,
     supervisor,
     sdk: sdkPaths,
+    streamLimitBytes: config.streamLimitBytes,
   };
   // The most common kinds are prebooted from the start (Lambda's defaults: 128 MB, 512 MB of /tmp); others once needed.
   if (config.runtimeTransport === 'channel') {

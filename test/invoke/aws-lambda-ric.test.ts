@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { execFile } from 'node:child_process';
-import { CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, InvokeCommand, InvokeWithResponseStreamCommand } from '@aws-sdk/client-lambda';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { ROLE } from '../helpers/alonzo.js';
 import { decodeLog } from '../helpers/invoke.js';
@@ -55,12 +55,26 @@ before(async () => {
         '  return { via: "aws-lambda-ric", event, requestId: context.awsRequestId, arn: context.invokedFunctionArn };',
         '};',
       ].join('\n'),
+      // A streaming handler, as AWS's runtime runs it (awslambda is the runtime's global).
+      'stream.js': [
+        'exports.handler = awslambda.streamifyResponse(async (event, stream) => {',
+        '  stream.setContentType("text/plain");',
+        '  stream.write("from ");',
+        '  await new Promise((r) => setTimeout(r, 20));',
+        '  stream.write("aws-lambda-ric");',
+        '  if (event.fail) throw new TypeError("failed mid-stream");',
+        '  stream.end();',
+        '});',
+      ].join('\n'),
       'package.json': '{"type":"commonjs"}',
     },
     0o755,
   );
   await s.client.send(
     new CreateFunctionCommand({ FunctionName: 'ric', Runtime: 'provided.al2023', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip } }),
+  );
+  await s.client.send(
+    new CreateFunctionCommand({ FunctionName: 'ric-stream', Runtime: 'provided.al2023', Handler: 'stream.handler', Role: ROLE, Code: { ZipFile: zip } }),
   );
 });
 after(() => s?.close());
@@ -86,4 +100,28 @@ test('an error thrown under aws-lambda-ric comes back as Unhandled with its payl
   const again = await s.client.send(new InvokeCommand({ FunctionName: 'ric', Payload: '{"b":2}', LogType: 'Tail' }));
   assert.equal(again.FunctionError, undefined);
   assert.doesNotMatch(decodeLog(again.LogResult), /Init Duration/, 'a warm environment served it');
+});
+
+test("a streaming handler under aws-lambda-ric: AWS's own streamed POST and error trailers reach InvokeWithResponseStream", async () => {
+  const read = async (event: unknown) => {
+    const out = await s.client.send(new InvokeWithResponseStreamCommand({ FunctionName: 'ric-stream', Payload: Buffer.from(JSON.stringify(event)) }));
+    let text = '';
+    let complete: any;
+    for await (const ev of out.EventStream!) {
+      if (ev.PayloadChunk) text += Buffer.from(ev.PayloadChunk.Payload!).toString();
+      else complete = ev.InvokeComplete;
+    }
+    return { text, complete };
+  };
+  const ok = await read({});
+  assert.equal(ok.text, 'from aws-lambda-ric');
+  assert.deepEqual(ok.complete, { LogResult: '' });
+  const failed = await read({ fail: true });
+  assert.equal(failed.text, 'from aws-lambda-ric');
+  assert.equal(failed.complete.ErrorCode, 'Unhandled');
+  const details = JSON.parse(failed.complete.ErrorDetails);
+  assert.equal(details.errorType, 'TypeError');
+  assert.equal(details.errorMessage, 'failed mid-stream');
+  const plain = await s.client.send(new InvokeCommand({ FunctionName: 'ric-stream', Payload: '{}' }));
+  assert.equal(Buffer.from(plain.Payload!).toString(), 'from aws-lambda-ric');
 });

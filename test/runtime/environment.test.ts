@@ -146,3 +146,91 @@ test('a frame for another request id is ignored; the invocation still waits for 
   assert.equal((await outcome).payload.toString(), '"real"');
   env.stop();
 });
+
+// ---- streamed responses ----------------------------------------------------------------------------------------------
+
+async function streaming(t: { after(fn: () => void): void }, opts: { limit?: number; receiver?: boolean } = {}) {
+  const supervisor = new FakeSupervisor();
+  const host = { nodePath: '/usr/bin/node', pythonPath: '/usr/bin/python3', bootstrapDir: '/srv/bootstrap', inherited: {}, supervisor, streamLimitBytes: opts.limit };
+  const env = new Environment(SPEC, host, createLogger('silent'), '/nowhere/sb-1', () => undefined);
+  await env.start();
+  const proc = supervisor.launched[0]!;
+  // Its Runtime API listens until the process is gone.
+  t.after(() => proc.exit(0, null));
+  proc.frame({ t: 'ready' });
+  const got: string[] = [];
+  const receiver = opts.receiver === false ? undefined : { begin: (ct: string) => got.push(`begin ${ct}`), write: (b: Buffer) => got.push(b.toString()) };
+  const outcome = env.invoke({ requestId: 'req-1', payload: Buffer.from('{}'), invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:fn', receiver });
+  await new Promise((r) => setImmediate(r));
+  const settle = () => new Promise((r) => setImmediate(r));
+  return { env, proc, got, outcome, settle };
+}
+
+test('a streamed response: the receiver gets the content type, then the bytes as they come; the outcome holds none', async (t) => {
+  const { env, proc, got, outcome, settle } = await streaming(t);
+  proc.frame({ t: 'stream_start', id: 'req-1', contentType: 'text/plain' });
+  proc.frame({ t: 'stream', id: 'req-1' }, 'one,');
+  await settle();
+  assert.deepEqual(got, ['begin text/plain', 'one,']);
+  proc.frame({ t: 'stream', id: 'other' }, 'not mine');
+  proc.frame({ t: 'stream', id: 'req-1' }, 'two');
+  proc.frame({ t: 'stream_end', id: 'req-1' });
+  const o = await outcome;
+  assert.deepEqual(got, ['begin text/plain', 'one,', 'two']);
+  assert.equal(o.kind, 'result');
+  assert.equal(o.streamed, true);
+  assert.equal(o.payload.length, 0);
+  assert.equal(env.state, 'ready');
+});
+
+test('an error mid-stream ends the invocation with it; a content type that could not be a header is replaced', async (t) => {
+  const { proc, got, outcome } = await streaming(t);
+  proc.frame({ t: 'stream_start', id: 'req-1', contentType: 'text/plain\r\nX-Evil: 1' });
+  proc.frame({ t: 'stream', id: 'req-1' }, 'partial');
+  proc.frame({ t: 'stream_error', id: 'req-1', errorType: 'Error' }, '{"errorType":"Error","errorMessage":"boom"}');
+  const o = await outcome;
+  assert.deepEqual(got, ['begin application/octet-stream', 'partial']);
+  assert.equal(o.kind, 'error');
+  assert.equal(o.errorType, 'Error');
+  assert.equal(JSON.parse(o.payload.toString()).errorMessage, 'boom');
+});
+
+test('without a receiver (plain Invoke) the bytes are collected into the payload, up to the 6 MB response limit', async (t) => {
+  const { proc, outcome } = await streaming(t, { receiver: false });
+  proc.frame({ t: 'stream_start', id: 'req-1', contentType: 'text/plain' });
+  proc.frame({ t: 'stream', id: 'req-1' }, 'whole ');
+  proc.frame({ t: 'stream', id: 'req-1' }, 'body');
+  proc.frame({ t: 'stream_end', id: 'req-1' });
+  const o = await outcome;
+  assert.equal(o.payload.toString(), 'whole body');
+  assert.equal(o.streamed, false);
+});
+
+test('past the stream limit: Function.ResponseSizeTooLarge, the environment is replaced, nothing more reaches the receiver', async (t) => {
+  const { env, proc, got, outcome } = await streaming(t, { limit: 10 });
+  proc.frame({ t: 'stream', id: 'req-1' }, '0123456789');
+  proc.frame({ t: 'stream', id: 'req-1' }, 'x');
+  const o = await outcome;
+  assert.deepEqual(got, ['begin application/octet-stream', '0123456789']);
+  assert.equal(o.errorType, 'Function.ResponseSizeTooLarge');
+  assert.equal(JSON.parse(o.payload.toString()).errorMessage, 'Response payload size exceeded maximum allowed payload size (10 bytes).');
+  assert.equal(o.environmentLost, true);
+  assert.equal(env.state, 'failed');
+  assert.ok(proc.killed >= 1);
+});
+
+test('pauseRuntime stops reading the channel until resumeRuntime, and the end of an invocation resumes it', async (t) => {
+  const { env, proc, got, outcome, settle } = await streaming(t);
+  env.pauseRuntime();
+  proc.frame({ t: 'stream', id: 'req-1' }, 'held');
+  await settle();
+  assert.deepEqual(got, []);
+  env.resumeRuntime();
+  await settle();
+  assert.deepEqual(got, ['begin application/octet-stream', 'held']);
+  env.pauseRuntime();
+  // A timeout ends the invocation while reads are paused: the channel is read again for the next one.
+  (env as unknown as { timedOut(): void }).timedOut();
+  assert.equal((await outcome).errorType, 'Sandbox.Timedout');
+  assert.equal((proc.channel as unknown as { isPaused(): boolean }).isPaused(), false);
+});

@@ -18,19 +18,19 @@ const EMPTY = Buffer.from('{}');
 /** AWS's 413 wording; the router answers it as soon as a body passes the limit, without reading the rest. */
 export const tooLarge = (limit: number, operation: string) => err('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
 
-function header(req: ApiRequest, name: string): string | undefined {
+export function header(req: ApiRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-function readPayload(body: Buffer): Buffer {
+export function readPayload(body: Buffer): Buffer {
   if (body.length === 0) return EMPTY;
   const problem = jsonProblem(body);
   if (problem) throw err('InvalidRequestContentException', `Could not parse request body into json: Could not parse payload into json: ${problem}`);
   return body;
 }
 
-function readClientContext(raw: string | undefined): string | undefined {
+export function readClientContext(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   const bad = () => err('InvalidRequestContentException', CLIENT_CONTEXT_MESSAGE);
   // AWS documents the 3,583-byte cap but no wording of its own for it; the one ClientContext message it is known to send is used.

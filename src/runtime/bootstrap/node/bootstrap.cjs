@@ -7,9 +7,12 @@
 // Two transports, one behaviour (the server picks; test/invoke/transport-parity.test.ts holds them to the same results):
 // - the private channel, when ALONZO_CHANNEL_FD is set (the default): frames, both ways,
 //   [u32 BE header length][u32 BE body length][header JSON][body bytes];
-//   out: ready | init_error{errorType} | log | result{id} | error{id,errorType}      in: invoke{id,deadlineMs,arn,...} (and first, in a prebooted standby, specialize{env,cwd})
+//   out: ready | init_error{errorType} | log | result{id} | error{id,errorType}
+//        | stream_start{id,contentType} | stream{id} (≤ 1 MiB of bytes each) | stream_end{id} | stream_error{id,errorType}
+//   in: invoke{id,deadlineMs,arn,...} (and first, in a prebooted standby, specialize{env,cwd})
 // - the Lambda Runtime API over HTTP at AWS_LAMBDA_RUNTIME_API otherwise, as AWS's runtime interface client speaks it:
-//   GET /runtime/invocation/next, POST …/{id}/response or …/{id}/error, POST /runtime/init/error. Log lines then go
+//   GET /runtime/invocation/next, POST …/{id}/response (chunked, Lambda-Runtime-Function-Response-Mode: streaming and
+//   error trailers for a streaming handler) or …/{id}/error, POST /runtime/init/error. Log lines then go
 //   to fd 1, each written whole and before the POST that ends its invocation (the server drains the pipe first).
 // Exit codes: 0 channel or Runtime API closed, 1 left to the user's own process.exit(1), 2 init error, 3 protocol/bootstrap bug,
 // 13 init never settled (Node's own code for an unsettled top-level await), 128 unhandled rejection and
@@ -307,12 +310,17 @@ let rapid = null;
 let postsInFlight = 0;
 let afterPosts = null;
 
-function rapidRequest(method, path, headers, body, onResponse) {
+function rapidClient() {
   if (rapid === null) {
     const http = require('node:http');
     const url = new URL(`http://${RUNTIME_API}`);
     rapid = { http, hostname: url.hostname, port: url.port, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) };
   }
+  return rapid;
+}
+
+function rapidRequest(method, path, headers, body, onResponse) {
+  rapidClient();
   const req = rapid.http.request(
     { agent: rapid.agent, hostname: rapid.hostname, port: rapid.port, method, path: `/2018-06-01/runtime${path}`, headers },
     (res) => {
@@ -334,6 +342,34 @@ function rapidPost(path, body, headers, then) {
     if (then) then();
     if (postsInFlight === 0 && afterPosts !== null) afterPosts();
   });
+}
+
+/** A streamed POST: chunked body, error trailers announced; `onAnswered` once the server has answered it. */
+function rapidStreamRequest(path, contentType, onAnswered) {
+  let answered = false;
+  const finish = () => {
+    if (!answered) {
+      answered = true;
+      onAnswered();
+    }
+  };
+  const headers = {
+    'Content-Type': contentType,
+    'Lambda-Runtime-Function-Response-Mode': 'streaming',
+    'Transfer-Encoding': 'chunked',
+    Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+  };
+  rapidClient();
+  const req = rapid.http.request({ agent: rapid.agent, hostname: rapid.hostname, port: rapid.port, method: 'POST', path: `/2018-06-01/runtime${path}`, headers }, (res) => {
+    if (res.statusCode >= 300) process._rawDebug(`alonzo bootstrap: POST ${path} answered ${res.statusCode}`);
+    res.resume();
+    res.on('end', finish);
+    res.on('close', finish);
+  });
+  // The server refused the rest (past the stream limit) or went away: the invocation is over either way.
+  req.on('error', finish);
+  req.flushHeaders();
+  return req;
 }
 
 /** A header carries Latin-1 only: anything else is percent-encoded (as AWS's client does for \x7F); the body has the real type. */
@@ -388,6 +424,8 @@ function reportResult(id, body) {
 }
 
 function reportError(id, payload, then) {
+  // A crash while a handler streams ends its stream with the error (over HTTP, the one connection is that POST's).
+  if (activeStream !== null && activeStream.id === id) return activeStream.fail(payload, then);
   if (USE_CHANNEL) {
     send(errorFrameHeader(id, payload), serialize(payload));
     if (then) then();
@@ -533,6 +571,8 @@ class ImportModuleError extends Error {}
 class HandlerNotFound extends Error {}
 class MalformedHandlerName extends Error {}
 class UserCodeSyntaxError extends Error {}
+class MalformedStreamingHandler extends Error {}
+class InvalidStreamingOperation extends Error {}
 class NodeJsExit extends Error {
   constructor() {
     super(
@@ -547,7 +587,7 @@ class UnhandledPromiseRejection extends Error {
     this.promise = promise;
   }
 }
-for (const E of [ImportModuleError, HandlerNotFound, MalformedHandlerName, UserCodeSyntaxError, NodeJsExit, UnhandledPromiseRejection]) {
+for (const E of [ImportModuleError, HandlerNotFound, MalformedHandlerName, UserCodeSyntaxError, MalformedStreamingHandler, InvalidStreamingOperation, NodeJsExit, UnhandledPromiseRejection]) {
   E.prototype.name = `Runtime.${E.name}`;
 }
 
@@ -894,7 +934,75 @@ class Runtime {
   constructor(handler) {
     this.handler = handler;
     this.isAsync = isAsyncFunction(handler);
-    this.handleOnce = this.handleOnceNonStreaming.bind(this);
+    const mode = handler[HANDLER_STREAMING];
+    if (mode === undefined || mode === null || mode === false) {
+      this.handleOnce = this.handleOnceNonStreaming.bind(this);
+    } else if (mode === STREAM_RESPONSE) {
+      const hwm = parseInt(handler[HANDLER_HIGHWATERMARK]);
+      this.highWaterMark = Number.isNaN(hwm) ? undefined : hwm;
+      this.handleOnce = this.handleOnceStreaming.bind(this);
+    } else {
+      throw new MalformedStreamingHandler('Only response streaming is supported.');
+    }
+  }
+
+  /**
+   * A handler wrapped in awslambda.streamifyResponse: called as (event, responseStream, context) and must return a
+   * promise. Bytes go to the server as they are written; the invocation ends once the promise has settled and the
+   * stream has ended (a rejection, or a promise that settles with the stream still open, ends it with an error).
+   */
+  handleOnceStreaming(invoke, bodyJson) {
+    const id = invoke.id;
+    phase = 'busy';
+    currentId = id;
+    globalThis[REQUEST_ID] = id;
+    const stream = new ResponseStream(id, this.highWaterMark);
+    activeStream = stream;
+    let settled = false;
+    const end = (err) => {
+      if (settled) return;
+      settled = true;
+      beforeExit = NO_OP;
+      if (err !== undefined) {
+        logError('Invoke Error', err);
+        stream.fail(toRapidResponse(err), scheduleNext);
+      } else {
+        stream.finishResponse(scheduleNext);
+      }
+    };
+    // Nothing left to run and the stream still open: the response can never finish (AWS's runtime fails it too).
+    beforeExit = () => end(stream.writableFinished ? new NodeJsExit() : new Error('Response stream is not finished.'));
+    let waitForEmptyEventLoop = true;
+    const context = attachEnvironmentData(
+      {
+        get callbackWaitsForEmptyEventLoop() {
+          return waitForEmptyEventLoop;
+        },
+        set callbackWaitsForEmptyEventLoop(value) {
+          waitForEmptyEventLoop = value;
+        },
+      },
+      invoke,
+    );
+    let result;
+    try {
+      result = this.handler(JSON.parse(bodyJson), stream, context);
+    } catch (err) {
+      return end(err);
+    }
+    if (!isPromise(result)) return end('Streaming does not support non-async handlers.');
+    result.then(
+      (value) => {
+        if (value !== undefined) console.warn('Streaming handlers ignore return values.');
+        if (stream.writableFinished) return end();
+        // end() was called but 'finish' comes a tick later; a stream never ended fails at 'beforeExit' above, which
+        // the open POST of the Runtime API must not hold off.
+        stream.releaseLoop();
+        stream.once('finish', () => end());
+        stream.once('error', (err) => end(err));
+      },
+      (err) => end(err === undefined || err === null ? new Error('handled') : err),
+    );
   }
 
   handleOnceNonStreaming(invoke, bodyJson) {
@@ -924,6 +1032,170 @@ class Runtime {
       callback(err);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Response streaming: awslambda.streamifyResponse and awslambda.HttpResponseStream, as AWS's Node.js runtime offers them
+
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+const STREAM_RESPONSE = 'response';
+const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+/** One channel frame per MiB at most: the server refuses frames over 16 MiB, and smaller ones reach the client sooner. */
+const STREAM_FRAME_BYTES = 1024 * 1024;
+/** The stream of the invocation running now, if its handler streams. */
+let activeStream = null;
+let WritableClass = null;
+
+function installAwsLambdaGlobal() {
+  globalThis.awslambda = {
+    streamifyResponse(handler, options) {
+      handler[HANDLER_STREAMING] = STREAM_RESPONSE;
+      if (typeof options?.highWaterMark === 'number') handler[HANDLER_HIGHWATERMARK] = parseInt(options.highWaterMark);
+      return handler;
+    },
+    HttpResponseStream: class HttpResponseStream {
+      /** Makes `stream` an HTTP response for function URLs: its JSON prelude, then 8 NUL bytes, before the body. */
+      static from(stream, prelude) {
+        stream.setContentType(HTTP_INTEGRATION_CONTENT_TYPE);
+        // Stringified here: a NUL inside the prelude would end it early, and JSON escapes it.
+        const json = JSON.stringify(prelude);
+        stream._onBeforeFirstWrite = (write) => {
+          write(json);
+          write(new Uint8Array(8));
+        };
+        return stream;
+      }
+    },
+  };
+}
+
+/**
+ * The responseStream a streaming handler writes to: a node:stream Writable (pipeline() works) whose bytes go out as
+ * they are written: channel frames, written synchronously, or the chunked body of one POST …/response over HTTP.
+ * Defined on first use, so that a function that never streams does not load node:stream.
+ */
+function ResponseStreamClass() {
+  if (WritableClass !== null) return WritableClass;
+  const { Writable } = require('node:stream');
+  WritableClass = class ResponseStream extends Writable {
+    constructor(id, highWaterMark) {
+      super(highWaterMark === undefined ? {} : { highWaterMark });
+      this._id = id;
+      this._contentType = 'application/octet-stream';
+      this._begun = false;
+      this._onBeforeFirstWrite = undefined;
+      this._ended = false;
+      this._req = null;
+    }
+
+    get id() {
+      return this._id;
+    }
+
+    setContentType(contentType) {
+      if (this._begun) throw new InvalidStreamingOperation('Cannot set content-type, too late.');
+      this._contentType = String(contentType);
+    }
+
+    write(chunk, encoding, callback) {
+      // As AWS's: anything but a string or bytes is written as its JSON.
+      if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) chunk = JSON.stringify(chunk);
+      this._begin();
+      return super.write(chunk, encoding, callback);
+    }
+
+    /** Starts the response (its content type), and writes what HttpResponseStream.from asked to go first. */
+    _begin() {
+      if (this._begun) return;
+      this._begun = true;
+      if (USE_CHANNEL) send(JSON.stringify({ t: 'stream_start', id: this._id, contentType: this._contentType }));
+      else this._open();
+      if (typeof this._onBeforeFirstWrite === 'function') this._onBeforeFirstWrite((c) => this._send(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+    }
+
+    _send(buf, callback) {
+      if (this._ended) return callback && callback();
+      if (USE_CHANNEL) {
+        for (let off = 0; off < buf.length; off += STREAM_FRAME_BYTES) {
+          send(`{"t":"stream","id":${JSON.stringify(this._id)}}`, buf.subarray(off, Math.min(buf.length, off + STREAM_FRAME_BYTES)));
+        }
+        if (callback) callback();
+      } else if (buf.length > 0) {
+        // The POST's socket applies backpressure: the next write waits until this one is handed to the kernel.
+        this._req.write(buf, callback);
+      } else if (callback) callback();
+    }
+
+    _write(chunk, _encoding, callback) {
+      // end(chunk) writes without going through write() above.
+      this._begin();
+      this._send(chunk, () => callback());
+    }
+
+    _final(callback) {
+      this._begin();
+      callback();
+    }
+
+    /** Over HTTP: the one POST that carries the whole response, as AWS's runtime interface client sends it. */
+    _open() {
+      postsInFlight++;
+      this._req = rapidStreamRequest(`/invocation/${encodeURIComponent(this._id)}/response`, this._contentType, () => {
+        postsInFlight--;
+        if (this._onAnswered) this._onAnswered();
+        if (postsInFlight === 0 && afterPosts !== null) afterPosts();
+      });
+    }
+
+    /** Over HTTP: the open POST no longer keeps the event loop alive (see handleOnceStreaming). */
+    releaseLoop() {
+      if (this._req === null) return;
+      if (this._req.socket) this._req.socket.unref();
+      else this._req.once('socket', (sock) => sock.unref());
+    }
+
+    _close(trailers, then) {
+      if (this._ended) return then && then();
+      this._ended = true;
+      // Held open again until the server has answered (releaseLoop may have let go of it).
+      if (this._req !== null && this._req.socket) this._req.socket.ref();
+      if (activeStream === this) activeStream = null;
+      if (USE_CHANNEL) {
+        if (trailers) send(JSON.stringify({ t: 'stream_error', id: this._id, errorType: trailers.errorType }), serialize(trailers));
+        else send(`{"t":"stream_end","id":${JSON.stringify(this._id)}}`);
+        if (then) then();
+        return;
+      }
+      if (trailers) {
+        this._req.addTrailers({
+          'Lambda-Runtime-Function-Error-Type': headerValue(trailers.errorType),
+          'Lambda-Runtime-Function-Error-Body': Buffer.from(serialize(trailers)).toString('base64'),
+        });
+      }
+      // The next invocation is asked for once the server has taken this response in (as after any other POST).
+      this._onAnswered = then;
+      this._req.end();
+    }
+
+    /** The response is complete: the stream has ended and the handler's promise has settled. */
+    finishResponse(then) {
+      this._begin();
+      this._close(null, then);
+    }
+
+    /** Ends the response with an error (the invoker's InvokeComplete carries it), whatever was written before. */
+    fail(payload, then) {
+      this._begin();
+      this._close(payload, then);
+    }
+  };
+  return WritableClass;
+}
+
+function ResponseStream(id, highWaterMark) {
+  const C = ResponseStreamClass();
+  return new C(id, highWaterMark);
 }
 
 let runtime;
@@ -961,9 +1233,11 @@ async function main() {
     await awaitSpecialize();
   }
   adoptEnvironment();
+  installAwsLambdaGlobal();
   let handler;
   try {
     handler = await loadHandler(TASK_ROOT, HANDLER);
+    runtime = new Runtime(handler);
   } catch (err) {
     // AWS reports load failures through its uncaught-exception path; the log line says so too.
     logError('Uncaught Exception', err);
@@ -971,7 +1245,6 @@ async function main() {
     return;
   }
   if (exiting) return;
-  runtime = new Runtime(handler);
   reportReady();
   phase = 'idle';
   waitForInvoke();
