@@ -344,7 +344,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       timeoutS: s.Timeout,
       variables: s.Environment?.Variables ?? {},
       logGroup: s.LoggingConfig.LogGroup,
-      ...(s.LoggingConfig.LogFormat === 'JSON' ? { jsonLogs: { level: s.LoggingConfig.ApplicationLogLevel ?? 'INFO' } } : {}),
+      ...(s.LoggingConfig.LogFormat === 'JSON' ? { jsonLogs: { level: s.LoggingConfig.ApplicationLogLevel ?? 'INFO', systemLevel: s.LoggingConfig.SystemLogLevel ?? 'INFO' } } : {}),
       region: account.region,
       accountId: account.accountId,
       credentials: this.d.credentials && (() => this.d.credentials!(account.accountId, s.Role, v.functionName)),

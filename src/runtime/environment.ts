@@ -38,7 +38,7 @@ export interface EnvironmentSpec {
    * LoggingConfig with the JSON format: the runtimes' AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL (the
    * ApplicationLogLevel), as Lambda sets them for advanced logging controls. Absent for the Text format.
    */
-  jsonLogs?: { level: string };
+  jsonLogs?: { level: string; systemLevel?: string };
   region: string;
   accountId: string;
   /**
@@ -598,11 +598,16 @@ export class Environment {
   private lastMaxMb = 0;
   private lastMaxReadAt = -Infinity;
 
+  /** With the JSON log format, the platform records are JSON too, filtered by the SystemLogLevel. */
+  private jsonPlatform(): { systemLevel: string } | undefined {
+    return this.spec.jsonLogs ? { systemLevel: this.spec.jsonLogs.systemLevel ?? 'INFO' } : undefined;
+  }
+
   /** Runs one invocation. Init errors, crashes, timeouts and OOM all come back as an error Outcome. */
   async invoke(inv: Invocation): Promise<Outcome> {
     const initFailure = await this.ready;
     if (initFailure) {
-      const log = new InvocationLog(inv.requestId, this.spec.version, Buffer.concat(this.initOutput));
+      const log = new InvocationLog(inv.requestId, this.spec.version, Buffer.concat(this.initOutput), this.jsonPlatform());
       log.finish({ durationMs: initFailure.initDurationMs ?? 0, memoryMb: this.spec.memoryMb, maxMemoryUsedMb: initFailure.maxMemoryUsedMb, initDurationMs: initFailure.initDurationMs, status: 'error' });
       // Python's init errors carry the request id they happened before: "" in AWS's payload.
       return { ...initFailure, log };
@@ -611,7 +616,7 @@ export class Environment {
     this.to('busy');
     const prefix = this.initDurationMs !== undefined && this.initOutput.length ? Buffer.concat(this.initOutput) : undefined;
     this.initOutput = [];
-    const log = new InvocationLog(inv.requestId, this.spec.version, prefix);
+    const log = new InvocationLog(inv.requestId, this.spec.version, prefix, this.jsonPlatform());
     const timeoutMs = this.spec.timeoutS * 1000;
     const deadline = Date.now() + timeoutMs;
     return new Promise<Outcome>((resolve) => {

@@ -5,6 +5,9 @@ export const MAX_INVOCATION_LOG = 1 << 20;
 /** LogType Tail returns the last 4 KB. */
 export const TAIL_BYTES = 4096;
 
+/** The platform's start and report records are INFO: shown at TRACE, DEBUG and INFO, not at WARN or above. */
+const platformShown = (systemLevel: string): boolean => ['TRACE', 'DEBUG', 'INFO'].includes(systemLevel.toUpperCase());
+
 export class InvocationLog {
   /** Init output (on a cold start) and the START line: always kept. */
   private readonly head: Buffer;
@@ -13,8 +16,21 @@ export class InvocationLog {
   private size = 0;
   private dropped = 0;
 
-  constructor(readonly requestId: string, readonly version: string, prefix?: Buffer) {
-    const start = Buffer.from(`START RequestId: ${requestId} Version: ${version}\n`);
+  /**
+   * `json`: the function's LoggingConfig has the JSON format, whose platform records are JSON objects
+   * (`platform.start`, `platform.report`, as Lambda writes them) shown when its SystemLogLevel lets INFO through.
+   */
+  constructor(
+    readonly requestId: string,
+    readonly version: string,
+    prefix?: Buffer,
+    private readonly json?: { systemLevel: string },
+  ) {
+    const start = !json
+      ? Buffer.from(`START RequestId: ${requestId} Version: ${version}\n`)
+      : platformShown(json.systemLevel)
+        ? Buffer.from(`${JSON.stringify({ time: new Date().toISOString(), type: 'platform.start', record: { requestId, version } })}\n`)
+        : Buffer.alloc(0);
     this.head = prefix && prefix.length ? Buffer.concat([prefix, start]) : start;
   }
 
@@ -40,6 +56,19 @@ export class InvocationLog {
 
   finish(report: { durationMs: number; memoryMb: number; maxMemoryUsedMb: number; initDurationMs?: number; status?: string }): void {
     const billed = Math.max(1, Math.ceil(report.durationMs));
+    if (this.json) {
+      if (!platformShown(this.json.systemLevel)) return;
+      const metrics: Record<string, number> = {
+        durationMs: Number(report.durationMs.toFixed(2)),
+        billedDurationMs: billed,
+        memorySizeMB: report.memoryMb,
+        maxMemoryUsedMB: report.maxMemoryUsedMb,
+      };
+      if (report.initDurationMs !== undefined) metrics.initDurationMs = Number(report.initDurationMs.toFixed(2));
+      const record = { requestId: this.requestId, metrics, status: report.status ?? 'success' };
+      this.add(Buffer.from(`${JSON.stringify({ time: new Date().toISOString(), type: 'platform.report', record })}\n`));
+      return;
+    }
     let line = `END RequestId: ${this.requestId}\nREPORT RequestId: ${this.requestId}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\tMemory Size: ${report.memoryMb} MB\tMax Memory Used: ${report.maxMemoryUsedMb} MB\t`;
     if (report.initDurationMs !== undefined) line += `Init Duration: ${report.initDurationMs.toFixed(2)} ms\t`;
     if (report.status) line += `Status: ${report.status}\t`;

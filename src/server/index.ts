@@ -108,7 +108,6 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   // Each runtime on an interpreter of its own version where the machine has one; the others say so.
   const interpreters = findInterpreters({ dataDir, nodePath: config.nodePath, pythonPath: config.pythonPath, overrides: config.runtimeInterpreters });
   const mismatches = [...interpreters].map(([rt, i]) => mismatch(rt, i)).filter((m): m is string => m !== undefined);
-  if (mismatches.length) log.warn('runtime:mismatch', { runtimes: mismatches });
   const interpreterPaths = [...new Set([config.nodePath, config.pythonPath, ...[...interpreters.values()].map((i) => i.path)])];
   const supervisor = chooseSupervisor(config, join(dataDir, 'sandboxes'), code.root, interpreterPaths, BOOTSTRAP_DIR, log, sdkBinds);
   const sdkPaths = supervisor.taskRoot ? { node: SDK_MOUNT.node, python: SDK_MOUNT.python } : sdk;
@@ -209,6 +208,8 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
   baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   lambdaEndpoint = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : baseUrl;
   log.info('server:listening', { url: baseUrl, dataDir, auth: config.auth, keys: auth.keys.size - 1 });
+  // Said once serving (a server that cannot start says only why it cannot).
+  if (mismatches.length) log.warn('runtime:mismatch', { runtimes: mismatches });
   if (cluster && keysInFile(dataDir) > 0) {
     log.warn('auth:key-file-ignored', { file: keysPath(dataDir), hint: 'a cluster node verifies the keys kept in its database: create them with `alonzo keys create --database-url …`' });
   }

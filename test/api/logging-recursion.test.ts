@@ -218,3 +218,37 @@ test('the recursion config survives a restart', async () => {
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('JSON logs: the platform records are JSON too (platform.start, platform.report with its metrics), filtered by the SystemLogLevel; Text keeps START/END/REPORT', async () => {
+  const fn = 'logging-platform';
+  await createFunction(s.client, fn, { LoggingConfig: { LogFormat: 'JSON' } }, "exports.handler = async () => { console.log('hello'); return 1; };\n");
+  const tail = async () => {
+    const r = await s.client.send(new InvokeCommand({ FunctionName: fn, LogType: 'Tail' }));
+    return { requestId: r.$metadata.requestId!, lines: Buffer.from(r.LogResult!, 'base64').toString().trim().split('\n') };
+  };
+  const first = await tail();
+  const records = first.lines.map((l) => JSON.parse(l));
+  const start = records.find((r) => r.type === 'platform.start');
+  const report = records.find((r) => r.type === 'platform.report');
+  assert.deepEqual(start?.record, { requestId: first.requestId, version: '$LATEST' });
+  assert.match(start.time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  assert.equal(report?.record.requestId, first.requestId);
+  assert.equal(report.record.status, 'success');
+  assert.deepEqual(Object.keys(report.record.metrics).sort(), ['billedDurationMs', 'durationMs', 'initDurationMs', 'maxMemoryUsedMB', 'memorySizeMB'].sort(), 'a cold start reports its init duration');
+  assert.equal(report.record.metrics.memorySizeMB, 128);
+  const app = records.find((r) => r.message === 'hello');
+  assert.equal(app?.level, 'INFO');
+  assert.equal(app?.requestId, first.requestId);
+  assert.ok(!first.lines.some((l) => l.startsWith('START ') || l.startsWith('REPORT ')), 'no text platform lines');
+  // SystemLogLevel WARN: the platform's INFO records are left out; the function's own INFO line stays (its level is INFO).
+  await s.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, LoggingConfig: { LogFormat: 'JSON', SystemLogLevel: 'WARN' } }));
+  await waitUpdated(s.client, fn);
+  const quiet = await tail();
+  assert.deepEqual(quiet.lines.map((l) => JSON.parse(l).type ?? 'app'), ['app']);
+  // Text: Lambda's START / END / REPORT lines.
+  await s.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, LoggingConfig: { LogFormat: 'Text' } }));
+  await waitUpdated(s.client, fn);
+  const text = await tail();
+  assert.ok(text.lines[0].startsWith(`START RequestId: ${text.requestId} Version: $LATEST`));
+  assert.ok(text.lines.some((l) => l.startsWith(`REPORT RequestId: ${text.requestId}`)));
+});

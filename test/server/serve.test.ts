@@ -95,8 +95,9 @@ test('one server per data dir: a second one refuses to start, names the holder, 
 test('a busy port or a data dir that is a file: one line saying what happened and how to fix it, exit 1, no stack', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'alonzo-serve-'));
   const other = mkdtempSync(join(tmpdir(), 'alonzo-serve-'));
+  let first: Awaited<ReturnType<typeof serve>> | undefined;
   try {
-    const first = await serve(dataDir);
+    first = await serve(dataDir);
     const port = new URL(first.url).port;
     const busy = await refused({ ALONZO_PORT: port, ALONZO_DATA_DIR: other });
     assert.equal(busy.code, 1);
@@ -109,10 +110,13 @@ test('a busy port or a data dir that is a file: one line saying what happened an
     assert.equal(notDir.code, 1);
     assert.match(notDir.out, /^✘ The data directory .*not-a-dir cannot be used: .*\n {2}Give a directory this user can create and write with --data-dir \(ALONZO_DATA_DIR\)\.\n$/);
     assert.doesNotMatch(notDir.out, /\n\s+at /, 'no stack trace');
-    const done = exited(first.proc);
-    first.proc.kill('SIGTERM');
-    await done;
   } finally {
+    // Stopped whatever failed above: a server left running would hold the test process (and its data dir) forever.
+    if (first) {
+      const done = exited(first.proc);
+      first.proc.kill('SIGTERM');
+      await done;
+    }
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(other, { recursive: true, force: true });
   }
