@@ -1,11 +1,10 @@
 // The CLI's commands: serve, invoke, deploy, logs, events. Each reads typed flags and prints a fixed grammar (or --json).
-import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import yazl from 'yazl';
+import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { flag, required, UserError, type Parsed } from './args.js';
 import { ApiClient, ApiError, fnPath } from './client.js';
 import { resolveConfig, ConfigError, type Config } from '../config/index.js';
 import { startServer, StartupError } from '../server/index.js';
+import { zipDir } from '../code/folder-zip.js';
 
 export interface Io {
   out(s: string): void;
@@ -16,10 +15,13 @@ export function endpointOf(p: Parsed): string {
   return flag(p, 'endpoint-url') ?? process.env.ALONZO_ENDPOINT ?? `http://127.0.0.1:${process.env.ALONZO_PORT ?? 3001}`;
 }
 
+/** serve's options (flags) and the settings they set; `alonzo dev` takes them too. */
+export const SERVE_OPTIONS: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 's3-endpoint': 's3Endpoint', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes', auth: 'auth', 'allowed-hosts': 'allowedHosts', 'database-url': 'databaseUrl', 'node-name': 'nodeName' };
+
 /** `alonzo serve [--host] [--port] [--data-dir] [--async-time-scale]`: runs the service until Ctrl-C. */
 export async function serve(p: Parsed, io: Io): Promise<number> {
   const flags: Partial<Record<keyof Config, unknown>> = {};
-  const map: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 's3-endpoint': 's3Endpoint', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes', auth: 'auth', 'allowed-hosts': 'allowedHosts', 'database-url': 'databaseUrl', 'node-name': 'nodeName' };
+  const map = SERVE_OPTIONS;
   for (const [name, value] of p.flags) {
     const key = map[name];
     if (!key) throw new UserError(`Unknown option --${name} for serve.`, `Options: ${Object.keys(map).map((k) => `--${k}`).join(', ')}.`);
@@ -92,26 +94,6 @@ export async function invoke(p: Parsed, io: Io): Promise<number> {
   if (ev) out.ExecutedVersion = ev;
   io.out(`${JSON.stringify(out, null, 4)}\n`);
   return 0;
-}
-
-function zipDir(dir: string): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const full = join(d, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else zip.addFile(full, relative(dir, full), { mode: st.mode });
-    }
-  };
-  walk(dir);
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => parts.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(parts)));
-    zip.outputStream.on('error', reject);
-  });
 }
 
 /** `alonzo deploy DIR --name N --runtime R --handler H [--memory-size] [--timeout] [--role] [--env K=V,…]`: create or update. */

@@ -4,10 +4,12 @@ import { ApiError } from './client.js';
 import { deploy, events, invoke, logs, serve, type Io } from './commands.js';
 import { keys } from './keys.js';
 import { cluster } from './cluster.js';
+import { dev } from './dev.js';
 
 const USAGE = `Usage: alonzo <command> [options]
 
 Commands:
+  dev [--template template.yaml] [--api-port P]  run a SAM project's functions from their folders, with hot reload
   serve [--host H] [--port P] [--data-dir D]   run the service (defaults 127.0.0.1:3001, ./.alonzo)
   invoke --function-name F [--payload P] OUTFILE   invoke a function, as \`aws lambda invoke\`
   deploy DIR --name N [--runtime R --handler H]    zip a folder and create or update a function
@@ -25,7 +27,7 @@ ALONZO_ACCESS_KEY_ID/ALONZO_SECRET_ACCESS_KEY, else AWS_ACCESS_KEY_ID/AWS_SECRET
 `;
 
 // `argv` is there for flags a command lets repeat (the parser keeps the last one).
-const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events, keys, cluster };
+const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events, keys, cluster, dev: (_p, io, argv) => dev(argv, io) };
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
