@@ -211,9 +211,21 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   const changed = (dir: string, file: string | null) => {
     const full = file ? join(dir, file) : dir;
     if (full === dataDir || full.startsWith(dataDir + sep) || /(^|[/\\])\.git([/\\]|$)/.test(file ?? '')) return;
-    for (const f of deployed) if (f.codeDir === dir) server.evict(f.name);
+    const names = deployed.filter((f) => f.codeDir === dir).map((f) => f.name);
+    for (const n of names) server.evict(n);
     if (template.layers.some((l) => l.contentDir === dir)) reapply();
+    // Said once per burst (an editor's save is several events), after the eviction it reports.
+    if (names.length && !told.has(dir)) {
+      told.set(
+        dir,
+        setTimeout(() => {
+          told.delete(dir);
+          if (!closed) o.say(`↻ ${file ?? dir} changed: ${names.join(', ')} will run the new code`);
+        }, 20),
+      );
+    }
   };
+  const told = new Map<string, NodeJS.Timeout>();
 
   const rewatch = () => {
     const wanted = new Set<string>([...deployed.map((f) => f.codeDir), ...template.layers.map((l) => l.contentDir), `template:${dirname(templateFile)}`]);
@@ -254,6 +266,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
     settled: () => applying,
     async close() {
       closed = true;
+      for (const t of told.values()) clearTimeout(t);
       for (const w of watchers.values()) w.close();
       watchers.clear();
       await applying;
