@@ -23,7 +23,7 @@ export interface DevRun {
   stop(): Promise<number | null>;
 }
 
-/** A fixture app of test/fixtures/sam copied to a fresh folder (readable by the sandbox users, as a project is). */
+/** A fixture app of test/fixtures/sam copied to a fresh folder, which the test may edit. */
 export function copyApp(name: string): string {
   const parent = mkdtempSync(join(tmpdir(), 'alonzo-dev-app-'));
   chmodSync(parent, 0o755);
