@@ -84,7 +84,16 @@ export async function invoke(p: Parsed, io: Io): Promise<number> {
   const q = flag(p, 'qualifier');
   const api = new ApiClient(endpointOf(p));
   const res = await api.call('POST', `${fnPath(name)}/invocations${q ? `?Qualifier=${encodeURIComponent(q)}` : ''}`, { body: readPayload(flag(p, 'payload')), headers, operation: 'Invoke' });
-  writeFileSync(outfile, res.body);
+  // `-` is standard output, as for the AWS CLI (the payload first, then the status).
+  if (outfile === '-') io.out(`${res.body.toString()}\n`);
+  else {
+    try {
+      writeFileSync(outfile, res.body);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`Cannot write the response to ${outfile} (${code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}); the function did run.`, 'Give a file you can write, or - for standard output.');
+    }
+  }
   const out: Record<string, unknown> = { StatusCode: res.status };
   const fe = res.headers.get('x-amz-function-error');
   if (fe) out.FunctionError = fe;
@@ -105,9 +114,6 @@ export async function deploy(p: Parsed, io: Io): Promise<number> {
   const api = new ApiClient(endpointOf(p));
   const json = p.flags.has('json');
   const say = (s: string) => json || io.err(`${s}\n`);
-  say(`Zipping ${dir}…`);
-  const zip = await zipDir(dir);
-  say(`Zipped ${zip.length} bytes.`);
   const config: Record<string, unknown> = {};
   const runtime = flag(p, 'runtime');
   if (runtime) config.Runtime = runtime;
@@ -118,7 +124,16 @@ export async function deploy(p: Parsed, io: Io): Promise<number> {
   const timeout = flag(p, 'timeout');
   if (timeout) config.Timeout = Number(timeout);
   const env = flag(p, 'env');
-  if (env) config.Environment = { Variables: Object.fromEntries(env.split(',').map((kv) => kv.split('=') as [string, string])) };
+  if (env) config.Environment = { Variables: Object.fromEntries(
+        env.split(',').map((kv) => {
+          const eq = kv.indexOf('=');
+          if (eq < 1) throw new UserError(`--env ${kv} is not KEY=VALUE.`, 'Write --env KEY=VALUE,OTHER=VALUE (a value may contain =, not a comma).');
+          return [kv.slice(0, eq), kv.slice(eq + 1)];
+        }),
+      ) };
+  say(`Zipping ${dir}…`);
+  const zip = await zipDir(dir);
+  say(`Zipped ${zip.length} bytes.`);
   let exists = true;
   try {
     await api.json('GET', `${fnPath(name)}/configuration`, 'GetFunctionConfiguration');

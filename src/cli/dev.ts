@@ -1,6 +1,7 @@
 // `alonzo dev [--template template.yaml]`: a server with a SAM project's functions, its API routes, and hot reload (src/dev/).
 import { parseArgs as parseStrict } from 'node:util';
 import { UserError } from './args.js';
+import { sentence } from './spec.js';
 import { SERVE_OPTIONS, type Io } from './commands.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { StartupError } from '../server/index.js';
@@ -31,7 +32,7 @@ export async function dev(argv: string[], io: Io): Promise<number> {
   try {
     parsed = parseStrict({ args: argv, options, strict: true, allowPositionals: false });
   } catch (e) {
-    throw new UserError(`${(e as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '.')}`, 'See alonzo dev --help.');
+    throw new UserError(sentence((e as Error).message), 'See alonzo dev --help.');
   }
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (v.help) {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { resolveConfig, type Config } from '../config/index.js';
 import { createLogger, linesPerTurn } from '../core/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
@@ -67,6 +67,7 @@ export async function startServer(overrides: Partial<Config> = {}, extras: Serve
   const dataDir = resolve(config.dataDir);
   // The data dir holds every function's code and variables: the server's alone.
   try {
+    if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new Error('it is a file, not a directory');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     chmodSync(dataDir, 0o700);
   } catch (e) {
