@@ -81,6 +81,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   });
 
   const watchers = new Map<string, FSWatcher>();
+  const warnedDataDir = new Set<string>();
   let closed = false;
 
   /** Publishes the layers whose folder changed (or all, the first time); returns their ARNs by logical id. */
@@ -172,6 +173,12 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
     for (const f of functions) {
       if (seen.has(f.name)) throw new TemplateError(`Two functions of the template are named ${f.name}.`, 'Give them different FunctionName values.');
       seen.add(f.name);
+    }
+    for (const f of functions) {
+      if (dataDir.startsWith(f.codeDir + sep) && !warnedDataDir.has(f.codeDir)) {
+        warnedDataDir.add(f.codeDir);
+        o.warn(`⚠ The data dir ${dataDir} is inside ${f.codeDir}, the folder ${f.name} runs from: the function sees it at /var/task (unreadable to sandboxed functions, readable in isolation none).\n  Give alonzo dev a data dir outside the project's code folders with --data-dir.`);
+      }
     }
     for (const f of functions) await deployFunction(f);
     for (const gone of deployed.filter((d) => !seen.has(d.name))) {

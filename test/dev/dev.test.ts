@@ -212,3 +212,13 @@ test('alonzo dev --help, and strict flags', async () => {
   assert.equal(overrides.code, 1);
   assert.match(overrides.stderr, /--parameter-overrides names Nope, which the template does not declare\./);
 });
+
+test('sigv4 mode without a root key: alonzo dev signs its own calls with a key of its own; others still need one', async () => {
+  const r = await dev('node-hello', [], { ALONZO_AUTH: 'sigv4', ALONZO_ROOT_ACCESS_KEY_ID: '', ALONZO_ROOT_SECRET_ACCESS_KEY: '' });
+  const res = await fetch(`${r.api}/hello`);
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).message, 'hello world');
+  const refused = await runAws('v1', r.url, ['lambda', 'list-functions'], undefined, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /UnrecognizedClientException|InvalidSignatureException|security token/);
+});
