@@ -16,6 +16,8 @@ Options:
   -t, --template FILE               the SAM template (default template.yaml, else template.yml)
       --api-port P                  the port of the API routes (default 3000; 0: any free port)
       --parameter-overrides K=V     a template parameter's value (repeat it, or K1=V1 K2=V2 in one)
+      --debug FUNCTION              run that Node.js function under the inspector, waiting for a debugger
+      --debug-port P                the inspector's port on 127.0.0.1 (default 9229)
   -h, --help                        this help
 and serve's: ${Object.keys(SERVE_OPTIONS).map((k) => `--${k}`).join(', ')}.
 `;
@@ -25,6 +27,8 @@ export async function dev(argv: string[], io: Io): Promise<number> {
     template: { type: 'string', short: 't' },
     'api-port': { type: 'string' },
     'parameter-overrides': { type: 'string', multiple: true },
+    debug: { type: 'string' },
+    'debug-port': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
   for (const k of Object.keys(SERVE_OPTIONS)) options[k] = { type: 'string' };
@@ -52,6 +56,9 @@ export async function dev(argv: string[], io: Io): Promise<number> {
   }
   const apiPortText = (v['api-port'] as string | undefined) ?? '3000';
   if (!/^\d+$/.test(apiPortText) || Number(apiPortText) > 65535) throw new UserError(`--api-port ${apiPortText} is not a port.`, 'Give a number from 0 to 65535.');
+  const debugPort = (v['debug-port'] as string | undefined) ?? '9229';
+  if (!/^\d+$/.test(debugPort) || Number(debugPort) < 1 || Number(debugPort) > 65535) throw new UserError(`--debug-port ${debugPort} is not a port.`, 'Give a number from 1 to 65535.');
+  if (v['debug-port'] !== undefined && v.debug === undefined) throw new UserError('--debug-port needs --debug FUNCTION.', 'Name the function to debug: alonzo dev --debug MyFunction.');
   let template = v.template as string | undefined;
   if (!template) {
     const { existsSync } = await import('node:fs');
@@ -64,6 +71,7 @@ export async function dev(argv: string[], io: Io): Promise<number> {
       config: config as Partial<Config>,
       apiPort: Number(apiPortText),
       parameters,
+      ...(typeof v.debug === 'string' ? { debug: { functionName: v.debug, port: Number(debugPort) } } : {}),
       say: (line) => io.out(`${line}\n`),
       warn: (line) => io.err(`${line}\n`),
     });

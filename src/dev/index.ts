@@ -23,6 +23,8 @@ export interface DevOptions {
   /** The local API endpoint's port (0: any free port). */
   apiPort: number;
   parameters: Record<string, string>;
+  /** `--debug NAME`: that (Node.js) function starts under the inspector on 127.0.0.1:port and waits for a debugger. */
+  debug?: { functionName: string; port: number };
   /** Progress and results, one line each. */
   say(line: string): void;
   /** Problems after the start (a template that no longer reads), one line each. */
@@ -59,7 +61,12 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   // Read before the server starts: a template that does not read stops here, with nothing started.
   let template = readTemplate(templateFile, ctxOf(base));
   const dirs = new Map<string, string>();
-  const server = await startServer(overrides, { devCode: { dirFor: (accountId, name) => (accountId === base.accountId ? dirs.get(name) : undefined) } });
+  const server = await startServer(overrides, {
+    devCode: {
+      dirFor: (accountId, name) => (accountId === base.accountId ? dirs.get(name) : undefined),
+      debugFor: (accountId, name) => (o.debug && accountId === base.accountId && name === o.debug.functionName ? { inspectPort: o.debug.port } : undefined),
+    },
+  });
   const api = new ApiClient(server.url, { ...creds });
   const dataDir = resolve(server.config.dataDir);
   let deployed: DevFunction[] = [];
@@ -180,7 +187,18 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
         o.warn(`⚠ The data dir ${dataDir} is inside ${f.codeDir}, the folder ${f.name} runs from: the function sees it at /var/task (unreadable to sandboxed functions, readable in isolation none).\n  Give alonzo dev a data dir outside the project's code folders with --data-dir.`);
       }
     }
+    if (o.debug) {
+      const target = functions.find((f) => f.name === o.debug!.functionName || f.logicalId === o.debug!.functionName);
+      if (!target) throw new TemplateError(`--debug ${o.debug.functionName}: the template has no such function.`, `Functions: ${functions.map((f) => f.name).join(', ')}.`);
+      if (!target.runtime.startsWith('nodejs')) throw new TemplateError(`--debug ${o.debug.functionName}: ${target.runtime} functions cannot be debugged yet (Node.js only).`);
+      o.debug.functionName = target.name;
+    }
     for (const f of functions) await deployFunction(f);
+    if (o.debug) {
+      // One environment at a time: one inspector on one port.
+      await api.json('PUT', `/2017-10-31/functions/${encodeURIComponent(o.debug.functionName)}/concurrency`, 'PutFunctionConcurrency', { ReservedConcurrentExecutions: 1 });
+      if (first) o.say(`Debugger: ${o.debug.functionName} starts under the Node.js inspector on 127.0.0.1:${o.debug.port} and waits for a debugger (VS Code "Attach", chrome://inspect) before loading its handler; its timeout is not enforced, and it runs one invocation at a time.`);
+    }
     for (const gone of deployed.filter((d) => !seen.has(d.name))) {
       await api.call('DELETE', fnPath(gone.name), { operation: 'DeleteFunction' });
       dirs.delete(gone.name);

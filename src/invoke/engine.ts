@@ -48,6 +48,8 @@ export interface EngineDeps {
 /** Where a function's code lives when it is not a stored package (a folder `alonzo dev` serves, bound read-only). */
 export interface DevCodeSource {
   dirFor(accountId: string, functionName: string): string | undefined;
+  /** `alonzo dev --debug`: the inspector port of the one function being debugged. */
+  debugFor?(accountId: string, functionName: string): { inspectPort: number } | undefined;
 }
 
 interface Resolved {
@@ -288,6 +290,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       region: account.region,
       accountId: account.accountId,
       credentials: this.d.credentials && (() => this.d.credentials!(account.accountId, s.Role, v.functionName)),
+      ...(family === 'node' && this.d.devCode?.debugFor?.(account.accountId, v.functionName) ? { debug: this.d.devCode.debugFor(account.accountId, v.functionName)! } : {}),
     };
   }
 

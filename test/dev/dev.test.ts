@@ -222,3 +222,58 @@ test('sigv4 mode without a root key: alonzo dev signs its own calls with a key o
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /UnrecognizedClientException|InvalidSignatureException|security token/);
 });
+
+const DEBUG_TEMPLATE = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  DebugFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Handler: debug.handler
+      Runtime: nodejs20.x
+      Timeout: 1
+`;
+const DEBUG_CODE = `export const handler = async (event) => {
+  const greeting = 'hello ' + event.name;
+  return { greeting };
+};
+`;
+
+test('--debug: the function waits for a debugger; a CDP client sets a breakpoint, hits it, reads a variable, and the paused invocation does not time out', async () => {
+  const { createServer } = await import('node:net');
+  const { execFile } = await import('node:child_process');
+  const { FIXTURES } = await import('../helpers/paths.js');
+  const port = await new Promise<number>((ok) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => ok(p));
+    });
+  });
+  const dir = copyApp('node-hello');
+  apps.push(dir);
+  writeFileSync(join(dir, 'template.yaml'), DEBUG_TEMPLATE);
+  mkdirSync(join(dir, 'app'));
+  writeFileSync(join(dir, 'app', 'debug.mjs'), DEBUG_CODE);
+  const r = await startDev(dir, ['--debug', 'DebugFunction', '--debug-port', String(port)]);
+  runs.push(r);
+  assert.match(r.output(), new RegExp(`Debugger: DebugFunction starts under the Node\\.js inspector on 127\\.0\\.0\\.1:${port}`));
+  const client = lambdaClient(r.url);
+  after(() => client.destroy());
+  const invoked = client.send(new InvokeCommand({ FunctionName: 'DebugFunction', Payload: Buffer.from('{"name":"ada"}') }));
+  // The debugger: held at the breakpoint for 2.5 s, more than the function's Timeout of 1 s.
+  const cdp = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, ['--experimental-websocket', join(FIXTURES, 'cdp', 'client.mjs'), String(port), 'debug\\.mjs$', '2', 'greeting', '2500'], { timeout: 60_000 }, (e, stdout, stderr) =>
+      resolve({ code: (e as { code?: number } | null)?.code ?? 0, stdout, stderr }),
+    ),
+  );
+  assert.equal(cdp.code, 0, cdp.stderr);
+  const seen = JSON.parse(cdp.stdout);
+  assert.equal(seen.value, 'hello ada');
+  assert.equal(seen.line, 2);
+  // The breakpoint hit is the one set by file name (its id carries the URL pattern).
+  assert.deepEqual(seen.hitBreakpoints, [seen.breakpointId]);
+  assert.match(seen.breakpointId, /debug\\\.mjs\$/);
+  const out = await invoked;
+  assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? []).toString());
+  assert.deepEqual(JSON.parse(Buffer.from(out.Payload!).toString()), { greeting: 'hello ada' });
+});
