@@ -182,6 +182,9 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
       seen.add(f.name);
     }
     for (const f of functions) {
+      if (first && f.buildMethod) {
+        o.warn(`⚠ ${f.name} is built by ${f.buildMethod} under sam build (Metadata.BuildMethod), and alonzo dev runs ${f.codeDir} as it is.\n  If its handler is not in that folder as JavaScript or Python, run sam build and then alonzo dev --template .aws-sam/build/template.yaml, or build into a folder with esbuild --watch / tsc --watch and point CodeUri at it.`);
+      }
       if (dataDir.startsWith(f.codeDir + sep) && !warnedDataDir.has(f.codeDir)) {
         warnedDataDir.add(f.codeDir);
         o.warn(`⚠ The data dir ${dataDir} is inside ${f.codeDir}, the folder ${f.name} runs from: the function sees it at /var/task (unreadable to sandboxed functions, readable in isolation none).\n  Give alonzo dev a data dir outside the project's code folders with --data-dir.`);

@@ -57,6 +57,8 @@ export interface DevFunction {
   localLayers: string[];
   url?: { AuthType: string; Cors?: Record<string, unknown>; InvokeMode?: string };
   routes: DevRoute[];
+  /** Metadata.BuildMethod (esbuild, makefile…): `sam build` would build the folder first; alonzo dev does not. */
+  buildMethod?: string;
 }
 
 export interface DevTemplate {
@@ -246,6 +248,8 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
       const merged = sam ? mergeGlobals(globals, raw) : raw;
       const p = (resolveValue(merged, where) ?? {}) as Obj;
       const f = sam ? samFunction(id, p, where, base, ctx) : lambdaFunction(id, p, where, base, ctx);
+      const meta = (resources[id] as Obj).Metadata;
+      if (isObj(meta) && typeof meta.BuildMethod === 'string') f.buildMethod = meta.BuildMethod;
       f.localLayers = [...layerArns].filter(([, arn]) => f.layers.includes(arn)).map(([layerId]) => layerId);
       out.push(f);
     }

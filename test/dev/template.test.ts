@@ -157,3 +157,19 @@ test('payload 1.0 results map as the REST proxy integration maps them; anything 
     assert.deepEqual(JSON.parse(r.body.toString()), { message: 'Internal server error' });
   }
 });
+
+test('Metadata.BuildMethod is kept, so that alonzo dev can say the folder runs unbuilt', () => {
+  const t = tpl(`Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.lambdaHandler
+      Runtime: nodejs20.x
+    Metadata:
+      BuildMethod: esbuild
+      BuildProperties:
+        EntryPoints: [app.ts]
+`);
+  assert.equal(t.functions(new Map())[0].buildMethod, 'esbuild');
+});
