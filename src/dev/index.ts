@@ -89,6 +89,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
 
   const watchers = new Map<string, FSWatcher>();
   const warnedDataDir = new Set<string>();
+  const said = new Set<string>();
   let closed = false;
 
   /** Publishes the layers whose folder changed (or all, the first time); returns their ARNs by logical id. */
@@ -212,6 +213,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
     gateway.setRoutes(routes);
     for (const r of routes) o.say(`${r.kind === 'Api' ? 'Api    ' : 'HttpApi'} ${r.method.padEnd(6)} ${gateway.url}${r.path === '$default' ? '/*' : r.path} → ${r.functionName}`);
     if (first) for (const e of ignoredEvents(templateFile)) o.say(`Not run locally: event ${e}`);
+    for (const n of template.notes()) if (!said.has(n)) said.add(n) && o.say(`Note: ${n}`);
     rewatch();
   };
 

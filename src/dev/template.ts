@@ -37,6 +37,10 @@ export interface DevRoute {
   path: string;
   functionName: string;
   payloadVersion: '1.0' | '2.0';
+  /** The logical id of the explicit AWS::Serverless::Api (RestApiId) the event belongs to; else SAM's implicit API. */
+  api?: string;
+  /** The REST API's stage (its StageName; `Prod` for SAM's implicit API): requestContext.stage and .path. */
+  stage?: string;
 }
 
 export interface DevFunction {
@@ -66,6 +70,8 @@ export interface DevTemplate {
   layers: DevLayer[];
   /** The functions, with local layers' ARNs as given (publish the layers first). */
   functions(layerArns: Map<string, string>): DevFunction[];
+  /** What the last functions() call resolved in a way worth saying (resources alonzo dev does not create). */
+  notes(): string[];
 }
 
 export interface TemplateContext {
@@ -135,6 +141,7 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
   const kinds = new Map<string, string>();
   for (const [id, r] of Object.entries(resources)) if (isObj(r) && typeof r.Type === 'string') kinds.set(id, r.Type);
   const functionNames = new Map<string, string>();
+  const notes = new Set<string>();
   for (const [id, type] of kinds) {
     if (type !== 'AWS::Serverless::Function' && type !== 'AWS::Lambda::Function') continue;
     const props = isObj((resources[id] as Obj).Properties) ? ((resources[id] as Obj).Properties as Obj) : {};
@@ -164,7 +171,17 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
         if (!arn) throw new TemplateError(`${where}: the layer ${name} is referred to where its ARN is not known yet.`, 'Refer to layers only from a function\'s Layers.');
         return arn;
       }
-      if (type) throw new TemplateError(`${where}: Ref to ${name} (${type}) is not supported by alonzo dev.`, 'alonzo dev resolves Ref to parameters, pseudo parameters, functions and layers; write the value itself here.');
+      // An API of the template: its logical id (the events' RestApiId / ApiId refer to it; routes are served on one port).
+      if (type === 'AWS::Serverless::Api' || type === 'AWS::Serverless::HttpApi') return name;
+      // Another resource (a table, a bucket, a queue…): not created locally. Its Ref stands for the name it is given in
+      // the template, else its logical id — what a local stand-in (DynamoDB Local, MinIO…) would be set up with.
+      if (type) {
+        const props = (resources[name] as Obj).Properties;
+        const nameProp = isObj(props) ? Object.entries(props).find(([k, v]) => /^(TableName|BucketName|QueueName|TopicName|Name|StreamName)$/.test(k) && typeof v === 'string') : undefined;
+        const standIn = nameProp ? (nameProp[1] as string) : name;
+        notes.add(`Ref to ${name} (${type}) stands for '${standIn}': alonzo dev does not create it; point the function at a local stand-in or a real one.`);
+        return standIn;
+      }
       throw new TemplateError(`${where}: Ref to ${name}, which is neither a parameter nor a resource of the template.`, 'Declare it under Parameters or Resources.');
     };
     const getAtt = (target: Json, where: string): string => {
@@ -238,6 +255,7 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
   }
 
   const functions = (layerArns: Map<string, string>): DevFunction[] => {
+    notes.clear();
     const resolveValue = makeResolver(layerArns);
     const out: DevFunction[] = [];
     for (const [id, type] of kinds) {
@@ -250,6 +268,12 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
       const f = sam ? samFunction(id, p, where, base, ctx) : lambdaFunction(id, p, where, base, ctx);
       const meta = (resources[id] as Obj).Metadata;
       if (isObj(meta) && typeof meta.BuildMethod === 'string') f.buildMethod = meta.BuildMethod;
+      for (const r of f.routes) {
+        if (r.kind !== 'Api') continue;
+        const apiProps = r.api && kinds.get(r.api) === 'AWS::Serverless::Api' ? (resources[r.api] as Obj).Properties : undefined;
+        const stage = isObj(apiProps) ? resolveValue(apiProps.StageName ?? 'Prod', `Resources.${r.api}.Properties.StageName`) : 'Prod';
+        r.stage = typeof stage === 'string' ? stage : 'Prod';
+      }
       f.localLayers = [...layerArns].filter(([, arn]) => f.layers.includes(arn)).map(([layerId]) => layerId);
       out.push(f);
     }
@@ -264,7 +288,7 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
       functionNames.set(id, n);
     }
   }
-  return { file: abs, layers, functions };
+  return { file: abs, layers, functions, notes: () => [...notes] };
 }
 
 /** Parameters with their Default, overridden by --parameter-overrides; a parameter without either is an error. */
@@ -373,7 +397,7 @@ function samFunction(id: string, p: Obj, where: string, base: string, ctx: Templ
       if (ev.Type === 'Api') {
         const path = str(props.Path, `${w}.Properties.Path`, true)!;
         const method = str(props.Method, `${w}.Properties.Method`, true)!;
-        f.routes.push({ kind: 'Api', method: method.toUpperCase(), path, functionName: f.name, payloadVersion: '1.0' });
+        f.routes.push({ kind: 'Api', method: method.toUpperCase(), path, functionName: f.name, payloadVersion: '1.0', ...(typeof props.RestApiId === 'string' ? { api: props.RestApiId } : {}) });
       } else if (ev.Type === 'HttpApi') {
         const path = str(props.Path, `${w}.Properties.Path`) ?? '$default';
         const method = (str(props.Method, `${w}.Properties.Method`) ?? 'ANY').toUpperCase();

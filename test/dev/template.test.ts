@@ -173,3 +173,48 @@ test('Metadata.BuildMethod is kept, so that alonzo dev can say the folder runs u
 `);
   assert.equal(t.functions(new Map())[0].buildMethod, 'esbuild');
 });
+
+test('an explicit AWS::Serverless::Api gives its StageName to its routes; a Ref to a table stands for its name, with a note', () => {
+  const t = tpl(`Resources:
+  MyApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: orders-local
+  Items:
+    Type: AWS::DynamoDB::Table
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Environment:
+        Variables:
+          ORDERS: !Ref Orders
+          ITEMS: !Ref Items
+      Events:
+        Explicit:
+          Type: Api
+          Properties:
+            RestApiId: !Ref MyApi
+            Path: /orders
+            Method: post
+        Implicit:
+          Type: Api
+          Properties:
+            Path: /items
+            Method: get
+`);
+  const [f] = t.functions(new Map());
+  assert.deepEqual(f.variables, { ORDERS: 'orders-local', ITEMS: 'Items' });
+  assert.deepEqual(f.routes.map((r) => [r.path, r.stage]), [['/orders', 'v1'], ['/items', 'Prod']]);
+  assert.deepEqual(t.notes(), [
+    "Ref to Orders (AWS::DynamoDB::Table) stands for 'orders-local': alonzo dev does not create it; point the function at a local stand-in or a real one.",
+    "Ref to Items (AWS::DynamoDB::Table) stands for 'Items': alonzo dev does not create it; point the function at a local stand-in or a real one.",
+  ]);
+  assert.throws(() => tpl(fn('      Timeout: !GetAtt Orders.Arn\n').replace('Resources:\n', 'Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n')).functions(new Map()), /Fn::GetAtt Orders\.Arn is not supported by alonzo dev/);
+});
