@@ -54,6 +54,12 @@ test('a Python hello-world app answers through its Api route and through aws lam
   assert.deepEqual(await res.json(), { message: 'hello world', path: '/hello', method: 'GET', runtime: 'python' });
   const inv = await awsInvoke(r, 'HelloWorldFunction', '{"path":"/direct"}');
   assert.equal(JSON.parse(inv.body.body).path, '/direct');
+  // Hot reload works for Python too: the next environment imports the saved module.
+  const file = join(r.dir, 'hello_world', 'app.py');
+  const mark = r.output().length;
+  writeFileSync(file, readFileSync(file, 'utf8').replace('"hello world"', '"hello again"'));
+  await r.waitFor(/↻ app\.py changed: HelloWorldFunction will run the new code/, mark);
+  assert.equal((await (await fetch(`${r.api}/hello`)).json()).message, 'hello again');
 });
 
 test('parameters, Globals, a local layer, Sub/GetAtt, HttpApi and Api routes with path parameters, a function URL, a plain AWS::Lambda::Function', async () => {
@@ -90,6 +96,12 @@ test('parameters, Globals, a local layer, Sub/GetAtt, HttpApi and Api routes wit
     client.destroy();
   }
   assert.match(r.output(), /Not run locally: event GreetFunction\.Nightly \(Schedule\)/);
+  // A saved file of the layer publishes it again and the function moves to the new version.
+  const mark = r.output().length;
+  const layerFile = join(r.dir, 'greeter-layer', 'nodejs', 'node_modules', 'greeter', 'index.js');
+  writeFileSync(layerFile, readFileSync(layerFile, 'utf8').replace('`${greeting}, ${name}!`', '`${greeting}; ${name}?`'));
+  await r.waitFor(/Published layer greeter version 2[\s\S]*Template applied\./, mark);
+  assert.equal((await (await fetch(`${r.api}/hello/ann`)).json()).text, 'hey; ann?');
 });
 
 const SLOW_TEMPLATE = `Transform: AWS::Serverless-2016-10-31
@@ -192,6 +204,20 @@ test('what alonzo dev cannot run is one clear line and exit 1, before anything s
   const none = await runDevToEnd(dir, []);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /Cannot read the template .*template\.yaml: ENOENT\.\n  Run alonzo dev in your SAM project, or give its template with --template FILE\./);
+});
+
+test('a busy API port is one clear line and exit 1', async () => {
+  const { createServer } = await import('node:net');
+  const busy = createServer();
+  await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', () => ok()));
+  after(() => busy.close());
+  const port = (busy.address() as { port: number }).port;
+  const dir = copyApp('node-hello');
+  apps.push(dir);
+  const res = await runDevToEnd(dir, ['--api-port', String(port)]);
+  assert.equal(res.code, 1, res.stdout + res.stderr);
+  assert.match(res.stderr, new RegExp(`^✘ Port ${port} \\(the API routes\\) is already in use\\.\\n  Stop what listens there \\(sam local start-api\\?\\), or choose another with --api-port\\.\\n$`, 'm'));
+  assert.doesNotMatch(res.stderr, /\n\s+at /);
 });
 
 test('alonzo dev --help, and strict flags', async () => {
