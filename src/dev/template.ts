@@ -189,7 +189,13 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
       if (typeof id !== 'string' || typeof attr !== 'string') throw new TemplateError(`${where}: Fn::GetAtt takes Resource.Attribute.`);
       const type = kinds.get(id);
       if ((type === 'AWS::Serverless::Function' || type === 'AWS::Lambda::Function') && attr === 'Arn') return arnOf(functionNames.get(id)!);
-      throw new TemplateError(`${where}: Fn::GetAtt ${id}.${attr} is not supported by alonzo dev.`, 'alonzo dev resolves GetAtt <Function>.Arn; write the value itself here.');
+      // A role's ARN (what AWS::Lambda::Function's Role usually is): Alonzo checks a role's form, not its policies.
+      if (type === 'AWS::IAM::Role' && attr === 'Arn') {
+        const props = (resources[id] as Obj).Properties;
+        const roleName = isObj(props) && typeof props.RoleName === 'string' ? props.RoleName : id;
+        return `arn:aws:iam::${ctx.accountId}:role/${roleName}`;
+      }
+      throw new TemplateError(`${where}: Fn::GetAtt ${id}.${attr} is not supported by alonzo dev.`, 'alonzo dev resolves GetAtt <Function>.Arn and <Role>.Arn; write the value itself here.');
     };
     const sub = (arg: Json, where: string): string => {
       const [text, given] = Array.isArray(arg) ? [arg[0], arg[1] ?? {}] : [arg, {}];

@@ -218,3 +218,20 @@ test('an explicit AWS::Serverless::Api gives its StageName to its routes; a Ref 
   ]);
   assert.throws(() => tpl(fn('      Timeout: !GetAtt Orders.Arn\n').replace('Resources:\n', 'Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n')).functions(new Map()), /Fn::GetAtt Orders\.Arn is not supported by alonzo dev/);
 });
+
+test('AWS::Lambda::Function with Role: !GetAtt Role.Arn gets the role\'s ARN (RoleName, else the logical id)', () => {
+  const t = tpl(`Resources:
+  ExecRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: exec-local
+  Plain:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: src/
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Role: !GetAtt ExecRole.Arn
+`);
+  assert.equal(t.functions(new Map())[0].role, 'arn:aws:iam::123456789012:role/exec-local');
+});
