@@ -7,6 +7,7 @@ import { deploy, events, invoke, logs, serve, type Io } from './commands.js';
 import { keys } from './keys.js';
 import { cluster } from './cluster.js';
 import { dev, DEV_HELP } from './dev.js';
+import { fn } from './function.js';
 import type { Parsed } from './args.js';
 
 const USAGE = `Usage: alonzo <command> [options]
@@ -14,6 +15,7 @@ const USAGE = `Usage: alonzo <command> [options]
 Commands:
   dev [--template template.yaml] [--api-port P]  run a SAM project's functions from their folders, with hot reload
   serve [--host H] [--port P] [--data-dir D]   run the service (defaults 127.0.0.1:3001, ./.alonzo)
+  function list|get NAME|delete NAME [--json]    the functions, as the Lambda API has them (function create = deploy)
   invoke --function-name F [--payload P] OUTFILE   invoke a function, as \`aws lambda invoke\`
   deploy DIR --name N [--runtime R --handler H]    zip a folder and create or update a function
   logs NAME                                       print a function's recent logs
@@ -32,7 +34,7 @@ ALONZO_ACCESS_KEY_ID/ALONZO_SECRET_ACCESS_KEY, else AWS_ACCESS_KEY_ID/AWS_SECRET
 `;
 
 // `argv` is there for flags a command lets repeat (the parser keeps the last one).
-const commands: Record<string, (p: Parsed, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events, keys, cluster };
+const commands: Record<string, (p: Parsed, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, function: fn, logs, events, keys, cluster };
 
 /** The package's version (package.json sits two folders above dist/src/cli and src/cli alike… and three above dist). */
 function version(): string {

@@ -65,6 +65,19 @@ Zips DIR and creates the function (--runtime and --handler needed), or updates i
 ${ENDPOINT_HELP}
 `,
   },
+  function: {
+    options: { name: s(), runtime: s(), handler: s(), 'memory-size': s(), timeout: s(), role: s(), env: s(), ...endpoint, ...json },
+    args: { min: 0, max: 3 },
+    help: `Usage: alonzo function list [--json]
+       alonzo function get NAME [--json]
+       alonzo function delete NAME
+       alonzo function create DIR --name NAME --runtime R --handler H [deploy's options]
+
+Functions through the Lambda API: list (all pages), get (configuration and code), delete, and create (as alonzo deploy).
+
+${ENDPOINT_HELP}
+`,
+  },
   logs: {
     options: { ...endpoint },
     args: { min: 0, max: 1 },

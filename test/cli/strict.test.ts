@@ -33,7 +33,7 @@ async function run(...argv: string[]) {
   return { code, out, err };
 }
 
-const COMMANDS = ['serve', 'dev', 'invoke', 'deploy', 'logs', 'events', 'keys', 'cluster'];
+const COMMANDS = ['serve', 'dev', 'invoke', 'deploy', 'function', 'logs', 'events', 'keys', 'cluster'];
 
 test('every command has --help and -h (exit 0, its own usage), also as alonzo help COMMAND', async () => {
   for (const c of COMMANDS) {
@@ -84,7 +84,7 @@ test('unknown flags, flags without their value and extra arguments are errors on
   assert.match(noValue.err, /^✘ .*--function-name.*\n  See alonzo invoke --help\.\n$/);
   const unknown = await run('frobnicate');
   assert.equal(unknown.code, 1);
-  assert.match(unknown.err, /^✘ Unknown command 'frobnicate'\.\n  Commands: .*cluster, deploy, dev, events, invoke, keys, logs, serve/);
+  assert.match(unknown.err, /^✘ Unknown command 'frobnicate'\.\n  Commands: .*cluster, deploy, dev, events, function, invoke, keys, logs, serve/);
 });
 
 test('deploy --env keeps a value with = in it whole; invoke writes to - and says when it cannot write its outfile', async () => {
@@ -140,4 +140,34 @@ test('serve: a busy port, a data dir in use, a data dir that is a file — one l
   );
   assert.equal(viaBin.code, 1);
   assert.equal(viaBin.stderr.split('\n').filter(Boolean).length, 2, viaBin.stderr);
+});
+
+test('function list|get|delete (and create, as deploy): noun and verb, --json, and their mistakes', async () => {
+  const src = join(dir, 'fn-noun');
+  mkdirSync(src);
+  writeFileSync(join(src, 'index.js'), 'exports.handler = async () => 1;');
+  const ep = ['--endpoint-url', s.url];
+  const created = await run('function', 'create', src, '--name', 'noun-fn', '--runtime', 'nodejs20.x', '--handler', 'index.handler', ...ep);
+  assert.equal(created.code, 0, created.err);
+  const list = await run('function', 'list', '--json', ...ep);
+  assert.equal(list.code, 0, list.err);
+  assert.ok(JSON.parse(list.out).Functions.some((f: { FunctionName: string }) => f.FunctionName === 'noun-fn'));
+  const table = await run('function', 'list', ...ep);
+  assert.match(table.out, /^NAME +RUNTIME +MEMORY +TIMEOUT +LAST MODIFIED\n/);
+  assert.match(table.out, /\nnoun-fn +nodejs20\.x +128 MB +3 s +\d{4}-/);
+  const got = await run('function', 'get', 'noun-fn', '--json', ...ep);
+  assert.equal(JSON.parse(got.out).Configuration.Handler, 'index.handler');
+  const text = await run('function', 'get', 'noun-fn', ...ep);
+  assert.match(text.out, /^noun-fn  arn:aws:lambda:us-east-1:000000000000:function:noun-fn\n  Runtime nodejs20\.x, handler index\.handler, 128 MB, 3 s\n/);
+  const del = await run('function', 'delete', 'noun-fn', ...ep);
+  assert.deepEqual(del, { code: 0, out: 'Deleted noun-fn.\n', err: '' });
+  const gone = await run('function', 'get', 'noun-fn', ...ep);
+  assert.equal(gone.code, 254);
+  assert.match(gone.err, /ResourceNotFoundException/);
+  const noVerb = await run('function', ...ep);
+  assert.equal(noVerb.err, '✘ function needs a command: create, list, get or delete.\n  Write: alonzo function list, alonzo function get NAME, alonzo function delete NAME, or alonzo function create DIR --name NAME --runtime R --handler H.\n');
+  const badVerb = await run('function', 'purge', ...ep);
+  assert.match(badVerb.err, /^✘ Unknown function command 'purge'\./);
+  const noName = await run('function', 'get', ...ep);
+  assert.match(noName.err, /^✘ function get needs a function name\./);
 });
