@@ -1020,6 +1020,15 @@ function writeDoc(meta) {
     p();
   }
 
+  const devReload = R.devReloadSection ?? previousSection('## Hot reload: `alonzo dev`');
+  if (devReload) {
+    p(devReload);
+    if (!R.devReloadSection) {
+      p();
+      p('*(This section is from an earlier run: this run did not measure hot reload; `BENCH_ONLY` left it out.)*');
+    }
+    p();
+  }
   const cluster = R.clusterSection ?? previousClusterSection();
   if (cluster) {
     p(cluster);
@@ -1050,7 +1059,7 @@ function writeDoc(meta) {
   p('| `BENCH_PROFILE_SECONDS` | length of the profiled load | 5 (2) |');
   p('| `BENCH_PEER=0` | skip serverless-offline | |');
   p('| `BENCH_LONG_SECONDS` | length of the long run for flat memory | 90 (6) |');
-  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile, streaming, cluster | all |');
+  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile, streaming, dev-reload, cluster | all |');
   p('| `BENCH_DATABASE_URL` | the PostgreSQL the cluster scenario uses (it makes and drops a schema there) | postgres://postgres@127.0.0.1:5432/test |');
   p('| `BENCH_OUT` | where to write this document | docs/BENCHMARKS.md |');
   p('| `BENCH_PYTHON` | interpreter of the Python floor | /usr/bin/python3 |');
@@ -1087,6 +1096,32 @@ async function clusterScenario() {
   R.clusterSection = readFileSync(out, 'utf8').trimEnd();
 }
 
+/** Hot reload of `alonzo dev` (bench/dev-reload.mjs, its own script: it runs `alonzo dev` on a project it writes). */
+async function devReloadScenario() {
+  say('Scenario: alonzo dev hot reload (bench/dev-reload.mjs)');
+  const out = join(work, 'dev-reload.md');
+  const child = spawn(process.execPath, [join(BENCH, 'dev-reload.mjs')], { cwd: BENCH, env: { ...process.env, BENCH_DEV_RELOAD_OUT: out }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise((ok) => child.on('exit', (c) => ok(c)));
+  if (code !== 0 || !existsSync(out)) {
+    R.notes.push(`dev-reload: bench/dev-reload.mjs failed (exit ${code}); see its output above. Its section is missing from this run.`);
+    return;
+  }
+  R.devReloadSection = readFileSync(out, 'utf8').trimEnd();
+}
+
+/** A section of the document as it stands (from its heading to the next), for a run that does not measure it again. */
+function previousSection(heading) {
+  try {
+    const old = readFileSync(cfg.out, 'utf8');
+    const at = old.indexOf(`\n${heading}`);
+    if (at === -1) return undefined;
+    const end = old.indexOf('\n## ', at + 5);
+    return old.slice(at + 1, end === -1 ? undefined : end).trimEnd();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The cluster section of the document as it stands, for a run that does not measure cluster mode again. */
 function previousClusterSection() {
   try {
@@ -1115,6 +1150,7 @@ async function main() {
   if (want('profile')) await profileScenario();
   if (want('streaming')) await streamingScenario();
   await stopAll();
+  if (want('dev-reload')) await devReloadScenario();
   if (want('cluster')) await clusterScenario();
   const wall = (Date.now() - started) / 1000;
   const ours = selfAndReapedCpuSeconds() - self0 + unreapedCpu;

@@ -8,11 +8,17 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../auth/sigv4.js';
 import { UserError } from './args.js';
 
-function signerFromEnv(env: NodeJS.ProcessEnv = process.env): SignatureV4 {
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+function signerFromEnv(env: NodeJS.ProcessEnv = process.env, given?: Credentials): SignatureV4 {
+  const region = env.ALONZO_REGION || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  if (given) return new SignatureV4({ service: 'lambda', region, credentials: given, sha256: NodeSha256 });
   const accessKeyId = env.ALONZO_ACCESS_KEY_ID || env.AWS_ACCESS_KEY_ID || 'test';
   const secretAccessKey = (env.ALONZO_ACCESS_KEY_ID ? env.ALONZO_SECRET_ACCESS_KEY : env.AWS_SECRET_ACCESS_KEY) || 'test';
   const sessionToken = env.ALONZO_ACCESS_KEY_ID ? undefined : env.AWS_SESSION_TOKEN || undefined;
-  const region = env.ALONZO_REGION || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
   return new SignatureV4({ service: 'lambda', region, credentials: { accessKeyId, secretAccessKey, sessionToken }, sha256: NodeSha256 });
 }
 
@@ -23,9 +29,15 @@ export interface ApiResponse {
 }
 
 export class ApiClient {
-  private readonly signer = signerFromEnv();
+  private readonly signer: SignatureV4;
 
-  constructor(readonly endpoint: string) {}
+  /** `credentials`: sign with these rather than the environment's (`alonzo dev` signs with the key it started its server with). */
+  constructor(
+    readonly endpoint: string,
+    credentials?: Credentials,
+  ) {
+    this.signer = signerFromEnv(process.env, credentials);
+  }
 
   /** The request's headers with SigV4's (Authorization, X-Amz-Date, X-Amz-Content-Sha256) added. */
   private async sign(method: string, url: URL, body: Buffer | string | undefined, headers: Record<string, string>): Promise<Record<string, string>> {

@@ -1,11 +1,10 @@
 // The CLI's commands: serve, invoke, deploy, logs, events. Each reads typed flags and prints a fixed grammar (or --json).
-import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import yazl from 'yazl';
+import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { flag, required, UserError, type Parsed } from './args.js';
 import { ApiClient, ApiError, fnPath } from './client.js';
 import { resolveConfig, ConfigError, type Config } from '../config/index.js';
 import { startServer, StartupError } from '../server/index.js';
+import { zipDir } from '../code/folder-zip.js';
 
 export interface Io {
   out(s: string): void;
@@ -16,10 +15,13 @@ export function endpointOf(p: Parsed): string {
   return flag(p, 'endpoint-url') ?? process.env.ALONZO_ENDPOINT ?? `http://127.0.0.1:${process.env.ALONZO_PORT ?? 3001}`;
 }
 
+/** serve's options (flags) and the settings they set; `alonzo dev` takes them too. */
+export const SERVE_OPTIONS: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 's3-endpoint': 's3Endpoint', 'runtime-interpreters': 'runtimeInterpreters', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes', auth: 'auth', 'allowed-hosts': 'allowedHosts', 'database-url': 'databaseUrl', 'node-name': 'nodeName' };
+
 /** `alonzo serve [--host] [--port] [--data-dir] [--async-time-scale]`: runs the service until Ctrl-C. */
 export async function serve(p: Parsed, io: Io): Promise<number> {
   const flags: Partial<Record<keyof Config, unknown>> = {};
-  const map: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 's3-endpoint': 's3Endpoint', 'runtime-interpreters': 'runtimeInterpreters', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes', auth: 'auth', 'allowed-hosts': 'allowedHosts', 'database-url': 'databaseUrl', 'node-name': 'nodeName' };
+  const map = SERVE_OPTIONS;
   for (const [name, value] of p.flags) {
     const key = map[name];
     if (!key) throw new UserError(`Unknown option --${name} for serve.`, `Options: ${Object.keys(map).map((k) => `--${k}`).join(', ')}.`);
@@ -82,7 +84,16 @@ export async function invoke(p: Parsed, io: Io): Promise<number> {
   const q = flag(p, 'qualifier');
   const api = new ApiClient(endpointOf(p));
   const res = await api.call('POST', `${fnPath(name)}/invocations${q ? `?Qualifier=${encodeURIComponent(q)}` : ''}`, { body: readPayload(flag(p, 'payload')), headers, operation: 'Invoke' });
-  writeFileSync(outfile, res.body);
+  // `-` is standard output, as for the AWS CLI (the payload first, then the status).
+  if (outfile === '-') io.out(`${res.body.toString()}\n`);
+  else {
+    try {
+      writeFileSync(outfile, res.body);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`Cannot write the response to ${outfile} (${code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}); the function did run.`, 'Give a file you can write, or - for standard output.');
+    }
+  }
   const out: Record<string, unknown> = { StatusCode: res.status };
   const fe = res.headers.get('x-amz-function-error');
   if (fe) out.FunctionError = fe;
@@ -94,26 +105,6 @@ export async function invoke(p: Parsed, io: Io): Promise<number> {
   return 0;
 }
 
-function zipDir(dir: string): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const full = join(d, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else zip.addFile(full, relative(dir, full), { mode: st.mode });
-    }
-  };
-  walk(dir);
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => parts.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(parts)));
-    zip.outputStream.on('error', reject);
-  });
-}
-
 /** `alonzo deploy DIR --name N --runtime R --handler H [--memory-size] [--timeout] [--role] [--env K=V,…]`: create or update. */
 export async function deploy(p: Parsed, io: Io): Promise<number> {
   const dir = p.positionals[0];
@@ -123,9 +114,6 @@ export async function deploy(p: Parsed, io: Io): Promise<number> {
   const api = new ApiClient(endpointOf(p));
   const json = p.flags.has('json');
   const say = (s: string) => json || io.err(`${s}\n`);
-  say(`Zipping ${dir}…`);
-  const zip = await zipDir(dir);
-  say(`Zipped ${zip.length} bytes.`);
   const config: Record<string, unknown> = {};
   const runtime = flag(p, 'runtime');
   if (runtime) config.Runtime = runtime;
@@ -136,7 +124,16 @@ export async function deploy(p: Parsed, io: Io): Promise<number> {
   const timeout = flag(p, 'timeout');
   if (timeout) config.Timeout = Number(timeout);
   const env = flag(p, 'env');
-  if (env) config.Environment = { Variables: Object.fromEntries(env.split(',').map((kv) => kv.split('=') as [string, string])) };
+  if (env) config.Environment = { Variables: Object.fromEntries(
+        env.split(',').map((kv) => {
+          const eq = kv.indexOf('=');
+          if (eq < 1) throw new UserError(`--env ${kv} is not KEY=VALUE.`, 'Write --env KEY=VALUE,OTHER=VALUE (a value may contain =, not a comma).');
+          return [kv.slice(0, eq), kv.slice(eq + 1)];
+        }),
+      ) };
+  say(`Zipping ${dir}…`);
+  const zip = await zipDir(dir);
+  say(`Zipped ${zip.length} bytes.`);
   let exists = true;
   try {
     await api.json('GET', `${fnPath(name)}/configuration`, 'GetFunctionConfiguration');

@@ -1,15 +1,22 @@
 // The `alonzo` command: dispatches to a command, prints user errors as what happened + how to fix it, without a stack.
-import { parseArgs, UserError } from './args.js';
+import { readFileSync } from 'node:fs';
+import { UserError } from './args.js';
+import { SPECS, parseCommand } from './spec.js';
 import { ApiError } from './client.js';
 import { deploy, events, invoke, logs, serve, type Io } from './commands.js';
 import { keys } from './keys.js';
 import { cluster } from './cluster.js';
 import { runtimes } from './runtimes.js';
+import { dev, DEV_HELP } from './dev.js';
+import { fn } from './function.js';
+import type { Parsed } from './args.js';
 
 const USAGE = `Usage: alonzo <command> [options]
 
 Commands:
+  dev [--template template.yaml] [--api-port P]  run a SAM project's functions from their folders, with hot reload
   serve [--host H] [--port P] [--data-dir D]   run the service (defaults 127.0.0.1:3001, ./.alonzo)
+  function list|get NAME|delete NAME [--json]    the functions, as the Lambda API has them (function create = deploy)
   invoke --function-name F [--payload P] OUTFILE   invoke a function, as \`aws lambda invoke\`
   deploy DIR --name N [--runtime R --handler H]    zip a folder and create or update a function
   logs NAME                                       print a function's recent logs
@@ -21,6 +28,8 @@ Commands:
   runtimes [--json]                               what serves each runtime, and whether its AWS SDK is installed
   runtimes install sdk [--package @aws-sdk/NAME …]   install the AWS SDKs Lambda's runtimes ship (npm; boto3 by pip or from this machine)
 
+alonzo COMMAND --help (or -h) tells more about a command; alonzo --version prints the version.
+
 serve also takes --auth local|sigv4, --allowed-hosts H1,H2 and --database-url URL (cluster mode: docs/CLUSTER.md);
 keys take --data-dir (default as serve) or --database-url; cluster takes --database-url (or ALONZO_DATABASE_URL).
 invoke, deploy, logs and events take --endpoint-url (default http://127.0.0.1:3001) and sign their requests with
@@ -28,21 +37,50 @@ ALONZO_ACCESS_KEY_ID/ALONZO_SECRET_ACCESS_KEY, else AWS_ACCESS_KEY_ID/AWS_SECRET
 `;
 
 // `argv` is there for flags a command lets repeat (the parser keeps the last one).
-const commands: Record<string, (p: ReturnType<typeof parseArgs>, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, logs, events, keys, cluster, runtimes };
+const commands: Record<string, (p: Parsed, io: Io, argv: string[]) => Promise<number>> = { serve, invoke, deploy, function: fn, logs, events, keys, cluster, runtimes };
+
+/** The package's version (package.json sits two folders above dist/src/cli and src/cli alike… and three above dist). */
+function version(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8'));
+      if (pkg.name === 'alonzo') return pkg.version;
+    } catch {
+      // not there
+    }
+  }
+  return 'unknown';
+}
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === 'help') {
+  if (!name) {
     io.out(USAGE);
-    return name ? 0 : 1;
-  }
-  const command = commands[name];
-  if (!command) {
-    io.err(`Unknown command '${name}'.\n\n${USAGE}`);
     return 1;
   }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const topic = rest[0];
+    if (topic && (SPECS[topic] || topic === 'dev')) io.out(topic === 'dev' ? DEV_HELP : SPECS[topic].help);
+    else io.out(USAGE);
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(`alonzo ${version()}\n`);
+    return 0;
+  }
   try {
-    return await command(parseArgs(rest, ['json']), io, rest);
+    if (name === 'dev') return await dev(rest, io);
+    const command = commands[name];
+    const spec = SPECS[name];
+    if (!command || !spec) {
+      io.err(`✘ Unknown command '${name}'.\n  Commands: ${[...Object.keys(commands), 'dev'].sort().join(', ')}; alonzo --help tells more.\n`);
+      return 1;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(spec.help);
+      return 0;
+    }
+    return await command(parseCommand(name, spec, rest), io, rest);
   } catch (e) {
     if (e instanceof UserError) {
       io.err(`✘ ${e.message}${e.fix ? `\n  ${e.fix}` : ''}\n`);

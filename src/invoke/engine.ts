@@ -23,6 +23,11 @@ export interface EngineDeps {
   queueWaitMs: number;
   /** A function environment's own credentials and Lambda endpoint, minted for its account and role (auth/function-credentials.ts). */
   credentials?: (accountId: string, roleArn: string, functionName: string) => Record<string, string>;
+  /**
+   * `alonzo dev` (src/dev/): functions whose code is served from a developer's folder instead of an unpacked package.
+   * Asked when an environment is placed; undefined for every other function.
+   */
+  devCode?: DevCodeSource;
   /** The durable async queue: Event invokes are committed there before their 202 (without it they run once in the background). */
   events?: EventSink;
   /**
@@ -39,6 +44,13 @@ export interface EngineDeps {
     /** A provisioned configuration changed here: every node takes its new part. */
     provisionChanged(): void;
   };
+}
+
+/** Where a function's code lives when it is not a stored package (a folder `alonzo dev` serves, bound read-only). */
+export interface DevCodeSource {
+  dirFor(accountId: string, functionName: string): string | undefined;
+  /** `alonzo dev --debug`: the inspector port of the one function being debugged. */
+  debugFor?(accountId: string, functionName: string): { inspectPort: number } | undefined;
 }
 
 interface Resolved {
@@ -320,6 +332,8 @@ export class InvokeEngine implements Invoker, EventRunner {
 
   private placement(accountId: string | undefined, v: VersionRecord): { spec: EnvironmentSpec; key: string; hex: string } {
     let p = this.placements.get(v);
+    // A dev folder can move (its template's CodeUri changed) without the function's record changing.
+    if (p && this.d.devCode && p.spec.codeDir !== (this.d.devCode.dirFor(p.spec.accountId, v.functionName) ?? p.spec.codeDir)) p = undefined;
     if (!p) {
       const account = this.accountOf(accountId);
       this.placements.set(v, (p = { spec: this.spec(account, v), key: poolKey(account.accountId, v), hex: Buffer.from(v.codeSha256, 'base64').toString('hex') }));
@@ -337,7 +351,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       family,
       runtime: s.Runtime!,
       handler: s.Handler ?? '',
-      codeDir: this.d.code.dirFor(Buffer.from(v.codeSha256, 'base64').toString('hex')),
+      codeDir: this.d.devCode?.dirFor(account.accountId, v.functionName) ?? this.d.code.dirFor(Buffer.from(v.codeSha256, 'base64').toString('hex')),
       ...(s.Layers?.length ? { layers: s.Layers.map((l) => l.hex), optDir: this.d.code.optDirFor(s.Layers.map((l) => l.hex)) } : {}),
       memoryMb: s.MemorySize,
       ephemeralMb: s.EphemeralStorage?.Size ?? 512,
@@ -348,6 +362,7 @@ export class InvokeEngine implements Invoker, EventRunner {
       region: account.region,
       accountId: account.accountId,
       credentials: this.d.credentials && (() => this.d.credentials!(account.accountId, s.Role, v.functionName)),
+      ...(family === 'node' && this.d.devCode?.debugFor?.(account.accountId, v.functionName) ? { debug: this.d.devCode.debugFor(account.accountId, v.functionName)! } : {}),
     };
   }
 

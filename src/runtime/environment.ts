@@ -46,6 +46,12 @@ export interface EnvironmentSpec {
    * AWS_ENDPOINT_URL_LAMBDA), minted afresh for each environment as it starts; they win over the function's variables.
    */
   credentials?: () => Record<string, string>;
+  /**
+   * `alonzo dev --debug` (Node.js only): the runtime starts under the inspector on 127.0.0.1:port and waits for a
+   * debugger before loading the handler; the function's timeout (and the init timeout) are not enforced, so that a
+   * breakpoint or a waiting start does not become Sandbox.Timedout.
+   */
+  debug?: { inspectPort: number };
 }
 
 export interface RuntimeHost {
@@ -309,6 +315,10 @@ export class Environment {
     if (s.family === 'node') {
       cmd = this.host.interpreterFor?.(s.runtime) ?? this.host.nodePath;
       args = [`--max-old-space-size=${s.memoryMb}`, join(this.runtimeDir, 'node', 'bootstrap.cjs')];
+      if (s.debug) {
+        args.unshift(`--inspect=127.0.0.1:${s.debug.inspectPort}`);
+        extra.ALONZO_DEBUG_WAIT = '1';
+      }
       const major = /^nodejs(\d+)\.x$/.exec(s.runtime)?.[1];
       const layerPaths = opt ? `${major ? `${opt}/nodejs/node${major}/node_modules:` : ''}${opt}/nodejs/node_modules:` : '';
       extra.NODE_PATH = `${layerPaths}${this.taskRoot}/node_modules:${this.taskRoot}${this.host.sdk ? `:${this.host.sdk.node}` : ''}`;
@@ -356,7 +366,7 @@ export class Environment {
       ch.on('error', () => undefined);
     }
     proc.onExit((code, signal) => this.exited(code, signal));
-    setTimeout(() => {
+    if (!s.debug) setTimeout(() => {
       if (this.state === 'starting') this.initFailed('Sandbox.Timedout', `Init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`);
     }, Math.max(INIT_TIMEOUT_MS, s.timeoutS * 1000)).unref();
   }
@@ -643,7 +653,9 @@ export class Environment {
    * (Setting and clearing both on every warm invoke was measurable on the server's main thread.)
    */
   private armTimers(timeoutMs: number): void {
-    if (this.timeoutTimer) this.timeoutTimer.refresh();
+    if (this.spec.debug) {
+      // Under a debugger the timeout is not enforced (see EnvironmentSpec.debug).
+    } else if (this.timeoutTimer) this.timeoutTimer.refresh();
     else {
       this.timeoutTimer = setTimeout(() => this.timedOut(), timeoutMs);
       // The server's own handles keep it alive; an environment's timer must not hold a closing server open.

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { resolveConfig, type Config } from '../config/index.js';
 import { createLogger, linesPerTurn } from '../core/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
@@ -25,7 +25,7 @@ import { chooseSupervisor } from './supervisor.js';
 import { lockDataDir, StartupError, type DataDirLock } from './lock.js';
 
 export { StartupError } from './lock.js';
-import { InvokeEngine } from '../invoke/engine.js';
+import { InvokeEngine, type DevCodeSource } from '../invoke/engine.js';
 import { openSqliteQueue } from '../queue/sqlite.js';
 import { openPostgresQueue } from '../queue/postgres.js';
 import { Poller } from '../queue/poller.js';
@@ -44,7 +44,14 @@ export interface RunningServer {
   url: string;
   port: number;
   config: Config;
+  /** Retires a function's warm environments (of the server's own account); invocations in flight finish first. */
+  evict(functionName: string): void;
   close(): Promise<void>;
+}
+
+/** What only `alonzo dev` hands the server: where its functions' folders are. */
+export interface ServerExtras {
+  devCode?: DevCodeSource;
 }
 
 const BOOTSTRAP_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'runtime', 'bootstrap');
@@ -57,11 +64,12 @@ const ASYNC_GRACE_MS = 3000;
 /** Proxy settings a function may need to reach the network; never the server's own credentials or other secrets. */
 const PASS_THROUGH = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
 
-export async function startServer(overrides: Partial<Config> = {}): Promise<RunningServer> {
+export async function startServer(overrides: Partial<Config> = {}, extras: ServerExtras = {}): Promise<RunningServer> {
   const config = resolveConfig(overrides);
   const dataDir = resolve(config.dataDir);
   // The data dir holds every function's code and variables: the server's alone.
   try {
+    if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new Error('it is a file, not a directory');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     chmodSync(dataDir, 0o700);
   } catch (e) {
@@ -69,7 +77,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   }
   const lock = lockDataDir(dataDir);
   try {
-    return await startLocked(config, dataDir, lock);
+    return await startLocked(config, dataDir, lock, extras);
   } catch (e) {
     // A start that fails (a port in use, an isolation the machine cannot give) leaves the directory free.
     lock.release();
@@ -77,7 +85,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   }
 }
 
-async function startLocked(config: Config, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
+async function startLocked(config: Config, dataDir: string, lock: DataDirLock, extras: ServerExtras): Promise<RunningServer> {
   const log = createLogger(config.logLevel, {}, linesPerTurn((text) => process.stderr.write(text)));
   const account = { region: config.region, accountId: config.accountId };
   // Cluster mode: what the nodes share lives in PostgreSQL (docs/CLUSTER.md); otherwise the embedded SQLite store.
@@ -152,7 +160,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
   });
   const logs: LogStore = pg ? new PgLogStore(pg.pool, nodeName, { onError: (e) => log.warn('logs:write-failed', { error: e.message }) }) : new LogSink(join(dataDir, 'logs'));
-  const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks });
+  const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks, devCode: extras.devCode });
   cluster?.attach(invoker, pool, store);
   poller = new Poller({
     events: asyncInvoke.events,
@@ -231,6 +239,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock): 
     url: baseUrl,
     port,
     config,
+    evict: (functionName) => invoker.evict(functionName),
     close() {
       closing ??= (async () => {
         await new Promise<void>((ok) => {

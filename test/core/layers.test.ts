@@ -18,7 +18,10 @@ const ALLOWED: Record<string, string[]> = {
   cluster: ['core', 'store', 'code', 'runtime', 'invoke', 'auth'],
   url: ['core', 'config', 'store', 'invoke', 'auth', 'api'],
   server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster', 'url'],
-  cli: ['core', 'config', 'server', 'auth', 'store', 'cluster', 'runtime'],
+  cli: ['core', 'config', 'server', 'auth', 'store', 'cluster', 'code', 'dev', 'runtime'],
+  // `alonzo dev`'s machinery: it starts a server and, like the CLI, talks to it only through the Lambda API, with the
+  // CLI's own client (cli/client.ts); cli/dev.ts is its command. The two are the outermost shell together.
+  dev: ['core', 'config', 'code', 'server', 'url', 'cli'],
 };
 
 function files(dir: string, out: string[] = []): string[] {

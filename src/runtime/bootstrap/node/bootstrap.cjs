@@ -1234,6 +1234,11 @@ async function main() {
   }
   adoptEnvironment();
   installAwsLambdaGlobal();
+  // `alonzo dev --debug`: the process runs under --inspect; the handler's module loads once a debugger is attached
+  // and said go (Runtime.runIfWaitingForDebugger), so that breakpoints set by file name bind as it loads.
+  const debugWait = process.env.ALONZO_DEBUG_WAIT === '1';
+  delete process.env.ALONZO_DEBUG_WAIT;
+  if (debugWait && require('node:inspector').url()) require('node:inspector').waitForDebugger();
   let handler;
   try {
     handler = await loadHandler(TASK_ROOT, HANDLER);
