@@ -202,3 +202,28 @@ test("the URL's Cors applies to a streamed answer: its headers for an allowed or
   assert.equal(pre.status, 200);
   assert.equal(pre.header('access-control-allow-origin'), ORIGIN);
 });
+
+test('with the Runtime API transport (a chunked POST from the runtime) the URL streams the same way', async (t) => {
+  const h = await startAlonzo({ runtimeTransport: 'runtime-api' });
+  t.after(() => h.close());
+  await deploy(h, 'url-streamer-rapi', { fixture: 'url-stream', Timeout: 30 });
+  const url = await createUrl(h.client, { FunctionName: 'url-streamer-rapi', AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM' });
+  await allowPublic(h.client, 'url-streamer-rapi');
+  const key = `rapi-gated-${Date.now()}`;
+  let sawFirst = false;
+  const r = await curlN(url + q('http-gated', key), (sofar) => {
+    if (sawFirst || !/first:[0-9a-f-]{36}/.test(sofar)) return;
+    sawFirst = true;
+    assert.deepEqual(sink.records(key), [], 'the second chunk is not written yet');
+    sink.add(key, { go: true });
+  });
+  assert.equal(r.code, 0, r.err);
+  assert.ok(sawFirst, r.out);
+  const { head, body } = splitCurl(r.out);
+  assert.match(head[0], /^HTTP\/1\.1 201/);
+  assert.ok(head.some((h) => /^x-custom: yes$/i.test(h)), head.join('\n'));
+  assert.match(body, /^first:[0-9a-f-]+\|second:after-go$/);
+  const cut = await curlN(url + q('fail'));
+  assert.equal(cut.code, 18, cut.err);
+  assert.equal(splitCurl(cut.out).body, 'partial');
+});
