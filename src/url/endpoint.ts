@@ -1,5 +1,6 @@
 // The function URL endpoint: finds the URL a request names, answers CORS preflights, authorises, invokes the function
-// with a payload 2.0 event and maps the result to HTTP.
+// with a payload 2.0 event and maps the result to HTTP (BUFFERED), or relays its bytes as it writes them
+// (RESPONSE_STREAM, stream.ts).
 //
 // Two addresses reach it, on the API's own server and port: the host form `<url-id>.lambda-url.<region>.localhost`
 // (what FunctionUrl gives), and the path form `/_alonzo/url/<url-id>/<path>` on a host the API serves, for clients that
@@ -19,6 +20,7 @@ import { servicesFor, type Services } from '../api/context.js';
 import { buildEvent } from './event.js';
 import { functionErrorResponse, mapResult, type UrlResponse } from './response.js';
 import { applyCors, isPreflight, preflightHeaders, type Cors } from './cors.js';
+import { relayStream, type Start } from './stream.js';
 
 /** Lambda's limit on a synchronous invoke's request, which a URL's request is. */
 const REQUEST_LIMIT = 6_291_456;
@@ -147,19 +149,27 @@ export function createUrlHandler(s: Services) {
       if (payload.length > REQUEST_LIMIT) throw tooLarge();
       let out: UrlResponse;
       try {
-        const result = await own.invoker.invoke({
-          functionName: url.functionName,
-          qualifier,
-          invocationType: 'RequestResponse',
-          payload,
-          logTail: false,
-          requestId,
-          traceId,
-        });
-        // InvokeMode RESPONSE_STREAM is stored but answered buffered: the whole result, once the function returns.
-        out = result.functionError ? functionErrorResponse() : mapResult(result.payload);
+        const common = { functionName: url.functionName, qualifier, payload, logTail: false, requestId, traceId };
+        if (url.invokeMode === 'RESPONSE_STREAM') {
+          const inv = await own.invoker.invokeStream(common);
+          const start: Start = (status, headers) => {
+            if (cors) applyCors(cors, origin, headers);
+            // No content-length: the body goes chunked, as the function writes it.
+            res.writeHead(status, { ...headers, 'x-amzn-RequestId': requestId, 'x-amzn-Trace-Id': traceId });
+          };
+          const whole = await relayStream(inv, res, start, (why) => s.log.warn('url:bad-stream', { requestId, urlId, why }));
+          if (whole === undefined) return;
+          out = whole;
+        } else {
+          const result = await own.invoker.invoke({ ...common, invocationType: 'RequestResponse' });
+          out = result.functionError ? functionErrorResponse() : mapResult(result.payload);
+        }
       } catch (e) {
         if (!(e instanceof ServiceError)) throw e;
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
         if (e.code === 'TooManyRequestsException') out = { status: 429, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ Message: 'Rate Exceeded.' })) };
         else {
           s.log.warn('url:invoke-failed', { requestId, urlId, code: e.code, message: e.message });

@@ -19,6 +19,34 @@ const MANAGED = new Set(['content-length', 'transfer-encoding', 'connection', 'k
 
 export const functionErrorResponse = (): UrlResponse => ({ status: 502, headers: { 'content-type': 'application/json' }, body: Buffer.from('Internal Server Error') });
 
+/** A function's statusCode as an HTTP status: a number or a numeric string, 100-599; undefined for anything else. */
+export function statusOf(value: unknown): number | undefined {
+  const status = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  return Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
+}
+
+/**
+ * A function's headers and cookies as response headers (names lower-cased, one Set-Cookie per cookie): from a
+ * returned response description, or from a streamed response's prelude.
+ */
+export function functionHeaders(raw: unknown, cookies: unknown): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    for (const [k, x] of Object.entries(raw as Record<string, unknown>)) {
+      const name = k.toLowerCase();
+      const text = typeof x === 'string' ? x : x === null || x === undefined ? '' : String(x);
+      // A header a client could be split or fooled by is left out rather than sent.
+      if (!TOKEN.test(name) || !SAFE_VALUE.test(text) || MANAGED.has(name)) continue;
+      headers[name] = text;
+    }
+  }
+  if (Array.isArray(cookies)) {
+    const list = cookies.filter((c): c is string => typeof c === 'string' && SAFE_VALUE.test(c));
+    if (list.length) headers['set-cookie'] = list;
+  }
+  return headers;
+}
+
 export function mapResult(payload: Buffer): UrlResponse {
   let value: unknown;
   try {
@@ -32,22 +60,9 @@ export function mapResult(payload: Buffer): UrlResponse {
     return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(body) };
   }
   const v = value as { statusCode: unknown; headers?: unknown; cookies?: unknown; body?: unknown; isBase64Encoded?: unknown };
-  const status = typeof v.statusCode === 'number' ? v.statusCode : typeof v.statusCode === 'string' && /^\d+$/.test(v.statusCode) ? Number(v.statusCode) : NaN;
-  if (!Number.isInteger(status) || status < 100 || status > 599) return functionErrorResponse();
-  const headers: Record<string, string | string[]> = {};
-  if (v.headers !== null && typeof v.headers === 'object' && !Array.isArray(v.headers)) {
-    for (const [k, x] of Object.entries(v.headers as Record<string, unknown>)) {
-      const name = k.toLowerCase();
-      const text = typeof x === 'string' ? x : x === null || x === undefined ? '' : String(x);
-      // A header a client could be split or fooled by is left out rather than sent.
-      if (!TOKEN.test(name) || !SAFE_VALUE.test(text) || MANAGED.has(name)) continue;
-      headers[name] = text;
-    }
-  }
-  if (Array.isArray(v.cookies)) {
-    const cookies = v.cookies.filter((c): c is string => typeof c === 'string' && SAFE_VALUE.test(c));
-    if (cookies.length) headers['set-cookie'] = cookies;
-  }
+  const status = statusOf(v.statusCode);
+  if (status === undefined) return functionErrorResponse();
+  const headers = functionHeaders(v.headers, v.cookies);
   if (!('content-type' in headers)) headers['content-type'] = 'application/json';
   let body: Buffer;
   if (v.body === undefined || v.body === null) body = Buffer.alloc(0);

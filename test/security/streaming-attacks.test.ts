@@ -1,6 +1,7 @@
 // Response streaming, attacked: a function that streams forever to a client that does not read, or past the limit; a
 // client that goes away mid-stream; a process that is not the environment's posting a streamed response to its
 // Runtime API. The server must stay small, the environment must come free, and the response must stay the function's.
+// The same for a RESPONSE_STREAM function URL, whose client is any HTTP client.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type IncomingMessage } from 'node:http';
@@ -9,6 +10,7 @@ import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually, functionLogs } from '../helpers/invoke.js';
 import { signRequest } from '../helpers/sign.js';
 import { startSink, type Sink } from '../helpers/sink.js';
+import { allowPublic, createUrl } from '../url/helpers.js';
 
 let s: TestServer;
 let sink: Sink;
@@ -175,4 +177,65 @@ test("a streamed response POSTed to an environment's Runtime API by another proc
   const r = await running;
   assert.equal(r.text, 'own answer');
   assert.deepEqual(r.complete, { LogResult: '' });
+});
+
+/** A GET to a function URL with Node's http client (connecting to the API's port with the URL's Host); resolves once the headers are in. */
+function urlGet(url: string): Promise<IncomingMessage> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: u.port, path: u.pathname + u.search, headers: { host: u.host } }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A public RESPONSE_STREAM URL on the url-stream fixture; its FunctionUrl. */
+async function streamingUrl(server: TestServer, fn: string, Timeout: number): Promise<string> {
+  await deploy(server, fn, { fixture: 'url-stream', Timeout });
+  const url = await createUrl(server.client, { FunctionName: fn, AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM' });
+  await allowPublic(server.client, fn);
+  return url;
+}
+
+test('a RESPONSE_STREAM URL whose client stops reading holds the function back: the server does not buffer the stream', async (t) => {
+  // AWS's 200 MB limit here: an unheld stream would be buffered up to it.
+  const big = await startAlonzo();
+  let res: IncomingMessage | undefined;
+  t.after(async () => {
+    res?.destroy();
+    await big.close();
+  });
+  const url = await streamingUrl(big, 'url-held', 3);
+  const key = `url-held-${Date.now()}`;
+  res = await urlGet(`${url}?mode=forever&sink=${encodeURIComponent(sink.url(key))}`);
+  assert.equal(res.statusCode, 200);
+  await new Promise((r) => res!.once('data', r));
+  res.pause();
+  const before = process.memoryUsage().rss;
+  // The function runs on for most of its 3 s (an unheld stream would be gigabytes by then).
+  await new Promise((r) => setTimeout(r, 2000));
+  const grown = (process.memoryUsage().rss - before) / 1048576;
+  assert.ok(grown < 64, `the server grew by ${grown.toFixed(0)} MB while the client did not read`);
+  res.destroy();
+  const id = (sink.records(key)[0] as { started: string }).started;
+  await eventually(async () => (await functionLogs(big, 'url-held')).includes(`END RequestId: ${id}`), 10_000, 'the held invocation to end');
+});
+
+test('a RESPONSE_STREAM URL whose client disconnects lets the function go: it is no longer held back, and serves again', async () => {
+  // Timeout 30 s: held, it would sit until then; let go, it writes on (into nothing) to the 4 MB stream limit at once.
+  const url = await streamingUrl(s, 'url-gone', 30);
+  const key = `url-gone-${Date.now()}`;
+  const res = await urlGet(`${url}?mode=forever&sink=${encodeURIComponent(sink.url(key))}`);
+  await new Promise((r) => res.once('data', r));
+  res.destroy();
+  const id = await eventually(async () => (sink.records(key)[0] as { started: string } | undefined)?.started, 10_000, 'the function to report');
+  const logs = await eventually(async () => {
+    const l = await functionLogs(s, 'url-gone');
+    return l.includes(`END RequestId: ${id}`) ? l : undefined;
+  }, 15_000, 'the invocation to end well before its 30 s timeout');
+  assert.doesNotMatch(logs, /Task timed out/);
+  const again = await urlGet(`${url}?mode=text`);
+  let body = '';
+  for await (const c of again) body += c;
+  assert.equal(body, 'Hello, world!');
 });

@@ -212,16 +212,6 @@ test('the path form /_alonzo/url/<url-id>/… reaches the same URL on the API\'s
   assert.equal((await curl(pathForm(s.url, url).slice(0, -1))).json().event.rawPath, '/', 'no slash after the id is the root');
 });
 
-test('RESPONSE_STREAM URLs answer buffered for now: the whole result at once', async () => {
-  const fn = 'url-stream-mode';
-  await createFunction(s.client, fn, {}, `exports.handler = async () => ({ statusCode: 200, body: 'all at once' });\n`);
-  const url = await createUrl(s.client, { FunctionName: fn, AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM' });
-  await allowPublic(s.client, fn);
-  const r = await curl(url);
-  assert.equal(r.status, 200);
-  assert.equal(r.text, 'all at once');
-});
-
 test('CORS: preflights are answered from the Cors setting without invoking, and responses carry its headers only', async () => {
   // The function counts its invocations in /tmp and sets a permissive CORS header of its own, which the setting overrides.
   const code = `const fs = require('fs');
