@@ -4,42 +4,16 @@
 // with `Allow`; a synchronous invoke past the limit gets AWS's RecursiveInvocationException.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { InvokeCommand, PutFunctionEventInvokeConfigCommand, PutFunctionRecursionConfigCommand } from '@aws-sdk/client-lambda';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually, rawInvoke } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { packageFiles } from '../helpers/bundle.js';
 import { failedEvents } from './helpers.js';
 import { lineageKey, nextHop } from '../../src/invoke/trace.js';
 
 let s: TestServer;
 let sink: Sink;
-
-/** @aws-sdk/client-lambda and what it needs, from Alonzo's own node_modules, to bundle into a function's zip. */
-function sdkFiles(): Record<string, Buffer> {
-  const nm = join(REPO_ROOT, 'node_modules');
-  const seen = new Set<string>();
-  const todo = ['@aws-sdk/client-lambda'];
-  while (todo.length) {
-    const name = todo.pop()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const pj = JSON.parse(readFileSync(join(nm, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    todo.push(...Object.keys(pj.dependencies ?? {}));
-  }
-  const out: Record<string, Buffer> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir)) {
-      const p = join(dir, entry);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[join('node_modules', relative(nm, p))] = readFileSync(p);
-    }
-  };
-  for (const name of seen) walk(join(nm, name));
-  return out;
-}
 
 /** Reports each run to the sink, then invokes itself (Event) with n + 1 until n reaches `max`. Nothing about traces. */
 const SELF_INVOKER = `const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
@@ -63,7 +37,7 @@ before(async () => {
   // Lambda's delays at 1/1000: a destination or a retry is not waited for.
   s = await startAlonzo({ asyncTimeScale: 0.001 });
   sink = await startSink();
-  const zip = await zipOf({ 'index.js': SELF_INVOKER, ...sdkFiles() });
+  const zip = await zipOf({ 'index.js': SELF_INVOKER, ...packageFiles('@aws-sdk/client-lambda') });
   for (const fn of ['loops', 'loops-allowed']) await deploy(s, fn, { zip, Timeout: 10, MemorySize: 256 });
 });
 after(async () => {

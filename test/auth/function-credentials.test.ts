@@ -8,8 +8,8 @@ import { GetFunctionCommand, InvokeCommand, ListFunctionsCommand, type LambdaCli
 import { lambdaClient, runAws, startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually, fixtureFiles } from '../helpers/invoke.js';
 import { rejection, roleIn } from '../helpers/api.js';
+import { packageFiles } from '../helpers/bundle.js';
 import { ROOT_KEY, signedFetch, type TestCredentials } from '../helpers/sign.js';
-import { REPO_ROOT } from '../helpers/paths.js';
 import { FunctionCredentialIssuer } from '../../src/auth/function-credentials.js';
 import { createKey } from './helpers.js';
 
@@ -20,28 +20,7 @@ const arnIn = (account: string, name: string) => `arn:aws:lambda:us-east-1:${acc
 const OWNER_JS = (who: string) => `exports.handler = async (event) => ({ owner: ${JSON.stringify(who)}, event });\n`;
 
 /** @aws-sdk/client-lambda and everything it requires, from this repository's node_modules, as zip entries. */
-function sdkFiles(): Record<string, Buffer> {
-  const nm = join(REPO_ROOT, 'node_modules');
-  const seen = new Set<string>();
-  const todo = ['@aws-sdk/client-lambda'];
-  while (todo.length) {
-    const name = todo.pop()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const pj = JSON.parse(readFileSync(join(nm, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    todo.push(...Object.keys(pj.dependencies ?? {}));
-  }
-  const out: Record<string, Buffer> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir)) {
-      const p = join(dir, entry);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[join('node_modules', relative(nm, p))] = readFileSync(p);
-    }
-  };
-  for (const name of seen) walk(join(nm, name));
-  return out;
-}
+const sdkFiles = (): Record<string, Buffer> => packageFiles('@aws-sdk/client-lambda');
 
 /**
  * boto3 and what it imports, from the Python that has it (pyenv here: the sandbox shows only /usr/bin/python3, which

@@ -3,26 +3,20 @@
 // a function's own copy wins over the runtime's; without the install, `import boto3` fails as it does today.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { deploy } from '../helpers/invoke.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { alonzoCommand } from '../helpers/bundle.js';
 import { MOTO_CREDENTIALS, startMoto, type Moto } from '../helpers/moto.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'alonzo-sdk-'));
 let s: TestServer;
 let moto: Moto;
 
-const alonzo = (...args: string[]) =>
-  new Promise<{ code: number; out: string }>((resolve) =>
-    execFile(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), ...args], { timeout: 600_000, maxBuffer: 16 << 20 }, (e, stdout, stderr) =>
-      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    ),
-  );
+const alonzo = alonzoCommand;
 
 before(async () => {
   const installed = await alonzo('runtimes', 'install', 'sdk', '--package', '@aws-sdk/client-s3', '--data-dir', dataDir);

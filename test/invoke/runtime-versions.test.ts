@@ -3,25 +3,19 @@
 // interpreter of its version still runs, on the nearest, and GetFunction says so for that function.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetFunctionCommand, InvokeCommand, type Runtime } from '@aws-sdk/client-lambda';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { deploy } from '../helpers/invoke.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { alonzoCommand } from '../helpers/bundle.js';
 import { findInterpreters } from '../../src/runtime/interpreters.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'alonzo-runtimes-'));
 let s: TestServer;
 
-const alonzo = (...args: string[]) =>
-  new Promise<{ code: number; out: string }>((resolve) =>
-    execFile(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), ...args], { timeout: 600_000, maxBuffer: 16 << 20 }, (e, stdout, stderr) =>
-      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    ),
-  );
+const alonzo = alonzoCommand;
 
 before(async () => {
   const installed = await alonzo('runtimes', 'install', 'nodejs22.x', '--data-dir', dataDir);
