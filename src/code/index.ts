@@ -117,6 +117,19 @@ export class CodeStore {
   /** Layer merges made or found here (layered() is asked on every invoke of a function with layers). */
   private readonly merged = new Set<string>();
 
+  /** What a stored package unpacks to, in bytes (read from its zip once per node, then remembered). */
+  async unzippedSize(hex: string): Promise<number> {
+    let n = this.sizes.get(hex);
+    if (n === undefined) {
+      const zip = await this.blobs.get(hex);
+      if (!zip) throw err('ServiceException', `Code package ${hex} is missing from the blob store.`);
+      this.sizes.set(hex, (n = await unzippedSizeOf(zip)));
+    }
+    return n;
+  }
+
+  private readonly sizes = new Map<string, number>();
+
   /** Whether this node has the package unpacked: then dirFor(hex) is ready to run. */
   has(hex: string): boolean {
     return this.unpacked.has(hex);
@@ -189,6 +202,33 @@ export class CodeStore {
 }
 
 const unzipError = () => err('InvalidParameterValueException', 'Could not unzip uploaded file. Please check your file, then try to upload again.');
+
+/** The bytes a zip unpacks to, from its central directory (nothing is extracted). */
+export function unzippedSizeOf(zip: Buffer): Promise<number> {
+  return new Promise((done, fail) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (openErr, zf) => {
+      if (openErr || !zf) return fail(unzipError());
+      let total = 0;
+      zf.on('entry', (e: yauzl.Entry) => {
+        total += e.uncompressedSize;
+        zf.readEntry();
+      });
+      zf.on('end', () => done(total));
+      zf.on('error', () => fail(unzipError()));
+      zf.readEntry();
+    });
+  });
+}
+
+/**
+ * AWS's limit on a function and its layers together, unzipped (each package alone is held to it when stored): the
+ * error when `total` is past it.
+ */
+export function checkCombinedSize(total: number): void {
+  if (total > MAX_UNZIPPED) {
+    throw err('InvalidParameterValueException', `Function code combined with layers exceeds the maximum allowed size of ${MAX_UNZIPPED} bytes. The actual size is ${total} bytes.`);
+  }
+}
 
 function unpack(zip: Buffer, dest: string): Promise<void> {
   mkdirSync(dest, { recursive: true });

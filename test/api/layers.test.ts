@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetLayerVersionCommand, ListLayersCommand, ListLayerVersionsCommand, PublishLayerVersionCommand, AddLayerVersionPermissionCommand, CreateFunctionCommand } from '@aws-sdk/client-lambda';
+import { GetLayerVersionCommand, ListLayersCommand, ListLayerVersionsCommand, PublishLayerVersionCommand, AddLayerVersionPermissionCommand, CreateFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { startAlonzo, runAws, zipOf, lambdaClient, AWS_CLI, type TestServer } from '../helpers/alonzo.js';
 import { boto3Calls as boto3CallsOn } from '../helpers/boto3-calls.js';
 import { assertAwsError, createFunction, rejection } from '../helpers/api.js';
@@ -317,4 +317,21 @@ test('layers survive a restart', async () => {
     await again.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+test("a function and its layers past 250 MB unzipped together: AWS's message, and nothing created or changed", async () => {
+  // Zeros compress to almost nothing: each package is small zipped and under the limit alone, not together.
+  const MiB = 1024 * 1024;
+  const layerZip = await zipOf({ 'big/layer.bin': Buffer.alloc(130 * MiB) });
+  const codeZip = await zipOf({ 'index.js': 'exports.handler = async () => 1;\n', 'big.bin': Buffer.alloc(140 * MiB) });
+  const layer = await s.client.send(new PublishLayerVersionCommand({ LayerName: 'heavy', Content: { ZipFile: layerZip } }));
+  const total = 130 * MiB + 140 * MiB + 'exports.handler = async () => 1;\n'.length;
+  const tooBig = { name: 'InvalidParameterValueException', status: 400, message: `Function code combined with layers exceeds the maximum allowed size of 262144000 bytes. The actual size is ${total} bytes.` };
+  // On create: refused before anything is stored.
+  await assertAwsError(createFunction(s.client, 'heavy-fn', { Layers: [layer.LayerVersionArn!], Code: { ZipFile: codeZip } }), tooBig);
+  await assertAwsError(s.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'heavy-fn' })), { name: 'ResourceNotFoundException', status: 404, message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:heavy-fn' });
+  // On an update of the layers: refused, the configuration as it was.
+  await createFunction(s.client, 'heavy-fn', { Code: { ZipFile: codeZip } });
+  await assertAwsError(s.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'heavy-fn', Layers: [layer.LayerVersionArn!] })), tooBig);
+  assert.equal((await s.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'heavy-fn' }))).Layers, undefined);
 });

@@ -9,7 +9,8 @@ import { renderConfiguration } from '../shapes.js';
 import { settledWrite } from '../lifecycle.js';
 import { readCode } from './code-input.js';
 import { TAG_LIMIT, tooManyTags } from './tags.js';
-import { resolveLayers } from './layers.js';
+import { layersSize, resolveLayers } from './layers.js';
+import { checkCombinedSize, unzippedSizeOf } from '../../code/index.js';
 import type { Operation } from '../context.js';
 
 export const createFunction: Operation = async (s, req) => {
@@ -39,6 +40,7 @@ export const createFunction: Operation = async (s, req) => {
   if (Object.keys(tags).length > TAG_LIMIT) throw tooManyTags();
   const publish = bool(body, 'Publish') ?? false;
   const input = await readCode(s, code);
+  if (settings.Layers?.length) checkCombinedSize((await unzippedSizeOf(input.zip)) + (await layersSize(s, settings.Layers)));
   if (await s.store.getFunction(name)) throw err('ResourceConflictException', `Function already exist: ${name}`);
   const unlock = await s.store.tryLock(name);
   if (!unlock) throw err('ResourceConflictException', `Function already exist: ${name}`);

@@ -371,3 +371,10 @@ export async function resolveLayers(s: Services, req: ApiRequest, raw: unknown):
   }
   return out;
 }
+
+/** What a function's layers unpack to together, in bytes (for AWS's limit on code and layers combined). */
+export async function layersSize(s: Services, layers: LayerRef[]): Promise<number> {
+  let total = 0;
+  for (const l of layers) total += await s.code.unzippedSize(l.hex);
+  return total;
+}

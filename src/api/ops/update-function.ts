@@ -4,7 +4,8 @@ import { LATEST } from '../../core/names.js';
 import { lambdaTimestamp, newRevisionId } from '../../core/ids.js';
 import { parseJsonBody, bool, str } from '../body.js';
 import { checkRoleAccount, readSettings } from '../settings.js';
-import { resolveLayers } from './layers.js';
+import { layersSize, resolveLayers } from './layers.js';
+import { checkCombinedSize, unzippedSizeOf } from '../../code/index.js';
 import { renderConfiguration } from '../shapes.js';
 import { preconditionFailed, settledWrite, withUpdateLock } from '../lifecycle.js';
 import { refOf, resolveTarget, notFound } from '../resolve.js';
@@ -35,6 +36,7 @@ export const updateFunctionCode: Operation = async (s, req) => {
     if (!cur) throw notFound(s, name);
     if (revision !== undefined && revision !== cur.revisionId) throw preconditionFailed();
     const settings = body.Architectures !== undefined ? readSettings({ Architectures: body.Architectures }, cur.settings, name) : cur.settings;
+    if (settings.Layers?.length) checkCombinedSize((await unzippedSizeOf(input.zip)) + (await layersSize(s, settings.Layers)));
     const pkg = await s.code.save(input.zip, input.maxZipped);
     if (dryRun) return { status: 200, json: renderConfiguration(s.account, { ...cur, settings, codeSha256: pkg.sha256, codeSize: pkg.size }) };
     const { stored, answered } = settledWrite({
@@ -77,6 +79,7 @@ export const updateFunctionConfiguration: Operation = async (s, req) => {
       if (layers.length) settings.Layers = layers;
       else delete settings.Layers;
     }
+    if (layers?.length) checkCombinedSize((await s.code.unzippedSize(Buffer.from(cur.codeSha256, 'base64').toString('hex'))) + (await layersSize(s, layers)));
     const { stored, answered } = settledWrite({ ...cur, settings, lastUpdateStatus: 'InProgress', revisionId: newRevisionId(), lastModified: lambdaTimestamp() });
     if (!(await s.store.putVersion(stored, cur.revisionId))) throw preconditionFailed();
     s.invoker.evict(name, LATEST);
