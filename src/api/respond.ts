@@ -1,6 +1,6 @@
 // Writing responses: JSON bodies, raw bodies, and every error rendered by one function.
 import type { ServerResponse } from 'node:http';
-import { ServiceError } from '../core/errors.js';
+import { err, ServiceError } from '../core/errors.js';
 import { H } from './headers.js';
 
 export function sendJson(res: ServerResponse, requestId: string, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -38,6 +38,16 @@ export function sendStream(res: ServerResponse, requestId: string, status: numbe
 }
 
 /** The one error renderer: status, `x-amzn-ErrorType`, and the body in the exception's casing. */
+/**
+ * Answers whatever a request handler threw: a service error as itself, anything else as a 500 ServiceException that
+ * names no internals (`internal` gets the real error, for the server's log).
+ */
+export function sendThrown(res: ServerResponse, requestId: string, e: unknown, internal: (error: string) => void): void {
+  if (e instanceof ServiceError) return sendError(res, requestId, e);
+  internal(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  sendError(res, requestId, err('ServiceException', 'An internal error occurred. See the Alonzo server log for the request id.'));
+}
+
 export function sendError(res: ServerResponse, requestId: string, e: ServiceError): void {
   if (res.headersSent) {
     res.destroy();

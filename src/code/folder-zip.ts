@@ -15,19 +15,18 @@ export function zipDir(dir: string): Promise<Buffer> {
     }
   };
   walk(dir);
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => parts.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(parts)));
-    zip.outputStream.on('error', reject);
-  });
+  return finish(zip);
 }
 
 /** A zip of one file, built in memory. */
 export function zipOfFile(name: string, content: string): Promise<Buffer> {
   const zip = new yazl.ZipFile();
   zip.addBuffer(Buffer.from(content), name, { mode: 0o100644 });
+  return finish(zip);
+}
+
+/** Ends the zip and gathers what it writes. */
+function finish(zip: yazl.ZipFile): Promise<Buffer> {
   zip.end();
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];

@@ -1,6 +1,6 @@
 // The store's rows as both adapters read them (the same columns in SQLite and PostgreSQL: migrations per dialect) and
 // the records they become, with the opaque paging markers both hand out.
-import type { AliasRecord, FunctionRecord, FunctionUrlRecord, Page, PolicyRecord, ProvisionedConfig, VersionRecord } from './types.js';
+import type { AliasRecord, FunctionRecord, FunctionUrlRecord, LayerVersionRecord, Page, PolicyRecord, ProvisionedConfig, VersionRecord } from './types.js';
 
 export interface FunctionRow {
   name: string;
@@ -91,6 +91,21 @@ export const toAlias = (r: AliasRow): AliasRecord => ({
 export const toProvisioned = (r: ProvisionedRow): ProvisionedConfig => ({ functionName: r.function_name, qualifier: r.qualifier, requested: r.requested, lastModified: r.last_modified });
 
 export const toPolicy = (r: PolicyRow): PolicyRecord => ({ functionName: r.function_name, qualifier: r.qualifier, statements: JSON.parse(r.statements), revisionId: r.revision_id });
+
+/** A layer version's row (migrations sqlite 015, postgres 008): its record is one JSON document. */
+export interface LayerVersionRow {
+  name: string;
+  version: number;
+  record: string;
+  policy: string | null;
+  policy_revision: string | null;
+}
+
+export const toLayerVersion = (r: LayerVersionRow): LayerVersionRecord => ({
+  ...(JSON.parse(r.record) as Omit<LayerVersionRecord, 'layerName' | 'version'>),
+  layerName: r.name,
+  version: r.version,
+});
 
 export const toFunctionUrl = (r: FunctionUrlRow): FunctionUrlRecord => ({
   functionName: r.function_name,

@@ -15,7 +15,7 @@ import { URL_ID_RE, URL_PATH_PREFIX, urlDomain, urlHostLabel } from '../core/fun
 import { newTraceId } from '../invoke/trace.js';
 import { functionUrlAllows } from '../auth/resource-policy.js';
 import type { Principal } from '../auth/index.js';
-import { sendError } from '../api/respond.js';
+import { sendThrown } from '../api/respond.js';
 import { servicesFor, type Services } from '../api/context.js';
 import { buildEvent } from './event.js';
 import { functionErrorResponse, mapResult, type UrlResponse } from './response.js';
@@ -179,11 +179,7 @@ export function createUrlHandler(s: Services) {
       if (cors) applyCors(cors, origin, out.headers);
       send(res, requestId, traceId, out);
     } catch (e) {
-      if (e instanceof ServiceError) sendError(res, requestId, e);
-      else {
-        s.log.error('url:internal-error', { requestId, error: e instanceof Error ? e.stack : String(e) });
-        sendError(res, requestId, err('ServiceException', 'An internal error occurred. See the Alonzo server log for the request id.'));
-      }
+      sendThrown(res, requestId, e, (error) => s.log.error('url:internal-error', { requestId, error }));
     } finally {
       s.log.info('url:request', { requestId, urlId, status: res.statusCode, accessKeyId: principal?.accessKeyId, accountId: principal?.accountId });
     }

@@ -89,23 +89,7 @@ async function locationOf(s: Services, req: ApiRequest, hex: string): Promise<st
   return s.auth.presignCodeUrl(base, `/_alonzo/code/${hex}.zip`);
 }
 
-async function renderVersion(s: Services, req: ApiRequest, accountId: string, r: LayerVersionRecord): Promise<Record<string, unknown>> {
-  const arn = layerArn(s.account.region, accountId, r.layerName);
-  const out: Record<string, unknown> = {
-    Content: { Location: await locationOf(s, req, r.codeHex), CodeSha256: r.codeSha256, CodeSize: r.codeSize },
-    LayerArn: arn,
-    LayerVersionArn: `${arn}:${r.version}`,
-    Description: r.description,
-    CreatedDate: r.createdDate,
-    Version: r.version,
-  };
-  if (r.compatibleRuntimes) out.CompatibleRuntimes = r.compatibleRuntimes;
-  if (r.licenseInfo !== undefined) out.LicenseInfo = r.licenseInfo;
-  if (r.compatibleArchitectures) out.CompatibleArchitectures = r.compatibleArchitectures;
-  return out;
-}
-
-/** A LayerVersionsListItem: no LayerArn and no Content. */
+/** A LayerVersionsListItem: no LayerArn and no Content; the full shape (renderVersion) adds them. */
 function listItem(region: string, accountId: string, r: LayerVersionRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {
     LayerVersionArn: `${layerArn(region, accountId, r.layerName)}:${r.version}`,
@@ -117,6 +101,14 @@ function listItem(region: string, accountId: string, r: LayerVersionRecord): Rec
   if (r.licenseInfo !== undefined) out.LicenseInfo = r.licenseInfo;
   if (r.compatibleArchitectures) out.CompatibleArchitectures = r.compatibleArchitectures;
   return out;
+}
+
+async function renderVersion(s: Services, req: ApiRequest, accountId: string, r: LayerVersionRecord): Promise<Record<string, unknown>> {
+  return {
+    ...listItem(s.account.region, accountId, r),
+    Content: { Location: await locationOf(s, req, r.codeHex), CodeSha256: r.codeSha256, CodeSize: r.codeSize },
+    LayerArn: layerArn(s.account.region, accountId, r.layerName),
+  };
 }
 
 /** A string list member: undefined when absent; AWS's message for a member of the wrong type. */

@@ -3,17 +3,8 @@
 // publishing together get distinct numbers.
 import type pg from 'pg';
 import { inTransaction } from './db.js';
-import type { LayerPolicy, LayerStore, LayerVersionRecord } from '../types.js';
-
-interface VersionRow {
-  name: string;
-  version: number;
-  record: string;
-  policy: string | null;
-  policy_revision: string | null;
-}
-
-const toRecord = (r: VersionRow): LayerVersionRecord => ({ ...(JSON.parse(r.record) as Omit<LayerVersionRecord, 'layerName' | 'version'>), layerName: r.name, version: r.version });
+import type { LayerPolicy, LayerStore } from '../types.js';
+import { toLayerVersion as toRecord, type LayerVersionRow as VersionRow } from '../rows.js';
 
 export function postgresLayers(pool: pg.Pool): (account: string) => LayerStore {
   const rows = async (sql: string, values: unknown[]): Promise<VersionRow[]> => (await pool.query<VersionRow>(sql, values)).rows;

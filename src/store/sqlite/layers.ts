@@ -1,16 +1,7 @@
 // The layers of one account in the embedded store (migration 015): a counter row per layer, a JSON record per version.
 import type Database from 'better-sqlite3';
 import type { LayerPolicy, LayerStore, LayerVersionRecord } from '../types.js';
-
-interface VersionRow {
-  name: string;
-  version: number;
-  record: string;
-  policy: string | null;
-  policy_revision: string | null;
-}
-
-const toRecord = (r: VersionRow): LayerVersionRecord => ({ ...(JSON.parse(r.record) as Omit<LayerVersionRecord, 'layerName' | 'version'>), layerName: r.name, version: r.version });
+import { toLayerVersion as toRecord, type LayerVersionRow as VersionRow } from '../rows.js';
 
 /** The statements of every account's layers, prepared once; `view(account)` answers one account's LayerStore. */
 export function sqliteLayers(db: Database.Database): (account: string) => LayerStore {
