@@ -184,8 +184,9 @@ export class InvokeEngine implements Invoker, EventRunner {
       return { kind: 'system-error', message: e instanceof Error ? e.message : String(e) };
     }
     // Events queued before traces were kept start one; a chain past Lambda's limit stops here unless the function allows it.
-    const traceId = ev.traceId ?? nextHop(undefined, lineageKey(target.accountId ?? this.d.account.accountId, ev.functionName)).traceId;
-    if (hopsOf(traceId, lineageKey(target.accountId ?? this.d.account.accountId, ev.functionName)) > MAX_RECURSION && target.recursiveLoop !== 'Allow') {
+    const key = lineageKey(target.accountId ?? this.d.account.accountId, ev.functionName);
+    const traceId = ev.traceId ?? nextHop(undefined, key).traceId;
+    if (hopsOf(traceId, key) > MAX_RECURSION && target.recursiveLoop !== 'Allow') {
       return { kind: 'recursive-loop', message: recursiveInvocation().message };
     }
     try {

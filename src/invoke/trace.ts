@@ -38,8 +38,16 @@ const FIELD = /^[A-Za-z]+=[A-Za-z0-9\-:,]{0,600}$/;
 
 /** An eight-hex-digit name for a function in a lineage (its account and name): short, and not its name. */
 export function lineageKey(accountId: string, functionName: string): string {
-  return createHash('sha256').update(`${accountId}/${functionName}`).digest('hex').slice(0, 8);
+  // Asked on every invoke: hashed once per function (a bounded memo, cleared when full).
+  const name = `${accountId}/${functionName}`;
+  let key = lineageKeys.get(name);
+  if (key === undefined) {
+    if (lineageKeys.size >= 10_000) lineageKeys.clear();
+    lineageKeys.set(name, (key = createHash('sha256').update(name).digest('hex').slice(0, 8)));
+  }
+  return key;
 }
+const lineageKeys = new Map<string, string>();
 
 /**
  * The trace header an invocation of the function `key` runs under, and how many times (this one included) the
