@@ -51,7 +51,16 @@ exports.handler = async (e) => {
   const s3 = new S3Client({ endpoint: e.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: ${JSON.stringify(MOTO_CREDENTIALS)} });
   await s3.send(new CreateBucketCommand({ Bucket: 'made-by-node' }));
   const listed = await s3.send(new ListBucketsCommand({}));
-  return { buckets: listed.Buckets.map((b) => b.Name), from: require.resolve('@aws-sdk/client-s3') };
+  // As a hostile function would: the runtime's SDK is shared by every function, so it must not be writable.
+  const tries = {};
+  for (const [what, act] of Object.entries({
+    write: () => require('node:fs').writeFileSync(require.resolve('@aws-sdk/client-s3'), 'module.exports = {};'),
+    create: () => require('node:fs').writeFileSync('/var/lang/sdk/node_modules/evil.js', 'x'),
+    remove: () => require('node:fs').rmSync('/var/lang/sdk/node_modules/@aws-sdk', { recursive: true }),
+  })) {
+    try { act(); tries[what] = 'succeeded'; } catch (err) { tries[what] = err.code; }
+  }
+  return { buckets: listed.Buckets.map((b) => b.Name), from: require.resolve('@aws-sdk/client-s3'), tries };
 };
 `;
   await deploy(s, 'node-sdk', { zip: await zipOf({ 'index.js': code }), Timeout: 20, MemorySize: 256 });
@@ -59,6 +68,7 @@ exports.handler = async (e) => {
   assert.equal(r.error, undefined, JSON.stringify(r.body));
   assert.ok(r.body.buckets.includes('made-by-node'));
   assert.match(r.body.from, /^\/var\/lang\/sdk\/node_modules\/@aws-sdk\/client-s3\//, 'the runtime\'s copy, at its place in the sandbox');
+  for (const [what, result] of Object.entries(r.body.tries)) assert.notEqual(result, 'succeeded', `${what} in the runtime's SDK succeeded`);
 });
 
 test('a Python function imports boto3 with nothing bundled (S3 on moto)', async () => {
