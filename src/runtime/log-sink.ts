@@ -1,11 +1,16 @@
 // Where finished invocations' logs are kept for later reading (`alonzo logs`, the dashboard): the LogStore port, and its
 // file adapter (one bounded file per function, single-node mode; PostgreSQL's is cluster/logs.ts).
 //
-// Off the invoke path: what the invocations of one event-loop turn logged is written with one append per function,
-// and each file's size is tracked in memory (an append + stat per invocation cost ~5% of the server's time).
+// Off the invoke path: what the invocations of GATHER_MS logged is written with one append per function, and each
+// file's size is tracked in memory (an append + stat per invocation cost ~5% of the server's time; an append per
+// event-loop turn still cost an open, a write and a close in the threadpool, with their wake-ups, per invoke at one
+// client). Readers never see the delay: read() and flush() write what is pending first.
 import { mkdirSync, statSync } from 'node:fs';
 import { appendFile, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/** How long appends gather before they are written (PostgreSQL's log store gathers as long: cluster/logs.ts). */
+export const GATHER_MS = 100;
 
 /** A function's log file is cut to its newer half past this size. */
 export const MAX_LOG_BYTES = 8 << 20;
@@ -37,7 +42,7 @@ export const logKey = (accountId: string | undefined, functionName: string): str
 
 export class LogSink implements LogStore {
   private files = new Map<string, FileState>();
-  private scheduled = false;
+  private scheduled?: NodeJS.Timeout;
   private readonly maxFile: number;
 
   /** `maxBytesPerKey` (default MAX_LOG_BYTES) is there for tests of the bound. */
@@ -68,17 +73,18 @@ export class LogSink implements LogStore {
     return st;
   }
 
-  /** Queues an invocation's log; written in order per function, once per event-loop turn. */
+  /** Queues an invocation's log; written in order per function, within GATHER_MS. */
   append(functionName: string, text: Buffer): void {
     this.state(functionName).pending.push(text);
     if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.writeAll());
+      this.scheduled = setTimeout(() => this.writeAll(), GATHER_MS);
+      // A server that closes flushes (close()); the timer alone must not hold a process open.
+      this.scheduled.unref();
     }
   }
 
   private writeAll(): void {
-    this.scheduled = false;
+    this.scheduled = undefined;
     for (const [name, st] of this.files) {
       if (st.pending.length && !st.writing) this.write(name, st);
     }
