@@ -1,7 +1,8 @@
 // Reads a SAM (or plain CloudFormation) template into what `alonzo dev` deploys: functions, local layers and API routes.
 //
 // Only the part of CloudFormation a local run needs is evaluated: the properties of functions and layers, with `Ref`,
-// `Fn::Sub`, `Fn::GetAtt` (Arn), `Fn::Join` and `Parameters`. Anything else met there is a TemplateError that names
+// `Fn::Sub`, `Fn::GetAtt` (Arn), `Fn::Join`, `Fn::If` with `Conditions` (and resources' `Condition`), `Fn::Select`,
+// `Fn::Split`, `Fn::FindInMap` with `Mappings`, `Fn::Base64`, `Fn::GetAZs` and `Parameters`. Anything else met there is a TemplateError that names
 // where it is and what to write instead; `Outputs` and other resources are not evaluated (they may use what is not
 // supported here without stopping a local run).
 import { readFileSync, statSync } from 'node:fs';
@@ -151,6 +152,16 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
   }
 
   const arnOf = (name: string) => `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}`;
+  const mappings: Obj = isObj(doc.Mappings) ? doc.Mappings : {};
+  const conditions: Obj = isObj(doc.Conditions) ? doc.Conditions : {};
+  const conditionValues = new Map<string, boolean>();
+  /** Whether a resource exists in this run: its Condition attribute, if any, holds. */
+  const present = (id: string): boolean => {
+    const c = (resources[id] as Obj).Condition;
+    if (c === undefined) return true;
+    if (typeof c !== 'string') throw new TemplateError(`Resources.${id}.Condition must be the name of a condition.`);
+    return makeResolver(undefined).condition(c, `Resources.${id}.Condition`);
+  };
   const makeResolver = (layerArns: Map<string, string> | undefined) => {
     const ref = (name: string, where: string): string | typeof NO_VALUE => {
       if (name === 'AWS::NoValue') return NO_VALUE;
@@ -226,8 +237,42 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
           if (!Array.isArray(a) || typeof a[0] !== 'string' || !Array.isArray(value(a[1], where))) throw new TemplateError(`${where}: Fn::Join takes [separator, [values]].`);
           return (value(a[1], where) as Json[]).map(String).join(a[0]);
         }
+        if (k === 'Fn::If') {
+          const a = v[k];
+          if (!Array.isArray(a) || a.length !== 3 || typeof a[0] !== 'string') throw new TemplateError(`${where}: Fn::If takes [condition, value if true, value if false].`);
+          return value(condition(a[0], where) ? a[1] : a[2], where);
+        }
+        if (k === 'Fn::Select') {
+          const a = v[k];
+          const list = Array.isArray(a) && a.length === 2 ? value(a[1], where) : undefined;
+          const i = Array.isArray(a) ? Number(value(a[0], where)) : NaN;
+          if (!Array.isArray(list) || !Number.isInteger(i)) throw new TemplateError(`${where}: Fn::Select takes [index, [values]].`);
+          if (i < 0 || i >= list.length) throw new TemplateError(`${where}: Fn::Select index ${i} is outside the list (${list.length} values).`);
+          return list[i];
+        }
+        if (k === 'Fn::Split') {
+          const a = v[k];
+          const text = Array.isArray(a) && a.length === 2 ? value(a[1], where) : undefined;
+          if (!Array.isArray(a) || typeof a[0] !== 'string' || typeof text !== 'string') throw new TemplateError(`${where}: Fn::Split takes [delimiter, string].`);
+          return text.split(a[0]);
+        }
+        if (k === 'Fn::FindInMap') {
+          const a = v[k];
+          const keys3 = Array.isArray(a) && a.length === 3 ? a.map((x) => value(x, where)) : [];
+          if (keys3.length !== 3 || keys3.some((x) => typeof x !== 'string')) throw new TemplateError(`${where}: Fn::FindInMap takes [map, top-level key, second-level key].`);
+          const [m, top, second] = keys3 as string[];
+          const found = isObj(mappings[m]) && isObj((mappings[m] as Obj)[top]) ? ((mappings[m] as Obj)[top] as Obj)[second] : undefined;
+          if (found === undefined) throw new TemplateError(`${where}: Fn::FindInMap: Mappings has no ${m}.${top}.${second}.`, 'Add it under Mappings, or fix the keys.');
+          return found;
+        }
+        if (k === 'Fn::Base64') {
+          const text = value(v[k], where);
+          if (typeof text !== 'string') throw new TemplateError(`${where}: Fn::Base64 takes a string.`);
+          return Buffer.from(text).toString('base64');
+        }
+        if (k === 'Fn::GetAZs') return ['a', 'b', 'c'].map((z) => `${ctx.region}${z}`);
         if (k.startsWith('Fn::') || k === 'Condition') {
-          throw new TemplateError(`${where}: ${k} is not supported by alonzo dev.`, 'alonzo dev resolves Ref, Fn::Sub, Fn::GetAtt (Arn) and Fn::Join; write the value itself here, or pass it as a parameter (--parameter-overrides).');
+          throw new TemplateError(`${where}: ${k} is not supported by alonzo dev.`, 'alonzo dev resolves Ref, Fn::Sub, Fn::GetAtt (Arn), Fn::Join, Fn::If, Fn::Select, Fn::Split, Fn::FindInMap, Fn::Base64 and Fn::GetAZs; write the value itself here, or pass it as a parameter (--parameter-overrides).');
         }
       }
       const out: Obj = {};
@@ -237,15 +282,37 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
       }
       return out;
     };
-    return (v: Json, where: string): Json | undefined => {
+    /** A condition of the Conditions section (Fn::Equals, Fn::And, Fn::Or, Fn::Not, Condition), evaluated once. */
+    const condition = (name: string, where: string, seen: string[] = []): boolean => {
+      if (conditionValues.has(name)) return conditionValues.get(name)!;
+      if (!(name in conditions)) throw new TemplateError(`${where}: the condition ${name} is not declared under Conditions.`, 'Declare it under Conditions.');
+      if (seen.includes(name)) throw new TemplateError(`Conditions.${name} refers to itself (${[...seen, name].join(' → ')}).`);
+      const test = (c: Json, at: string): boolean => {
+        if (!isObj(c) || Object.keys(c).length !== 1) throw new TemplateError(`${at}: a condition is one of Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition.`);
+        const [op, arg] = Object.entries(c)[0];
+        if (op === 'Condition' && typeof arg === 'string') return condition(arg, at, [...seen, name]);
+        if (!Array.isArray(arg)) throw new TemplateError(`${at}: ${op} takes a list.`);
+        if (op === 'Fn::Equals' && arg.length === 2) return JSON.stringify(value(arg[0], at)) === JSON.stringify(value(arg[1], at));
+        if (op === 'Fn::Not' && arg.length === 1) return !test(arg[0], at);
+        if (op === 'Fn::And' && arg.length >= 2) return arg.every((x) => test(x, at));
+        if (op === 'Fn::Or' && arg.length >= 2) return arg.some((x) => test(x, at));
+        throw new TemplateError(`${at}: ${op} is not a condition function alonzo dev knows (Fn::Equals, Fn::And, Fn::Or, Fn::Not, Condition).`);
+      };
+      const result = test(conditions[name], `Conditions.${name}`);
+      conditionValues.set(name, result);
+      return result;
+    };
+    const resolveValue = (v: Json, where: string): Json | undefined => {
       const r = value(v, where);
       return r === NO_VALUE ? undefined : r;
     };
+    return Object.assign(resolveValue, { condition });
   };
 
   const layers: DevLayer[] = [];
   const layerResolve = makeResolver(undefined);
   for (const [id, type] of kinds) {
+    if (!present(id)) continue;
     if (type === 'AWS::Lambda::LayerVersion') throw new TemplateError(`Resources.${id}: AWS::Lambda::LayerVersion is not supported by alonzo dev.`, 'Declare it as AWS::Serverless::LayerVersion with a local ContentUri.');
     if (type !== 'AWS::Serverless::LayerVersion') continue;
     const where = `Resources.${id}.Properties`;
@@ -266,6 +333,7 @@ export function readTemplate(file: string, ctx: TemplateContext): DevTemplate {
     const out: DevFunction[] = [];
     for (const [id, type] of kinds) {
       if (type !== 'AWS::Serverless::Function' && type !== 'AWS::Lambda::Function') continue;
+      if (!present(id)) continue;
       const where = `Resources.${id}.Properties`;
       const raw = isObj((resources[id] as Obj).Properties) ? ((resources[id] as Obj).Properties as Obj) : {};
       const sam = type === 'AWS::Serverless::Function';

@@ -81,6 +81,57 @@ test('Sub with a variable map and ${!Literal}, Join, AWS::NoValue, FunctionName 
   assert.deepEqual(f.variables, { A: 'alonzo-dev-other-${Y}', B: 'a:eu-west-1:arn:aws:lambda:eu-west-1:123456789012:function:alonzo-dev-other', D: '42' });
 });
 
+test('Conditions with Fn::If (and a resource\'s Condition), Mappings with Fn::FindInMap, Select, Split, Base64, GetAZs', () => {
+  const text = `Parameters:
+  Stage:
+    Type: String
+    Default: dev
+Mappings:
+  Sizes:
+    dev: { memory: 256, timeout: 5 }
+    prod: { memory: 1024, timeout: 30 }
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  IsDev: !Not [!Condition IsProd]
+  DevInIreland: !And [!Condition IsDev, !Equals [!Ref AWS::Region, eu-west-1]]
+  AnyOf: !Or [!Condition IsProd, !Equals [a, b]]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: index.handler
+      Runtime: nodejs20.x
+      MemorySize: !FindInMap [Sizes, !Ref Stage, memory]
+      Timeout: !If [IsProd, 60, !FindInMap [Sizes, dev, timeout]]
+      Environment:
+        Variables:
+          LEVEL: !If [DevInIreland, debug, info]
+          ANY: !If [AnyOf, yes, no]
+          SECOND: !Select [1, !Split [",", "a,b,c"]]
+          B64: !Base64 hello
+          AZ: !Select [0, !GetAZs ""]
+          OPTIONAL: !If [IsProd, set, !Ref AWS::NoValue]
+  OnlyInProd:
+    Type: AWS::Serverless::Function
+    Condition: IsProd
+    Properties:
+      CodeUri: src/
+      Handler: index.handler
+      Runtime: nodejs20.x
+`;
+  const dev = tpl(text).functions(new Map());
+  assert.deepEqual(dev.map((f) => f.logicalId), ['Fn'], 'a resource whose Condition is false is not deployed');
+  assert.equal(dev[0].memorySize, 256);
+  assert.equal(dev[0].timeout, 5);
+  assert.deepEqual(dev[0].variables, { LEVEL: 'debug', ANY: 'no', SECOND: 'b', B64: 'aGVsbG8=', AZ: 'eu-west-1a' });
+  const prod = tpl(text, { Stage: 'prod' }).functions(new Map());
+  assert.deepEqual(prod.map((f) => f.logicalId), ['Fn', 'OnlyInProd']);
+  assert.equal(prod[0].memorySize, 1024);
+  assert.equal(prod[0].timeout, 60);
+  assert.deepEqual(prod[0].variables, { LEVEL: 'info', ANY: 'yes', SECOND: 'b', B64: 'aGVsbG8=', AZ: 'eu-west-1a', OPTIONAL: 'set' });
+});
+
 test('Globals: maps merge (variables too), a function\'s own scalar wins; parameters take overrides and AllowedValues', () => {
   const t = tpl(
     fn(
@@ -115,7 +166,11 @@ Globals:
 test('what is not supported says where and what to write instead', () => {
   const cases: [string, RegExp][] = [
     [fn('      Timeout: !GetAtt Fn.Role\n'), /Resources\.Fn\.Properties\.Timeout: Fn::GetAtt Fn\.Role is not supported by alonzo dev\./],
-    [fn('      Timeout: !Select [0, [1]]\n'), /Resources\.Fn\.Properties\.Timeout: Fn::Select is not supported/],
+    [fn('      Timeout: !ImportValue SharedTimeout\n'), /Resources\.Fn\.Properties\.Timeout: Fn::ImportValue is not supported/],
+    [fn('      Timeout: !Select [3, [1, 2]]\n'), /Fn::Select index 3 is outside the list \(2 values\)/],
+    [fn('      Timeout: !FindInMap [Sizes, prod, timeout]\n'), /Fn::FindInMap: Mappings has no Sizes\.prod\.timeout/],
+    [fn('      Timeout: !If [IsProd, 30, 3]\n'), /the condition IsProd is not declared under Conditions/],
+    ['Conditions:\n  A: !Equals [!Ref AWS::Region, x]\n  B: !Condition B\n' + fn('      Timeout: !If [B, 30, 3]\n'), /Conditions\.B refers to itself/],
     [fn('      InlineCode: "x"\n'), /InlineCode is not supported/],
     [fn('      PackageType: Image\n'), /PackageType Image is not supported/],
     [fn('      Timeout: 1\n      Timeout: 2\n'), /not valid YAML: Map keys must be unique/],
