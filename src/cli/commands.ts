@@ -164,14 +164,70 @@ export async function deploy(p: Parsed, io: Io): Promise<number> {
   return 0;
 }
 
-/** `alonzo logs NAME`: recent invocations' logs. */
+/** `alonzo logs NAME [--follow] [--json]`: recent invocations' logs; --follow keeps printing new ones until Ctrl-C. */
 export async function logs(p: Parsed, io: Io): Promise<number> {
   const name = p.positionals[0];
   if (!name) throw new UserError('logs needs a function name.', 'Write: alonzo logs my-fn');
   const api = new ApiClient(endpointOf(p));
-  const res = await api.call('GET', `/_alonzo/functions/${encodeURIComponent(name)}/logs`, { operation: 'GetLogs' });
-  io.out(res.body.toString());
-  return 0;
+  const json = p.flags.has('json');
+  const follow = p.flags.has('follow');
+  const read = async (bytes: number): Promise<string> =>
+    (await api.call('GET', `/_alonzo/functions/${encodeURIComponent(name)}/logs?bytes=${bytes}`, { operation: 'GetLogs' })).body.toString();
+  let text = await read(LOG_BYTES);
+  // Without --follow the tail is printed as it is; with it (and with --json) only whole invocations, so that a block
+  // still being written is printed once, complete, on a later round.
+  let printed = follow || json ? printInvocations(text, io, json) : (io.out(text), text.length);
+  if (!follow) {
+    if (json && printed === 0 && text.trim()) io.out(`${JSON.stringify({ Log: text })}\n`);
+    return 0;
+  }
+  for (;;) {
+    await new Promise((r) => setTimeout(r, FOLLOW_EVERY_MS));
+    const next = await read(LOG_BYTES);
+    const fresh = newPart(text.slice(0, printed), next);
+    const done = printInvocations(fresh, io, json);
+    text = next;
+    printed = next.length - fresh.length + done;
+  }
+}
+
+/** How much of a function's log `alonzo logs` reads (the newest bytes), and how often --follow asks again. */
+const LOG_BYTES = 1 << 20;
+const FOLLOW_EVERY_MS = 500;
+
+/**
+ * What of `next` (a newer tail of the same log) comes after `seen` (what was printed of the previous one): found by
+ * the end of `seen` in `next`; where it is not there any more (more than a read's worth was written since), all of it.
+ */
+function newPart(seen: string, next: string): string {
+  if (seen.length === 0) return next;
+  const anchor = seen.slice(-512);
+  const at = next.lastIndexOf(anchor);
+  return at === -1 ? next : next.slice(at + anchor.length);
+}
+
+/**
+ * Prints the whole invocations in `text` (START … REPORT), as text or, with `json`, one JSON object per line
+ * ({RequestId, Log, Report}); answers how many characters it consumed (what follows the last REPORT line waits).
+ */
+function printInvocations(text: string, io: Io, json: boolean): number {
+  const report = /^REPORT RequestId: (\S+)([^\n]*)\n/gm;
+  let start = 0;
+  let m: RegExpExecArray | null;
+  while ((m = report.exec(text))) {
+    const end = m.index + m[0].length;
+    const block = text.slice(start, end);
+    if (json) {
+      const fields: Record<string, string> = {};
+      for (const f of m[2].split('\t')) {
+        const kv = /^\s*([^:]+):\s*(.+?)\s*$/.exec(f);
+        if (kv) fields[kv[1]] = kv[2];
+      }
+      io.out(`${JSON.stringify({ RequestId: m[1], Log: block, Report: fields })}\n`);
+    } else io.out(block);
+    start = end;
+  }
+  return start;
 }
 
 /** The failed-events route of a function (Alonzo's own API, beside Lambda's). */

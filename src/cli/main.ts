@@ -19,7 +19,7 @@ Commands:
   function list|get NAME|delete NAME [--json]    the functions, as the Lambda API has them (function create = deploy)
   invoke --function-name F [--payload P] OUTFILE   invoke a function, as \`aws lambda invoke\`
   deploy DIR --name N [--runtime R --handler H]    zip a folder and create or update a function
-  logs NAME                                       print a function's recent logs
+  logs NAME [--follow] [--json]                   print a function's recent logs, or follow them
   events failed NAME [--json]                     list a function's failed async events and where their records went
   events redrive NAME [--request-id ID …]         queue failed events (all, or these) again
   keys create [--account-id A] [--name N] [--policy FILE|JSON]   create an access key (the secret is shown once)

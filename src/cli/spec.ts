@@ -79,12 +79,14 @@ ${ENDPOINT_HELP}
 `,
   },
   logs: {
-    options: { ...endpoint },
+    options: { follow: { type: 'boolean', short: 'f' }, ...endpoint, ...json },
     args: { min: 0, max: 1 },
-    help: `Usage: alonzo logs NAME
+    help: `Usage: alonzo logs NAME [--follow] [--json]
 
-Prints the function's recent logs.
+Prints the function's recent logs (START … END … REPORT per invocation).
 
+  -f, --follow                    keep printing new invocations' logs as they end, until Ctrl-C
+      --json                      one JSON object per invocation and line: {RequestId, Log, Report}
 ${ENDPOINT_HELP}
 `,
   },

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
 import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -85,4 +85,38 @@ test('the installed bin answers `alonzo --help`', async () => {
     execFile(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), '--help'], (e, stdout) => (e ? reject(e) : resolve(stdout))),
   );
   assert.match(out, /^Usage: alonzo <command>/);
+});
+
+test('logs --json gives one object per invocation; logs --follow (a real process) prints invocations as they end, each once', async (t) => {
+  const src = join(dir, 'follow');
+  mkdirSync(src);
+  writeFileSync(join(src, 'index.js'), 'exports.handler = async (e) => { console.log("marker", e.n); return e.n; };');
+  assert.equal((await run('deploy', src, '--name', 'follow-fn', '--runtime', 'nodejs20.x', '--handler', 'index.handler')).code, 0);
+  const invokeN = async (n: number) => assert.equal((await run('invoke', '--function-name', 'follow-fn', '--payload', JSON.stringify({ n }), join(dir, 'f.json'))).code, 0);
+  await invokeN(1);
+  const asJson = await run('logs', 'follow-fn', '--json');
+  assert.equal(asJson.code, 0, asJson.err);
+  const objects = asJson.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(objects.length, 1);
+  assert.match(objects[0].RequestId, /^[0-9a-f-]{36}$/);
+  assert.match(objects[0].Log, /marker 1/);
+  assert.equal(objects[0].Report['Memory Size'], '128 MB');
+
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), 'logs', 'follow-fn', '--follow', '--endpoint-url', s.url], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  let err = '';
+  child.stderr.on('data', (c) => (err += c));
+  const until = async (re: RegExp) => {
+    for (let i = 0; i < 600 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, re, `follow printed: ${out}\nstderr: ${err}`);
+  };
+  await until(/marker 1/);
+  for (const n of [2, 3, 4]) await invokeN(n);
+  await until(/marker 4[\s\S]*REPORT/);
+  // A moment more: nothing is printed twice.
+  await new Promise((r) => setTimeout(r, 1200));
+  for (const n of [1, 2, 3, 4]) assert.equal(out.match(new RegExp(`marker ${n}\\b`, 'g'))?.length, 1, `marker ${n} once in: ${out}`);
+  assert.equal(out.match(/^START RequestId/gm)?.length, 4);
 });
