@@ -16,7 +16,7 @@ export function endpointOf(p: Parsed): string {
 }
 
 /** serve's options (flags) and the settings they set; `alonzo dev` takes them too. */
-export const SERVE_OPTIONS: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 's3-endpoint': 's3Endpoint', 'runtime-interpreters': 'runtimeInterpreters', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes', auth: 'auth', 'allowed-hosts': 'allowedHosts', 'database-url': 'databaseUrl', 'node-name': 'nodeName' };
+export const SERVE_OPTIONS: Record<string, keyof Config> = { host: 'host', port: 'port', 'data-dir': 'dataDir', region: 'region', 'account-id': 'accountId', 'log-level': 'logLevel', 'async-time-scale': 'asyncTimeScale', 'idle-timeout-ms': 'idleTimeoutMs', 'destination-endpoint': 'destinationEndpoint', 's3-endpoint': 's3Endpoint', 'runtime-interpreters': 'runtimeInterpreters', 'runtime-transport': 'runtimeTransport', isolation: 'isolation', 'sandbox-uids': 'sandboxUids', 'standby-sandboxes': 'standbySandboxes', 'standby-runtimes': 'standbyRuntimes', auth: 'auth', 'allowed-hosts': 'allowedHosts', 'database-url': 'databaseUrl', 'node-name': 'nodeName', 'debug-function': 'debugFunction', 'debug-port': 'debugPort' };
 
 /** `alonzo serve [--host] [--port] [--data-dir] [--async-time-scale]`: runs the service until Ctrl-C. */
 export async function serve(p: Parsed, io: Io): Promise<number> {
@@ -57,7 +57,10 @@ export async function serve(p: Parsed, io: Io): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     const where = config.databaseUrl ? `cluster node${config.nodeName ? ` ${config.nodeName}` : ''}, shared data in PostgreSQL, local data in ${config.dataDir}` : `data in ${config.dataDir}`;
-    io.out(`Alonzo is serving the Lambda API on ${server.url} (${where}).\n${auth}\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
+    const debug = config.debugFunction
+      ? `Debugger: ${config.debugFunction} starts under a debugger on 127.0.0.1:${config.debugPort || '9229 (Node.js) or 5678 (Python)'} and waits for one to attach before loading its handler; its timeout is not enforced, and it runs one invocation at a time.\n`
+      : '';
+    io.out(`Alonzo is serving the Lambda API on ${server.url} (${where}).\n${auth}\n${debug}Point a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
   });
   return 0;
 }

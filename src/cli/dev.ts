@@ -7,6 +7,9 @@ import { ConfigError, type Config } from '../config/index.js';
 import { StartupError } from '../server/index.js';
 import { startDev, TemplateError } from '../dev/index.js';
 
+/** serve's options that dev takes as they are (its own --debug and --debug-port replace serve's debug settings). */
+const DEV_SERVE_OPTIONS = Object.keys(SERVE_OPTIONS).filter((k) => k !== 'debug-function' && k !== 'debug-port');
+
 export const DEV_HELP = `Usage: alonzo dev [--template FILE] [--api-port P] [--parameter-overrides K=V …] [serve's options]
 
 Starts Alonzo (as alonzo serve) and deploys every function of a SAM template from its folder: CodeUri is served as
@@ -16,10 +19,11 @@ Options:
   -t, --template FILE               the SAM template (default template.yaml, else template.yml)
       --api-port P                  the port of the API routes (default 3000; 0: any free port)
       --parameter-overrides K=V     a template parameter's value (repeat it, or K1=V1 K2=V2 in one)
-      --debug FUNCTION              run that Node.js function under the inspector, waiting for a debugger
-      --debug-port P                the inspector's port on 127.0.0.1 (default 9229)
+      --debug FUNCTION              run that function under a debugger, waiting for one to attach: Node.js under
+                                    its inspector, Python under debugpy (alonzo runtimes install debugpy)
+      --debug-port P                the debugger's port on 127.0.0.1 (default 9229 for Node.js, 5678 for Python)
   -h, --help                        this help
-and serve's: ${Object.keys(SERVE_OPTIONS).map((k) => `--${k}`).join(', ')}.
+and serve's: ${DEV_SERVE_OPTIONS.map((k) => `--${k}`).join(', ')}.
 `;
 
 export async function dev(argv: string[], io: Io): Promise<number> {
@@ -31,7 +35,7 @@ export async function dev(argv: string[], io: Io): Promise<number> {
     'debug-port': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
-  for (const k of Object.keys(SERVE_OPTIONS)) options[k] = { type: 'string' };
+  for (const k of DEV_SERVE_OPTIONS) options[k] = { type: 'string' };
   let parsed: ReturnType<typeof parseStrict>;
   try {
     parsed = parseStrict({ args: argv, options, strict: true, allowPositionals: false });
@@ -44,7 +48,7 @@ export async function dev(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const config: Partial<Record<keyof Config, unknown>> = {};
-  for (const [flagName, key] of Object.entries(SERVE_OPTIONS)) if (typeof v[flagName] === 'string') config[key] = v[flagName];
+  for (const flagName of DEV_SERVE_OPTIONS) if (typeof v[flagName] === 'string') config[SERVE_OPTIONS[flagName]] = v[flagName];
   const parameters: Record<string, string> = {};
   for (const item of ((v['parameter-overrides'] as string[] | undefined) ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean)) {
     // SAM's forms: K=V and ParameterKey=K,ParameterValue=V.
@@ -56,8 +60,8 @@ export async function dev(argv: string[], io: Io): Promise<number> {
   }
   const apiPortText = (v['api-port'] as string | undefined) ?? '3000';
   if (!/^\d+$/.test(apiPortText) || Number(apiPortText) > 65535) throw new UserError(`--api-port ${apiPortText} is not a port.`, 'Give a number from 0 to 65535.');
-  const debugPort = (v['debug-port'] as string | undefined) ?? '9229';
-  if (!/^\d+$/.test(debugPort) || Number(debugPort) < 1 || Number(debugPort) > 65535) throw new UserError(`--debug-port ${debugPort} is not a port.`, 'Give a number from 1 to 65535.');
+  const debugPort = v['debug-port'] as string | undefined;
+  if (debugPort !== undefined && (!/^\d+$/.test(debugPort) || Number(debugPort) < 1 || Number(debugPort) > 65535)) throw new UserError(`--debug-port ${debugPort} is not a port.`, 'Give a number from 1 to 65535.');
   if (v['debug-port'] !== undefined && v.debug === undefined) throw new UserError('--debug-port needs --debug FUNCTION.', 'Name the function to debug: alonzo dev --debug MyFunction.');
   let template = v.template as string | undefined;
   if (!template) {
@@ -71,7 +75,7 @@ export async function dev(argv: string[], io: Io): Promise<number> {
       config: config as Partial<Config>,
       apiPort: Number(apiPortText),
       parameters,
-      ...(typeof v.debug === 'string' ? { debug: { functionName: v.debug, port: Number(debugPort) } } : {}),
+      ...(typeof v.debug === 'string' ? { debug: { functionName: v.debug, ...(debugPort !== undefined ? { port: Number(debugPort) } : {}) } } : {}),
       say: (line) => io.out(`${line}\n`),
       warn: (line) => io.err(`${line}\n`),
     });

@@ -14,7 +14,7 @@ import { findInterpreters, installedNodeBinary, mismatch, nodeArchPackage, nodeI
 import type { Io } from './commands.js';
 
 const USAGE =
-  'Write: alonzo runtimes [--json] (what serves each runtime), alonzo runtimes install sdk [--package @aws-sdk/NAME …] [--python PATH], or alonzo runtimes install nodejs22.x (each takes --data-dir, default as serve).';
+  'Write: alonzo runtimes [--json] (what serves each runtime), alonzo runtimes install sdk [--package @aws-sdk/NAME …] [--python PATH], alonzo runtimes install nodejs22.x, or alonzo runtimes install debugpy [--python PATH] (each takes --data-dir, default as serve).';
 
 /** The clients most functions use: Lambda's runtimes ship every @aws-sdk client; these are installed unless --package names others. */
 export const DEFAULT_NODE_PACKAGES = [
@@ -79,6 +79,7 @@ export async function runtimes(p: Parsed, io: Io, argv: string[]): Promise<numbe
   }
   const node = /^nodejs(\d+)\.x$/.exec(what ?? '');
   if (verb === 'install' && node && !more.length) return installNode(dataDir, node[1], io);
+  if (verb === 'install' && what === 'debugpy' && !more.length) return installDebugpy(ensureSdkDirs(dataDir).python, flag(p, 'python'), io);
   if (verb !== 'install' || what !== 'sdk' || more.length) throw new UserError(verb === 'install' ? `Alonzo cannot install '${[what, ...more].join(' ')}'.` : `Unknown runtimes command '${verb}'.`, USAGE);
   const dirs = ensureSdkDirs(dataDir);
   const packages = repeated(argv, 'package');
@@ -103,6 +104,27 @@ function npmInstall(prefix: string, packages: string[], what: string): void {
   if (npm.status !== 0) {
     throw new UserError(`npm could not install ${what}: ${(npm.stderr || npm.stdout || String(npm.error)).trim().split('\n').slice(-3).join(' ')}`, 'Check that npm reaches its registry (npm config get registry), then run this again.');
   }
+}
+
+/**
+ * debugpy (Python's debugger, for `alonzo dev --debug`) into the runtime SDK's Python folder, which every environment
+ * has on sys.path: pip, with --python or the first Python here whose pip works. Its compiled speed-ups are for that
+ * Python's version; on another version debugpy runs without them (slower stepping, same debugging).
+ */
+function installDebugpy(target: string, python: string | undefined, io: Io): number {
+  const pythons = [...new Set([python, process.env.ALONZO_PYTHON_PATH, DEFAULTS.pythonPath, 'python3'].filter((x): x is string => Boolean(x)))];
+  io.out(`Installing debugpy with pip into ${target} …\n`);
+  let last = '';
+  for (const py of pythons) {
+    const pip = spawnSync(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', '--target', target, 'debugpy'], { encoding: 'utf8', timeout: 300_000 });
+    if (pip.status === 0 && existsSync(join(target, 'debugpy', '__init__.py'))) {
+      io.out(`✔ debugpy in ${target} (pip, with ${py}). Debug a Python function with: alonzo dev --debug FUNCTION\n`);
+      return 0;
+    }
+    last = (pip.stderr || pip.stdout || String(pip.error ?? '')).trim().split('\n').slice(-2).join(' ');
+    if (python) break;
+  }
+  throw new UserError(`debugpy could not be installed: ${last || 'no Python here has pip'}.`, 'Check that pip reaches its package index (or give a Python whose pip does with --python PATH), then run this again.');
 }
 
 /** Node.js <major>: the official binary, published on npm as node-linux-<arch>, into the data dir. */

@@ -119,10 +119,12 @@ cluster's database. create prints the secret once.
     help: `Usage: alonzo runtimes [--json]
        alonzo runtimes install sdk [--package @aws-sdk/NAME …] [--python PATH]
        alonzo runtimes install nodejs22.x
+       alonzo runtimes install debugpy [--python PATH]
 
 What serves each runtime (the interpreter and its version, ✘ where it is not the runtime's own) and which AWS SDKs are
 installed; install the SDKs Lambda's runtimes ship (npm for @aws-sdk/*, the most used clients unless --package names
-others; boto3 by pip, else copied from a Python that has it), or a Node.js major (the official binary, from npm).
+others; boto3 by pip, else copied from a Python that has it), a Node.js major (the official binary, from npm), or
+debugpy (Python's debugger, for alonzo dev --debug; pip).
 
       --data-dir D                the data dir (default as serve: ALONZO_DATA_DIR or ./.alonzo)
       --runtime-interpreters R=P,…   as serve's setting, for the listing

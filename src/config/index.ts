@@ -79,6 +79,14 @@ export interface Config {
   databaseUrl: string;
   /** This node's name in `alonzo cluster status` (default: the host name and port). */
   nodeName: string;
+  /**
+   * A function of the server's own account whose environment waits for a debugger on 127.0.0.1:debugPort before
+   * loading its handler (Node.js: the inspector; Python: debugpy), with its timeout suspended and one invocation at a
+   * time, as `alonzo dev --debug` does. Empty: none.
+   */
+  debugFunction: string;
+  /** The debugger's port; 0: 9229 for Node.js, 5678 for Python. */
+  debugPort: number;
 }
 
 export type RuntimeTransport = 'channel' | 'runtime-api';
@@ -122,6 +130,8 @@ export const DEFAULTS: Config = {
   rootSecretAccessKey: '',
   databaseUrl: '',
   nodeName: '',
+  debugFunction: '',
+  debugPort: 0,
 };
 
 /** Whether a listen address is only reachable from this machine (127/8, ::1, localhost). */
@@ -169,6 +179,9 @@ export function resolveConfig(flags: Partial<Record<keyof Config, unknown>> = {}
         'or give an admin key in ALONZO_ROOT_ACCESS_KEY_ID and ALONZO_ROOT_SECRET_ACCESS_KEY',
     );
   }
+  if (cfg.debugFunction && !/^[a-zA-Z0-9-_]{1,64}$/.test(cfg.debugFunction)) problems.push(`debugFunction must be a function name, got '${cfg.debugFunction}'`);
+  if (!Number.isInteger(cfg.debugPort) || cfg.debugPort > 65535) problems.push(`debugPort must be an integer from 1 to 65535 (0: the runtime's default), got '${cfg.debugPort}'`);
+  if (cfg.debugPort && !cfg.debugFunction) problems.push('debugPort needs debugFunction (ALONZO_DEBUG_FUNCTION): the function to debug');
   if (!cfg.rootAccessKeyId !== !cfg.rootSecretAccessKey) problems.push('rootAccessKeyId and rootSecretAccessKey (ALONZO_ROOT_ACCESS_KEY_ID, ALONZO_ROOT_SECRET_ACCESS_KEY) go together: give both or neither');
   if (cfg.rootAccessKeyId && !/^[A-Za-z0-9]{3,128}$/.test(cfg.rootAccessKeyId)) problems.push('rootAccessKeyId must be 3 to 128 letters and digits');
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -23,8 +23,11 @@ export interface DevOptions {
   /** The local API endpoint's port (0: any free port). */
   apiPort: number;
   parameters: Record<string, string>;
-  /** `--debug NAME`: that (Node.js) function starts under the inspector on 127.0.0.1:port and waits for a debugger. */
-  debug?: { functionName: string; port: number };
+  /**
+   * `--debug NAME`: that function waits for a debugger on 127.0.0.1:port before loading its handler (Node.js: the
+   * inspector, default port 9229; Python: debugpy, default port 5678).
+   */
+  debug?: { functionName: string; port?: number };
   /** Progress and results, one line each. */
   say(line: string): void;
   /** Problems after the start (a template that no longer reads), one line each. */
@@ -64,7 +67,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   const server = await startServer(overrides, {
     devCode: {
       dirFor: (accountId, name) => (accountId === base.accountId ? dirs.get(name) : undefined),
-      debugFor: (accountId, name) => (o.debug && accountId === base.accountId && name === o.debug.functionName ? { inspectPort: o.debug.port } : undefined),
+      debugFor: (accountId, name) => (o.debug && accountId === base.accountId && name === o.debug.functionName ? { port: o.debug.port! } : undefined),
     },
   });
   const api = new ApiClient(server.url, { ...creds });
@@ -173,6 +176,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   };
 
   /** Reads the template again and makes the server match it. */
+  let debugKind: 'node' | 'python' = 'node';
   const apply = async (first: boolean) => {
     if (!first) template = readTemplate(templateFile, ctxOf(server.config));
     const arns = await publishLayers();
@@ -194,14 +198,19 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
     if (o.debug) {
       const target = functions.find((f) => f.name === o.debug!.functionName || f.logicalId === o.debug!.functionName);
       if (!target) throw new TemplateError(`--debug ${o.debug.functionName}: the template has no such function.`, `Functions: ${functions.map((f) => f.name).join(', ')}.`);
-      if (!target.runtime.startsWith('nodejs')) throw new TemplateError(`--debug ${o.debug.functionName}: ${target.runtime} functions cannot be debugged yet (Node.js only).`);
+      if (!target.runtime.startsWith('nodejs') && !target.runtime.startsWith('python')) throw new TemplateError(`--debug ${o.debug.functionName}: ${target.runtime} functions cannot be debugged (Node.js and Python only).`);
       o.debug.functionName = target.name;
+      debugKind = target.runtime.startsWith('nodejs') ? 'node' : 'python';
+      o.debug.port ??= debugKind === 'node' ? 9229 : 5678;
     }
     for (const f of functions) await deployFunction(f);
     if (o.debug) {
       // One environment at a time: one inspector on one port.
       await api.json('PUT', `/2017-10-31/functions/${encodeURIComponent(o.debug.functionName)}/concurrency`, 'PutFunctionConcurrency', { ReservedConcurrentExecutions: 1 });
-      if (first) o.say(`Debugger: ${o.debug.functionName} starts under the Node.js inspector on 127.0.0.1:${o.debug.port} and waits for a debugger (VS Code "Attach", chrome://inspect) before loading its handler; its timeout is not enforced, and it runs one invocation at a time.`);
+      if (first) {
+        const how = debugKind === 'node' ? `under the Node.js inspector on 127.0.0.1:${o.debug.port} and waits for a debugger (VS Code "Attach", chrome://inspect)` : `under debugpy on 127.0.0.1:${o.debug.port} and waits for a debugger (VS Code's Python "Attach", any Debug Adapter Protocol client)`;
+        o.say(`Debugger: ${o.debug.functionName} starts ${how} before loading its handler; its timeout is not enforced, and it runs one invocation at a time.`);
+      }
     }
     for (const gone of deployed.filter((d) => !seen.has(d.name))) {
       await api.call('DELETE', fnPath(gone.name), { operation: 'DeleteFunction' });

@@ -49,8 +49,11 @@ export interface EngineDeps {
 /** Where a function's code lives when it is not a stored package (a folder `alonzo dev` serves, bound read-only). */
 export interface DevCodeSource {
   dirFor(accountId: string, functionName: string): string | undefined;
-  /** `alonzo dev --debug`: the inspector port of the one function being debugged. */
-  debugFor?(accountId: string, functionName: string): { inspectPort: number } | undefined;
+  /**
+   * `alonzo dev --debug` (and serve's debugFunction): the one function being debugged, and its debugger's port
+   * (undefined: the runtime's default, 9229 for Node.js, 5678 for Python). It runs one invocation at a time.
+   */
+  debugFor?(accountId: string, functionName: string): { port?: number } | undefined;
 }
 
 interface Resolved {
@@ -283,7 +286,11 @@ export class InvokeEngine implements Invoker, EventRunner {
     if (cluster) {
       const slot = cluster.acquire(accountKey, v.functionName, target.reservedConcurrency);
       if (slot !== true) await slot;
-    } else this.throttle(target.reservedConcurrency, this.running.get(name) ?? 0, this.accountRunning(target.accountId));
+    } else {
+      // A function under a debugger runs one invocation at a time (one environment, one debugger port).
+      const reserved = this.d.devCode?.debugFor?.(accountKey, v.functionName) ? 1 : target.reservedConcurrency;
+      this.throttle(reserved, this.running.get(name) ?? 0, this.accountRunning(target.accountId));
+    }
     this.running.set(name, (this.running.get(name) ?? 0) + 1);
     this.accountRunning(target.accountId, 1);
     try {
@@ -363,7 +370,9 @@ export class InvokeEngine implements Invoker, EventRunner {
       region: account.region,
       accountId: account.accountId,
       credentials: this.d.credentials && (() => this.d.credentials!(account.accountId, s.Role, v.functionName)),
-      ...(family === 'node' && this.d.devCode?.debugFor?.(account.accountId, v.functionName) ? { debug: this.d.devCode.debugFor(account.accountId, v.functionName)! } : {}),
+      ...((family === 'node' || family === 'python') && this.d.devCode?.debugFor?.(account.accountId, v.functionName)
+        ? { debug: { port: this.d.devCode.debugFor(account.accountId, v.functionName)!.port || (family === 'node' ? 9229 : 5678) } }
+        : {}),
     };
   }
 

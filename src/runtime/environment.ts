@@ -47,11 +47,12 @@ export interface EnvironmentSpec {
    */
   credentials?: () => Record<string, string>;
   /**
-   * `alonzo dev --debug` (Node.js only): the runtime starts under the inspector on 127.0.0.1:port and waits for a
-   * debugger before loading the handler; the function's timeout (and the init timeout) are not enforced, so that a
-   * breakpoint or a waiting start does not become Sandbox.Timedout.
+   * `alonzo dev --debug` / serve's debugFunction: the runtime waits for a debugger on 127.0.0.1:port before loading
+   * the handler — Node.js under its inspector (`--inspect`, Chrome DevTools Protocol), Python under debugpy (the Debug
+   * Adapter Protocol); the function's timeout (and the init timeout) are not enforced, so that a breakpoint or a
+   * waiting start does not become Sandbox.Timedout. Never served by a prebooted standby.
    */
-  debug?: { inspectPort: number };
+  debug?: { port: number };
 }
 
 export interface RuntimeHost {
@@ -316,7 +317,7 @@ export class Environment {
       cmd = this.host.interpreterFor?.(s.runtime) ?? this.host.nodePath;
       args = [`--max-old-space-size=${s.memoryMb}`, join(this.runtimeDir, 'node', 'bootstrap.cjs')];
       if (s.debug) {
-        args.unshift(`--inspect=127.0.0.1:${s.debug.inspectPort}`);
+        args.unshift(`--inspect=127.0.0.1:${s.debug.port}`);
         extra.ALONZO_DEBUG_WAIT = '1';
       }
       const major = /^nodejs(\d+)\.x$/.exec(s.runtime)?.[1];
@@ -328,6 +329,7 @@ export class Environment {
       const minor = /^python(3\.\d+)$/.exec(s.runtime)?.[1];
       const layerPaths = opt ? `${minor ? `:${opt}/python/lib/python${minor}/site-packages` : ''}:${opt}/python` : '';
       Object.assign(extra, { PYTHONPATH: `${this.taskRoot}${layerPaths}${this.host.sdk ? `:${this.host.sdk.python}` : ''}`, PYTHONDONTWRITEBYTECODE: '1' });
+      if (s.debug) extra.ALONZO_DEBUG_PORT = String(s.debug.port);
     } else {
       cmd = join(this.taskRoot, 'bootstrap');
       args = [];
@@ -339,7 +341,7 @@ export class Environment {
     }
     // A built-in runtime over the channel may be served by a prebooted standby of the same kind, which boots exactly
     // this command before its function is known.
-    const template = channel && !wrapper && s.family !== 'provided' ? standbyTemplate(this.host, s.family, s.memoryMb, s.ephemeralMb, s.runtime) : undefined;
+    const template = channel && !wrapper && !s.debug && s.family !== 'provided' ? standbyTemplate(this.host, s.family, s.memoryMb, s.ephemeralMb, s.runtime) : undefined;
     const standby = template && template.cmd === cmd && template.args.join('\0') === args.join('\0') ? template : undefined;
     // The supervisor stops everything the environment started with it (Lambda stops the whole sandbox): nothing a
     // function leaves running outlives its environment.

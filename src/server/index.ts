@@ -160,7 +160,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
   });
   const logs: LogStore = pg ? new PgLogStore(pg.pool, nodeName, { onError: (e) => log.warn('logs:write-failed', { error: e.message }) }) : new LogSink(join(dataDir, 'logs'));
-  const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks, devCode: extras.devCode });
+  const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks, devCode: extras.devCode ?? debugOnly(config) });
   cluster?.attach(invoker, pool, store);
   poller = new Poller({
     events: asyncInvoke.events,
@@ -302,4 +302,11 @@ function keysInFile(dataDir: string): number {
   } catch {
     return 0;
   }
+}
+
+/** serve's debugFunction: no folders served, one function of the server's own account under a debugger. */
+function debugOnly(config: Config): DevCodeSource | undefined {
+  if (!config.debugFunction) return undefined;
+  const at = config.debugPort ? { port: config.debugPort } : {};
+  return { dirFor: () => undefined, debugFor: (accountId, name) => (accountId === config.accountId && name === config.debugFunction ? at : undefined) };
 }

@@ -185,7 +185,7 @@ test('what alonzo dev cannot run is one clear line and exit 1, before anything s
   apps.push(dir);
   const t = readFileSync(join(dir, 'template.yaml'), 'utf8');
   const cases: [string, RegExp][] = [
-    [t.replace('Runtime: nodejs20.x', 'Runtime: !If [IsProd, nodejs20.x, nodejs22.x]'), /Resources\.HelloWorldFunction\.Properties\.Runtime: Fn::If is not supported by alonzo dev\./],
+    [t.replace('Runtime: nodejs20.x', 'Runtime: !ImportValue SharedRuntime'), /Resources\.HelloWorldFunction\.Properties\.Runtime: Fn::ImportValue is not supported by alonzo dev\./],
     [t.replace('CodeUri: hello-world/', 'CodeUri: s3://bucket/key.zip'), /CodeUri is s3:\/\/bucket\/key\.zip: alonzo dev runs code from local folders\./],
     [t.replace('CodeUri: hello-world/', 'CodeUri: missing/'), /CodeUri is missing\/, which does not exist/],
     [t.replace('Timeout: 3', 'Timeout: !Ref Nope'), /Ref to Nope, which is neither a parameter nor a resource/],

@@ -675,6 +675,28 @@ def _handle_invoke(request_handler, header, body):
         _report_error(invoke_id, error_result)
 
 
+def _wait_for_debugger():
+    """`alonzo dev --debug` (ALONZO_DEBUG_PORT): debugpy listens on 127.0.0.1:port and the handler's module loads once a
+    debugger (VS Code's Python debugger, any DAP client) has attached and finished configuring, so that breakpoints
+    in module code and in the handler are hit. debugpy must be importable: the interpreter's own site-packages, the
+    function's code or a layer, or the runtime SDK (`alonzo runtimes install debugpy`)."""
+    port = os.environ.pop("ALONZO_DEBUG_PORT", None)
+    if not port:
+        return
+    try:
+        import debugpy
+    except ImportError:
+        message = ("debugpy is not installed where this function's Python finds it. Install it with "
+                   "`alonzo runtimes install debugpy` (or pip install debugpy for this interpreter, or into the function's folder).")
+        error_result = _make_error(message, "Runtime.DebuggerUnavailable", [])
+        _log_error(error_result)
+        _report_init_error(error_result)
+        os._exit(EXIT_INIT_ERROR)
+    debugpy.listen(("127.0.0.1", int(port)))
+    sys.__stderr__.write("alonzo: waiting for a debugger on 127.0.0.1:%s\n" % port)
+    debugpy.wait_for_client()
+
+
 def main():
     global _rapid
     _setup_logging()
@@ -684,6 +706,7 @@ def main():
     script_dir = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [_TASK_ROOT] + [p for p in sys.path if p not in (script_dir, _TASK_ROOT)]
 
+    _wait_for_debugger()
     try:
         request_handler = _get_handler(_HANDLER)
     except Exception:
