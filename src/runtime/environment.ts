@@ -393,6 +393,11 @@ export class Environment {
 
   /** Output of the process: belongs to the running invocation, or to init before the first one. */
   output(c: Buffer): void {
+    if (this.ext) this.ext.telemetry.output(c);
+    this.toLog(c);
+  }
+
+  private toLog(c: Buffer): void {
     if (this.pending) this.pending.log.add(c);
     else if (this.afterLog) this.afterLog.add(c);
     else if (this.state === 'starting' || this.initOutput.length < 256) this.initOutput.push(c);
@@ -581,8 +586,8 @@ export class Environment {
     this.initDurationMs = undefined;
     const maxMemoryUsedMb = this.maxMemoryMb(durationMs);
     const streamed = !!p.stream && !p.stream.collected;
-    if (this.ext && !lost) {
-      const afterRuntime = this.extensionsAfter(p, { initDurationMs, status });
+    if (this.ext) {
+      const afterRuntime = this.extensionsAfter(p, { kind, errorType, lost, status, durationMs, initDurationMs, maxMemoryUsedMb, producedBytes: p.stream ? p.stream.bytes : payload.length });
       if (afterRuntime) {
         p.resolve({ kind, payload, errorType, log: p.log, durationMs, initDurationMs, maxMemoryUsedMb, environmentLost: lost, streamed, afterRuntime });
         return false;
@@ -767,21 +772,37 @@ export class Environment {
   }
 
   /**
-   * The runtime answered `p` while extensions still work on it: the environment stays busy until they call `next`
-   * again, and the REPORT line (whose Duration covers their work, as on AWS) is written then. Undefined when none does.
+   * The runtime answered `p` (platform.runtimeDone). While extensions still work on it the environment stays busy
+   * until they call `next` again, and the REPORT line (whose Duration covers their work, as on AWS) and
+   * platform.report are written then: the promise settles at that point. Undefined when nothing waits (the caller
+   * writes the REPORT line; platform.report is sent here).
    */
-  private extensionsAfter(p: Pending, r: { initDurationMs?: number; status?: string }): Promise<void> | undefined {
+  private extensionsAfter(
+    p: Pending,
+    r: { kind: 'result' | 'error'; errorType?: string; lost: boolean; status?: string; durationMs: number; initDurationMs?: number; maxMemoryUsedMb: number; producedBytes: number },
+  ): Promise<void> | undefined {
+    const ext = this.ext!;
+    const status = r.status === 'timeout' ? 'timeout' : r.kind === 'result' ? 'success' : r.lost ? 'failure' : 'error';
+    const requestId = p.inv.requestId;
+    const report = (durationMs: number, maxMemoryUsedMb: number, st: string) =>
+      ext.report({ requestId, status: st, errorType: r.errorType, durationMs, memoryMb: this.spec.memoryMb, maxMemoryUsedMb, initDurationMs: r.initDurationMs });
     let settle!: () => void;
     const after = new Promise<void>((ok) => (settle = ok));
     const done = () => {
       this.afterLog = undefined;
       const durationMs = performance.now() - p.started;
-      p.log.finish({ durationMs, memoryMb: this.spec.memoryMb, maxMemoryUsedMb: this.maxMemoryMb(durationMs), initDurationMs: r.initDurationMs, status: this.state === 'busy' ? r.status : 'error' });
+      const maxMemoryUsedMb = this.maxMemoryMb(durationMs);
+      const ok = this.state === 'busy';
+      p.log.finish({ durationMs, memoryMb: this.spec.memoryMb, maxMemoryUsedMb, initDurationMs: r.initDurationMs, status: ok ? r.status : 'error' });
+      report(durationMs, maxMemoryUsedMb, ok ? status : 'failure');
       this.lastUsed = Date.now();
-      if (this.state === 'busy') this.to('ready');
+      if (ok) this.to('ready');
       settle();
     };
-    if (this.ext!.runtimeDone(p.deadline, done)) return undefined;
+    if (ext.runtimeDone({ requestId, status, errorType: r.errorType, durationMs: r.durationMs, producedBytes: r.producedBytes, lost: r.lost }, p.deadline, done)) {
+      report(r.durationMs, r.maxMemoryUsedMb, status);
+      return undefined;
+    }
     this.afterLog = p.log;
     return after;
   }
@@ -798,6 +819,11 @@ export class Environment {
 
   /** Platform lines for the function's log (the extensions' EXTENSION lines at the end of init). */
   platformLog(text: string): void {
-    this.output(Buffer.from(text));
+    this.toLog(Buffer.from(text));
+  }
+
+  extensionOutput(name: string, chunk: Buffer): void {
+    this.ext?.telemetry.output(chunk, 'extension', name);
+    this.toLog(chunk);
   }
 }

@@ -61,6 +61,17 @@ export function externalExtensions(optDir: string | undefined): string[] {
     .sort();
 }
 
+/** How the runtime ended an invocation, for platform.runtimeDone. */
+export interface RuntimeDone {
+  requestId: string;
+  status: 'success' | 'error' | 'failure' | 'timeout';
+  errorType?: string;
+  durationMs: number;
+  producedBytes: number;
+  /** The environment is lost with it: nothing waits for the extensions. */
+  lost: boolean;
+}
+
 type AgentState = 'Started' | 'Registered' | 'Ready' | 'Running' | 'InitError' | 'ExitError' | 'Exited';
 type EventType = 'INVOKE' | 'SHUTDOWN';
 
@@ -80,12 +91,16 @@ interface Agent {
 /** What the extensions need of their environment (runtime/environment.ts). */
 export interface ExtensionsOwner {
   readonly spec: { functionName: string; version: string; handler: string; accountId: string; jsonLogs?: { level: string } };
+  /** Started ahead of demand by provisioned concurrency (initializationType in the telemetry). */
+  readonly provisioned: boolean;
   /** starting, ready, busy, stopping… (the environment's state). */
   readonly state: string;
   /** An extension failed (crashed, reported an error, overran the deadline): init fails, or the environment is lost. */
   extensionFailed(errorType: string, message: string): void;
   /** Lines for the function's log (the EXTENSION lines at the end of init). */
   platformLog(text: string): void;
+  /** An external extension's own output (stdout and stderr), for the function's log. */
+  extensionOutput(name: string, chunk: Buffer): void;
 }
 
 /** How a process ended, as AWS's supervisor words it ("exit status 1", "signal: killed"; success is "exit code 0"). */
@@ -121,6 +136,8 @@ export class Extensions {
   private idleTimer?: NodeJS.Timeout;
   private shuttingDown?: { done: () => void; timer: NodeJS.Timeout };
   private failed = false;
+  private initDone = false;
+  private readonly initStarted = performance.now();
   readonly telemetry: Telemetry;
 
   constructor(
@@ -133,7 +150,12 @@ export class Extensions {
       const agent: Agent = { id: randomUUID(), name, external: true, state: 'Started', events: new Set() };
       this.byName.set(name, agent);
     }
-    this.telemetry = new Telemetry(log);
+    this.telemetry = new Telemetry(log, !!env.spec.jsonLogs);
+    this.telemetry.platform('platform.initStart', { initializationType: this.initializationType, phase: 'init', functionName: env.spec.functionName, functionVersion: env.spec.version });
+  }
+
+  private get initializationType(): string {
+    return this.env.provisioned ? 'provisioned-concurrency' : 'on-demand';
   }
 
   get externalCount(): number {
@@ -144,6 +166,7 @@ export class Extensions {
 
   handle(req: IncomingMessage, res: ServerResponse, url: string, body: Buffer | undefined): void {
     const path = url.split('?')[0];
+    if (path === `${LAUNCHER_PREFIX}log`) return this.relayOutput(req, res);
     if (path.startsWith(LAUNCHER_PREFIX)) return this.launcher(req, res, path, body);
     if (path === TELEMETRY_PATH || path === LOGS_PATH) {
       if (req.method !== 'PUT') return this.methodNotAllowed(res, 'PUT');
@@ -296,6 +319,14 @@ export class Extensions {
     res.end();
   }
 
+  /** One extension's output, relayed by the launcher as one long chunked request (its lines are 'extension' records). */
+  private relayOutput(req: IncomingMessage, res: ServerResponse): void {
+    const name = String(req.headers[H_NAME] ?? '');
+    req.on('data', (c: Buffer) => this.env.extensionOutput(name, c));
+    req.on('end', () => send(res, 200, { status: 'OK' }));
+    req.on('error', () => undefined);
+  }
+
   private checkRegistered(): void {
     if (!this.launcherWaiting || this.unregisteredExternal() > 0) return;
     const res = this.launcherWaiting;
@@ -336,8 +367,8 @@ export class Extensions {
    * every registered extension has called `next`. True when that is now; else `done` is called when it is.
    */
   initComplete(done: () => void): boolean {
+    if (!this.registrationClosed) this.telemetry.platform('platform.initRuntimeDone', { initializationType: this.initializationType, phase: 'init', status: 'success' });
     this.registrationClosed = true;
-    this.telemetry.initDone();
     if (this.allReady()) {
       this.onInitReady = undefined;
       this.reportInit();
@@ -360,16 +391,26 @@ export class Extensions {
     done();
   }
 
-  /** AWS's EXTENSION lines at the end of init, one per extension. */
+  /** AWS's EXTENSION lines (and platform.extension records) at the end of init, one per extension; then platform.initReport. */
   private reportInit(): void {
     let text = '';
-    for (const a of this.agents.values()) text += `EXTENSION\tName: ${a.name}\tState: ${a.state}\tEvents: [${[...a.events].join(',')}]\n`;
+    for (const a of this.agents.values()) {
+      text += `EXTENSION\tName: ${a.name}\tState: ${a.state}\tEvents: [${[...a.events].join(',')}]\n`;
+      this.telemetry.platform('platform.extension', { name: a.name, state: a.state, events: [...a.events] });
+    }
     if (text) this.env.platformLog(text);
+    const durationMs = Number((performance.now() - this.initStarted).toFixed(3));
+    this.telemetry.platform('platform.initReport', { initializationType: this.initializationType, phase: 'init', status: 'success', metrics: { durationMs } });
+    this.initDone = true;
+    this.telemetry.initDone();
   }
 
   /** An invocation starts: INVOKE to every extension registered for it. */
   invokeStarted(requestId: string, invokedArn: string, deadlineMs: number, traceId: string | undefined): void {
-    const event: Record<string, unknown> = { eventType: 'INVOKE', deadlineMs, requestId, invokedFunctionArn: invokedArn, tracing: { type: 'X-Amzn-Trace-Id', value: traceId ?? '' } };
+    const tracing = { type: 'X-Amzn-Trace-Id', value: traceId ?? '' };
+    this.telemetry.platform('platform.start', { requestId, version: this.env.spec.version, tracing });
+    this.current = { requestId, tracing };
+    const event: Record<string, unknown> = { eventType: 'INVOKE', deadlineMs, requestId, invokedFunctionArn: invokedArn, tracing };
     for (const a of this.agents.values()) if (a.events.has('INVOKE') && (a.state === 'Ready' || a.state === 'Running')) this.post(a, { ...event });
   }
 
@@ -378,8 +419,13 @@ export class Extensions {
    * all have called `next` again, or the environment is lost when `deadlineMs` passes first (the function's Timeout
    * covers its extensions' work too).
    */
-  runtimeDone(deadlineMs: number, done: () => void): boolean {
-    if (this.idle()) return true;
+  runtimeDone(r: RuntimeDone, deadlineMs: number, done: () => void): boolean {
+    const record: Record<string, unknown> = { requestId: r.requestId, status: r.status };
+    if (r.errorType && r.status !== 'success') record.errorType = r.errorType;
+    record.metrics = { durationMs: Number(r.durationMs.toFixed(3)), producedBytes: r.producedBytes };
+    if (this.current?.requestId === r.requestId) record.tracing = this.current.tracing;
+    this.telemetry.platform('platform.runtimeDone', record);
+    if (r.lost || this.idle()) return true;
     this.onIdle = done;
     this.idleTimer = setTimeout(() => {
       if (!this.onIdle) return;
@@ -389,6 +435,23 @@ export class Extensions {
     this.idleTimer.unref();
     return false;
   }
+
+  /** The invocation is over (its REPORT line written): platform.report. */
+  report(r: { requestId: string; status: string; errorType?: string; durationMs: number; memoryMb: number; maxMemoryUsedMb: number; initDurationMs?: number }): void {
+    const metrics: Record<string, number> = {
+      durationMs: Number(r.durationMs.toFixed(3)),
+      billedDurationMs: Math.max(1, Math.ceil(r.durationMs)),
+      memorySizeMB: r.memoryMb,
+      maxMemoryUsedMB: r.maxMemoryUsedMb,
+    };
+    if (r.initDurationMs !== undefined) metrics.initDurationMs = Number(r.initDurationMs.toFixed(3));
+    const record: Record<string, unknown> = { requestId: r.requestId, status: r.status };
+    if (r.errorType && r.status !== 'success') record.errorType = r.errorType;
+    record.metrics = metrics;
+    if (this.current?.requestId === r.requestId) record.tracing = this.current.tracing;
+    this.telemetry.platform('platform.report', record);
+  }
+  private current?: { requestId: string; tracing: { type: string; value: string } };
 
   private idle(): boolean {
     for (const a of this.agents.values()) if (a.state === 'Running') return false;
@@ -414,7 +477,8 @@ export class Extensions {
    */
   shutdown(reason: 'spindown' | 'failure' | 'timeout'): Promise<void> {
     const targets = [...this.agents.values()].filter((a) => a.external && a.events.has('SHUTDOWN') && a.state !== 'Exited' && a.state !== 'Started');
-    this.telemetry.close();
+    // What the subscribers have not received yet goes out before SHUTDOWN.
+    this.telemetry.flush();
     if (!targets.length) return Promise.resolve();
     const deadlineMs = Date.now() + SHUTDOWN_GRACE_MS;
     for (const a of targets) {
@@ -457,7 +521,10 @@ export class Extensions {
     const agent = this.identified(req, res, false);
     if (!agent) return;
     if (body === undefined) return send(res, 413, { errorMessage: 'Request body too large', errorType: 'RequestEntityTooLarge' });
-    const r = this.telemetry.subscribe(agent.name, body, logsApi, this.registrationClosed && this.env.state !== 'starting');
-    send(res, r.status, r.body);
+    const r = this.telemetry.subscribe(agent.name, body, logsApi, this.initDone || this.env.state !== 'starting');
+    if (r.status !== 200) return send(res, r.status, r.body);
+    // AWS answers a subscription with the JSON string "OK", no newline.
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 4 });
+    res.end('"OK"');
   }
 }

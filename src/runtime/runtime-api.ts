@@ -102,6 +102,9 @@ export class RuntimeApiServer {
     this.server.keepAliveTimeout = 0;
     // A runtime sends small headers; Node's default (16 KiB) applies, and a slow sender is cut off.
     this.server.headersTimeout = 10_000;
+    // No cap on a whole request's time: a streamed response lasts as long as its function (up to its Timeout), and an
+    // extension's relayed output as long as the extension (Node's default would cut both at 300 s).
+    this.server.requestTimeout = 0;
   }
 
   listen(): Promise<string> {
@@ -170,7 +173,11 @@ export class RuntimeApiServer {
     }
     const url = req.url ?? '';
     // The Extensions, Telemetry and Logs APIs share the runtime's address, as on Lambda (runtime/extensions.ts).
-    if (!url.startsWith(PREFIX) && isExtensionsApi(url)) return this.env.extensionsApi(req, res, url, await readBody(req, EXTENSIONS_BODY));
+    if (!url.startsWith(PREFIX) && isExtensionsApi(url)) {
+      // An extension's output, relayed by the launcher, streams for as long as the extension runs: not read whole.
+      const relay = url.startsWith(`${LAUNCHER_PREFIX}log`);
+      return this.env.extensionsApi(req, res, url, relay ? Buffer.alloc(0) : await readBody(req, EXTENSIONS_BODY));
+    }
     const route = ROUTES.find(([re]) => re.test(url));
     if (!route) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });

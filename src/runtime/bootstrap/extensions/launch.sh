@@ -18,14 +18,30 @@ call() {
   [[ $line == "HTTP/1.1 200 "* ]]
 }
 
+# relay NAME: the extension's output (stdin here), line by line, as one chunked request that lasts as long as the
+# extension runs: the server tells its lines apart from the function's (the Telemetry API's 'extension' stream).
+relay() {
+  local LC_ALL=C line
+  if ! exec 8<>"/dev/tcp/${api%:*}/${api##*:}"; then cat; return; fi
+  printf 'POST /_alonzo/extensions/log HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Name: %s\r\nTransfer-Encoding: chunked\r\n\r\n' "$api" "$1" >&8
+  while IFS= read -r line || [[ -n $line ]]; do
+    printf '%x\r\n%s\n\r\n' $((${#line} + 1)) "$line" >&8
+  done
+  printf '0\r\n\r\n' >&8
+  # The server answers once it has read everything: only then may the watcher report the extension's end.
+  IFS= read -r line <&8
+  exec 8>&-
+}
+
 for f in "$dir"/*; do
   [[ -f $f && -x $f ]] || continue
   (
     # The runtime's private channel and Alonzo's own variables are not the extension's.
     exec 3>&-
     unset ALONZO_CHANNEL_FD
-    "$f" </dev/null
-    status=$?
+    # A pipeline: its end comes once the extension has exited and the relay has delivered all it wrote.
+    "$f" </dev/null 2>&1 | relay "${f##*/}"
+    status=${PIPESTATUS[0]}
     call POST "/_alonzo/extensions/exited?status=$status" "${f##*/}"
   ) &
 done
