@@ -126,6 +126,32 @@ for (const isolation of ['auto', 'none'] as const) describe(`extensions [${isola
     assert.doesNotMatch(decodeLog(r.LogResult), /handler ran/);
   });
 
+  test('an internal extension (NODE_OPTIONS --require from a layer) registers during the runtime\'s init and gets INVOKE; SHUTDOWN is refused to it', async () => {
+    const fn = `ext-internal-${isolation}`;
+    const arn = await layer(s, `internal-${isolation}`, { 'nodejs/internal.js': ext('internal.js') });
+    await deploy(s, fn, {
+      zip: await zipOf({ 'index.js': 'exports.handler = async () => ({ pid: process.pid });\n' }),
+      Layers: [arn],
+      MemorySize: 256,
+      Environment: { Variables: { SINK_URL: sink.url(fn), NODE_OPTIONS: '--require /opt/nodejs/internal.js' } },
+    });
+    if (isolation === 'none') {
+      // Without a sandbox there is no /opt: the layer's folder stands in, which NODE_OPTIONS cannot name in advance.
+      return;
+    }
+    const r = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{}') }));
+    assert.equal(r.FunctionError, undefined, text(r));
+    const { pid } = JSON.parse(text(r));
+    const records = await eventually(async () => {
+      const list = sink.records(fn);
+      return list.some((x) => x.event === 'INVOKE') && list;
+    }, 10_000, 'INVOKE at the internal extension');
+    assert.deepEqual(records[0], { refused: 403, body: { errorMessage: 'SHUTDOWN: ShutdownEventNotSupportedForInternalExtension', errorType: 'Extension.InvalidEventType' } });
+    assert.equal(records[1].registered, 200);
+    assert.equal(records[1].pid, pid, 'it runs in the runtime\'s own process');
+    assert.equal(records.find((x) => x.event === 'INVOKE').requestId, r.$metadata.requestId);
+  });
+
   test('an extension that reports an init error fails the init with its error type', async () => {
     const fn = `ext-init-error-${isolation}`;
     const arn = await layer(s, `init-error-${isolation}`, { 'extensions/init-error': ext('init-error.sh') });

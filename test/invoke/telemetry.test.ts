@@ -105,6 +105,25 @@ for (const isolation of ['auto', 'none'] as const) describe(`telemetry [${isolat
     assert.deepEqual(saw.map((e) => e.record), ids.map((id) => `telemetry extension saw ${id}`));
   });
 
+  test('the Logs API (2020-08-15): a bash extension subscribes a listener and gets the function\'s lines and the platform records', async () => {
+    const fn = `logs-api-${isolation}`;
+    const zip = await zipOf({ 'extensions/logs-api': readFileSync(join(FIXTURES, 'extensions', 'logs-api.sh'), 'utf8') }, 0o755);
+    const arn = (await s.client.send(new PublishLayerVersionCommand({ LayerName: `logs-api-${isolation}`, Content: { ZipFile: zip } }))).LayerVersionArn!;
+    await deploy(s, fn, { zip: await zipOf(HANDLER), Layers: [arn], MemorySize: 256, Environment: { Variables: { SINK_URL: sink.url(fn) } } });
+    const r = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{"n":5}') }));
+    const id = r.$metadata.requestId!;
+    const all = await eventually(async () => {
+      const e = events(fn);
+      return e.some((x) => x.type === 'platform.report' && x.record.requestId === id) && e;
+    }, 15_000, 'platform.report over the Logs API');
+    assert.equal(sink.records(fn).find((x) => x.subscribed !== undefined).subscribed, 200);
+    assert.ok(all.some((e) => e.type === 'function' && typeof e.record === 'string' && e.record.endsWith('handler says 5')));
+    assert.ok(all.some((e) => e.type === 'platform.start' && e.record.requestId === id));
+    // The Logs API has no Telemetry-only records.
+    assert.equal(all.some((e) => e.type === 'platform.initStart' || e.type === 'platform.initReport' || e.type === 'platform.telemetrySubscription'), false);
+    assert.ok(all.some((e) => e.type === 'platform.logsSubscription'));
+  });
+
   test('with the JSON log format, function records are the JSON objects the runtime writes', async () => {
     const fn = `telemetry-json-${isolation}`;
     await deploy(s, fn, { zip: await zipOf(HANDLER), Layers: [layerArn], MemorySize: 512, LoggingConfig: { LogFormat: 'JSON' }, Environment: { Variables: { SINK_URL: sink.url(fn) } } });
