@@ -742,16 +742,19 @@ export class Environment {
     return !!this.proc && !this.exitInfo && this.proc.owns(remotePort, localPort);
   }
 
-  /** Stops an idle environment (reaped, evicted, or the server shutting down). */
-  stop(): void {
+  /**
+   * Stops an idle environment (reaped, evicted, or the server shutting down). With extensions registered for SHUTDOWN
+   * it settles once they have exited or their 2 s are over (then every process is killed); else at once.
+   */
+  stop(): Promise<void> | undefined {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     if (this.state === 'failed') {
       this.kill();
       return;
     }
     this.to('stopping');
-    if (this.ext) void this.ext.shutdown('spindown').then(() => this.kill());
-    else this.kill();
+    if (this.ext) return this.ext.shutdown('spindown').then(() => this.kill());
+    this.kill();
   }
 
   get pid(): number | undefined {

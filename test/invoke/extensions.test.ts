@@ -161,3 +161,22 @@ for (const isolation of ['auto', 'none'] as const) describe(`extensions [${isola
     assert.equal(JSON.parse(text(r)).errorType, 'Extension.ConfigInvalid');
   });
 });
+
+test('stopping the server sends SHUTDOWN to the extensions and waits for them before it kills their environments', async () => {
+  const s = await startAlonzo();
+  const sink = await startSink();
+  try {
+    const fn = 'ext-server-stop';
+    const arn = await layer(s, 'recorder-stop', { 'extensions/recorder': ext('recorder.sh') });
+    await deploy(s, fn, { zip: await zipOf(ECHO), Layers: [arn], Environment: { Variables: { SINK_URL: sink.url(fn) } } });
+    const r = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{}') }));
+    assert.equal(r.FunctionError, undefined, text(r));
+    await s.close();
+    // By the time close() resolves, the extension has had its SHUTDOWN and reported it (it exits right after).
+    const shutdown = sink.records(fn).find((x) => x.eventType === 'SHUTDOWN');
+    assert.ok(shutdown, JSON.stringify(sink.records(fn)));
+    assert.equal(shutdown.shutdownReason, 'spindown');
+  } finally {
+    await sink.close();
+  }
+});
