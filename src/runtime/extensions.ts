@@ -351,12 +351,11 @@ export class Extensions {
   private fail(errorType: string, message: string): void {
     if (this.failed) return;
     this.failed = true;
+    const idle = this.onIdle;
     this.clearIdle();
     this.log.warn('extension:failed', { fn: this.env.spec.functionName, errorType, message });
     this.env.extensionFailed(errorType, message);
-    // An environment that stays up no longer waits on its extensions.
-    const idle = this.onIdle;
-    this.onIdle = undefined;
+    // The invocation the extensions held ends now (its REPORT says error): nothing waits on them any more.
     idle?.();
   }
 
@@ -509,7 +508,9 @@ export class Extensions {
 
   /** The environment is gone: answer nothing more. */
   close(): void {
+    const idle = this.onIdle;
     this.clearIdle();
+    idle?.();
     this.finishShutdown();
     this.telemetry.close();
     for (const a of this.agents.values()) a.waiting?.destroy();

@@ -114,6 +114,21 @@ for (const isolation of ['auto', 'none'] as const) describe(`extensions [${isola
     sink.add(`${fn}-release`, { requestId: r3.$metadata.requestId });
   });
 
+  test('an extension that has not called next again by the invocation\'s deadline loses its environment; the REPORT says so', async () => {
+    const fn = `ext-late-${isolation}`;
+    const arn = await layer(s, `late-${isolation}`, { 'extensions/slow.js': ext('slow.js') });
+    await deploy(s, fn, { zip: await zipOf(ECHO), Timeout: 1, Layers: [arn], MemorySize: 512, Environment: { Variables: { SINK_URL: sink.url(fn) } } });
+    const r = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{"n":1}') }));
+    // The caller has its answer; the extension never gets its release, so the 1 s Timeout ends the environment.
+    assert.deepEqual(JSON.parse(text(r)), { echo: { n: 1 } });
+    const id = r.$metadata.requestId!;
+    await eventually(async () => new RegExp(`REPORT RequestId: ${id}\\t.*Status: error`).test(await functionLogs(s, fn)), 10_000, 'the REPORT line with Status: error');
+    const r2 = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{"n":2}'), LogType: 'Tail' }));
+    // (Its Tail has no REPORT yet: its own extension holds it in turn.)
+    assert.match(decodeLog(r2.LogResult), /EXTENSION\tName: slow\.js\tState: Ready/, 'a new environment');
+    sink.add(`${fn}-release`, { requestId: r2.$metadata.requestId });
+  });
+
   test('an extension that exits at init fails the init with Extension.Crash, as AWS reports it', async () => {
     const fn = `ext-crash-${isolation}`;
     const arn = await layer(s, `crash-${isolation}`, { 'extensions/crash': ext('crash.sh') });
