@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvokeCommand, PublishLayerVersionCommand, UpdateFunctionConfigurationCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
-import { decodeLog, deploy, eventually, functionLogs, waitActive } from '../helpers/invoke.js';
+import { decodeLog, deploy, eventually, fixtureZip, functionLogs, waitActive } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { FIXTURES } from '../helpers/paths.js';
 
@@ -75,6 +75,21 @@ for (const isolation of ['auto', 'none'] as const) describe(`extensions [${isola
     const shutdown = await eventually(async () => sink.records(fn).find((x) => x.eventType === 'SHUTDOWN'), 10_000, 'SHUTDOWN');
     assert.equal(shutdown.shutdownReason, 'spindown');
     assert.ok(Number.isInteger(shutdown.deadlineMs), `deadlineMs ${shutdown.deadlineMs}`);
+  });
+
+  test('extensions work beside every runtime family: Python, and a provided.al2023 bash runtime on the Runtime API', async () => {
+    const arn = await layer(s, `recorder-families-${isolation}`, { 'extensions/recorder': ext('recorder.sh') });
+    const fns = [
+      { fn: `ext-python-${isolation}`, opts: { zip: await fixtureZip('python-echo'), Runtime: 'python3.12' as const, Handler: 'lambda_function.lambda_handler' } },
+      { fn: `ext-provided-${isolation}`, opts: { zip: await fixtureZip('provided-bash', 0o755), Runtime: 'provided.al2023' as const, Handler: 'function.handler' } },
+    ];
+    for (const { fn, opts } of fns) {
+      await deploy(s, fn, { ...opts, Layers: [arn], Environment: { Variables: { SINK_URL: sink.url(fn) } } });
+      const r = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{"k":"v"}') }));
+      assert.equal(r.FunctionError, undefined, text(r));
+      const id = r.$metadata.requestId!;
+      await eventually(async () => sink.records(fn).some((x) => x.eventType === 'INVOKE' && x.requestId === id), 10_000, `INVOKE for ${fn}`);
+    }
   });
 
   test('the caller gets the answer when the runtime answers; the environment stays busy until the extension calls next, and REPORT counts that time', async () => {
