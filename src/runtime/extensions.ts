@@ -419,11 +419,7 @@ export class Extensions {
    * covers its extensions' work too).
    */
   runtimeDone(r: RuntimeDone, deadlineMs: number, done: () => void): boolean {
-    const record: Record<string, unknown> = { requestId: r.requestId, status: r.status };
-    if (r.errorType && r.status !== 'success') record.errorType = r.errorType;
-    record.metrics = { durationMs: Number(r.durationMs.toFixed(3)), producedBytes: r.producedBytes };
-    if (this.current?.requestId === r.requestId) record.tracing = this.current.tracing;
-    this.telemetry.platform('platform.runtimeDone', record);
+    if (this.telemetry.active) this.runtimeDoneRecord(r);
     if (r.lost || this.idle()) return true;
     this.onIdle = done;
     this.idleTimer = setTimeout(() => {
@@ -435,8 +431,17 @@ export class Extensions {
     return false;
   }
 
+  private runtimeDoneRecord(r: RuntimeDone): void {
+    const record: Record<string, unknown> = { requestId: r.requestId, status: r.status };
+    if (r.errorType && r.status !== 'success') record.errorType = r.errorType;
+    record.metrics = { durationMs: Number(r.durationMs.toFixed(3)), producedBytes: r.producedBytes };
+    if (this.current?.requestId === r.requestId) record.tracing = this.current.tracing;
+    this.telemetry.platform('platform.runtimeDone', record);
+  }
+
   /** The invocation is over (its REPORT line written): platform.report. */
   report(r: { requestId: string; status: string; errorType?: string; durationMs: number; memoryMb: number; maxMemoryUsedMb: number; initDurationMs?: number }): void {
+    if (!this.telemetry.active) return;
     const metrics: Record<string, number> = {
       durationMs: Number(r.durationMs.toFixed(3)),
       billedDurationMs: Math.max(1, Math.ceil(r.durationMs)),

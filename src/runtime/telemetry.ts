@@ -217,6 +217,7 @@ export class Telemetry {
 
   /** A platform event, with AWS's record for it. */
   platform(type: string, record: Record<string, unknown>): void {
+    if (!this.active) return;
     this.emit({ stream: 'platform', type, json: JSON.stringify({ time: new Date().toISOString(), type, record }) });
   }
 
