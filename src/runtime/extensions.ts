@@ -306,6 +306,8 @@ export class Extensions {
 
   private launcher(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer | undefined): void {
     if (path === `${LAUNCHER_PREFIX}registered` && req.method === 'GET') {
+      // One waiting call at a time (a process repeating it gets the older one closed, not a pile of open sockets).
+      this.launcherWaiting?.destroy();
       this.launcherWaiting = res;
       return this.checkRegistered();
     }
