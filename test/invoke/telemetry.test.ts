@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvokeCommand, PublishLayerVersionCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
-import { deploy, eventually, waitActive } from '../helpers/invoke.js';
+import { deploy, eventually, functionLogs, waitActive } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { FIXTURES } from '../helpers/paths.js';
 
@@ -122,6 +122,31 @@ for (const isolation of ['auto', 'none'] as const) describe(`telemetry [${isolat
     // The Logs API has no Telemetry-only records.
     assert.equal(all.some((e) => e.type === 'platform.initStart' || e.type === 'platform.initReport' || e.type === 'platform.telemetrySubscription'), false);
     assert.ok(all.some((e) => e.type === 'platform.logsSubscription'));
+  });
+
+  test('a minimal OpenTelemetry-style extension exports one OTLP span per invocation, from platform.runtimeDone, before its environment is free', async () => {
+    const fn = `otel-${isolation}`;
+    const zip = await zipOf({ 'extensions/otel-lite.js': readFileSync(join(FIXTURES, 'extensions', 'otel-lite.js'), 'utf8') }, 0o755);
+    const arn = (await s.client.send(new PublishLayerVersionCommand({ LayerName: `otel-${isolation}`, Content: { ZipFile: zip } }))).LayerVersionArn!;
+    // The sink stands in for an OTLP/HTTP collector: the extension POSTs to <endpoint>/v1/traces.
+    const endpoint = sink.url(fn);
+    await deploy(s, fn, { zip: await zipOf(HANDLER), Layers: [arn], MemorySize: 512, Environment: { Variables: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } } });
+    for (const n of [1, 2, 3]) {
+      const r = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from(JSON.stringify({ n })) }));
+      assert.equal(r.FunctionError, undefined);
+      const id = r.$metadata.requestId!;
+      // Once the REPORT line is written the extension has called next, which it does only after its export.
+      await eventually(async () => new RegExp(`REPORT RequestId: ${id}`).test(await functionLogs(s, fn)), 15_000, 'the REPORT line');
+      const spans = sink.records(`${fn}/v1/traces`).flatMap((x) => x.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans.map((sp: any) => ({ rs, sp })))));
+      const mine = spans.find(({ sp }) => sp.attributes.some((a: any) => a.key === 'faas.invocation_id' && a.value.stringValue === id));
+      assert.ok(mine, `a span for ${id}`);
+      assert.equal(mine.sp.name, fn);
+      assert.match(mine.sp.traceId, /^[0-9a-f]{32}$/);
+      assert.deepEqual(mine.sp.status, { code: 1 });
+      assert.ok(BigInt(mine.sp.endTimeUnixNano) >= BigInt(mine.sp.startTimeUnixNano));
+      assert.equal(mine.sp.attributes.find((a: any) => a.key === 'faas.produced_bytes').value.intValue, String(JSON.stringify({ ok: n }).length));
+      assert.deepEqual(mine.rs.resource.attributes[0], { key: 'faas.name', value: { stringValue: fn } });
+    }
   });
 
   test('with the JSON log format, function records are the JSON objects the runtime writes', async () => {
