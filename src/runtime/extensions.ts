@@ -439,6 +439,7 @@ export class Extensions {
     record.metrics = { durationMs: Number(r.durationMs.toFixed(3)), producedBytes: r.producedBytes };
     if (this.current?.requestId === r.requestId) record.tracing = this.current.tracing;
     this.telemetry.platform('platform.runtimeDone', record);
+    this.telemetry.platform('platform.end', { requestId: r.requestId });
   }
 
   /** The invocation is over (its REPORT line written): platform.report. */

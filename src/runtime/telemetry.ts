@@ -33,6 +33,8 @@ const MAX_LINE = 256 * 1024;
 const POST_TIMEOUT_MS = 5000;
 /** At most this many subscriptions per environment (one per extension, and Lambda allows 10 extensions). */
 const MAX_SUBSCRIBERS = 10;
+/** The Logs API's END record: the Telemetry API has platform.runtimeDone instead. */
+export const LOGS_API_ONLY = 'platform.end';
 /** The Logs API's platform records (it predates the Telemetry API's richer ones). */
 const LOGS_API_PLATFORM = new Set(['platform.start', 'platform.end', 'platform.report', 'platform.extension', 'platform.logsSubscription', 'platform.logsDropped', 'platform.fault', 'platform.runtimeDone']);
 
@@ -63,6 +65,7 @@ class Subscriber {
 
   wants(e: Event): boolean {
     if (!this.streams.has(e.stream)) return false;
+    if (e.type === LOGS_API_ONLY) return this.logsApi;
     return !this.logsApi || e.stream !== 'platform' || LOGS_API_PLATFORM.has(e.type);
   }
 

@@ -65,6 +65,7 @@ for (const isolation of ['auto', 'none'] as const) describe(`telemetry [${isolat
       assert.ok(!Number.isNaN(Date.parse(e.time)), `time ${e.time}`);
     }
     const types = all.map((e) => e.type);
+    assert.equal(types.includes('platform.end'), false, 'platform.end is the Logs API\'s only');
     // Init: replayed to the subscriber even though it subscribed after the environment started.
     assert.equal(types[0], 'platform.initStart');
     assert.deepEqual(all[0].record, { initializationType: 'on-demand', phase: 'init', functionName: fn, functionVersion: '$LATEST' });
@@ -119,6 +120,7 @@ for (const isolation of ['auto', 'none'] as const) describe(`telemetry [${isolat
     assert.equal(sink.records(fn).find((x) => x.subscribed !== undefined).subscribed, 200);
     assert.ok(all.some((e) => e.type === 'function' && typeof e.record === 'string' && e.record.endsWith('handler says 5')));
     assert.ok(all.some((e) => e.type === 'platform.start' && e.record.requestId === id));
+    assert.ok(all.some((e) => e.type === 'platform.end' && e.record.requestId === id), 'the Logs API\'s platform.end');
     // The Logs API has no Telemetry-only records.
     assert.equal(all.some((e) => e.type === 'platform.initStart' || e.type === 'platform.initReport' || e.type === 'platform.telemetrySubscription'), false);
     assert.ok(all.some((e) => e.type === 'platform.logsSubscription'));
