@@ -156,6 +156,17 @@ for (const isolation of ['auto', 'none'] as const) describe(`extensions [${isola
     assert.doesNotMatch(decodeLog(r.LogResult), /handler ran/);
   });
 
+  test('an extension that reports exit/error during an invocation ends it with its error type; the next invocation gets a new environment', async () => {
+    const fn = `ext-exit-error-${isolation}`;
+    const arn = await layer(s, `exit-error-${isolation}`, { 'extensions/exit-error': ext('exit-error.sh') });
+    await deploy(s, fn, { zip: await zipOf({ 'index.js': 'exports.handler = () => new Promise((ok) => setTimeout(() => ok("late"), 5000));\n' }), Timeout: 10, Layers: [arn] });
+    const r = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{}') }));
+    assert.equal(r.FunctionError, 'Unhandled');
+    assert.deepEqual(JSON.parse(text(r)), { errorType: 'Extension.Fatal', errorMessage: `RequestId: ${r.$metadata.requestId} Error: Extension exit error reported by exit-error` });
+    const r2 = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{}'), LogType: 'Tail' }));
+    assert.match(decodeLog(r2.LogResult), /EXTENSION\tName: exit-error\tState: Ready/, 'a new environment');
+  });
+
   test('an internal extension (NODE_OPTIONS --require from a layer) registers during the runtime\'s init and gets INVOKE; SHUTDOWN is refused to it', async () => {
     const fn = `ext-internal-${isolation}`;
     const arn = await layer(s, `internal-${isolation}`, { 'nodejs/internal.js': ext('internal.js') });
