@@ -306,14 +306,20 @@ export class InvokeEngine implements Invoker, EventRunner {
       }
       env.pendingInitRequestId = req.requestId;
       stream?.started(env);
-      let outcome: Outcome;
+      let outcome: Outcome | undefined;
       try {
         outcome = await env.invoke({ requestId: req.requestId, payload: req.payload, invokedArn: target.invokedArn, clientContext: req.clientContext, traceId: req.traceId ?? newTraceId(), receiver: stream?.receiver });
       } finally {
-        this.d.pool.release(key, env);
+        if (!outcome?.afterRuntime) this.d.pool.release(key, env);
       }
-      const text = outcome.log.text();
-      this.d.logs.append(logKey(target.accountId, v.functionName), text);
+      if (outcome.afterRuntime) {
+        // Extensions still work on it: the caller gets its answer now; the environment and the log (its REPORT) follow.
+        const o = outcome;
+        void o.afterRuntime!.then(() => {
+          this.d.pool.release(key, env!);
+          this.d.logs.append(logKey(target.accountId, v.functionName), o.log.text());
+        });
+      } else this.d.logs.append(logKey(target.accountId, v.functionName), outcome.log.text());
       const result: InvokeResult = {
         status: 200,
         payload: outcome.kind === 'result' ? (outcome.payload.length ? outcome.payload : NULL) : outcome.payload,

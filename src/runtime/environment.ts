@@ -7,9 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeFrame, FrameDecoder, FrameError } from './channel.js';
 import { InvocationLog } from './logs.js';
 import { RuntimeApiServer } from './runtime-api.js';
+import { EXTENSIONS_DIR, Extensions, externalExtensions } from './extensions.js';
 import type { StandbyTemplate, Supervised, Supervisor } from './supervisor/types.js';
 import type { Logger } from '../core/logger.js';
 
@@ -120,6 +122,11 @@ export interface Outcome {
   environmentLost: boolean;
   /** The response's bytes went to the invocation's receiver as they were written: `payload` holds none of them. */
   streamed?: boolean;
+  /**
+   * With extensions still working on the invocation after the runtime's answer: settles once they are done (or the
+   * environment is lost). Until then the environment stays busy and its log has no REPORT line yet.
+   */
+  afterRuntime?: Promise<void>;
 }
 
 export type EnvState = 'starting' | 'ready' | 'busy' | 'stopping' | 'stopped' | 'failed';
@@ -198,6 +205,8 @@ export function standbyTemplate(host: RuntimeHost, family: 'node' | 'python', me
 }
 
 const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
+/** Runs the extension launcher (bootstrap/extensions/launch.sh); every sandbox sees the host's /bin. */
+const BASH = '/bin/bash';
 /** Where a sandboxed function finds its layers, as on Lambda. */
 const OPT_ROOT = '/opt';
 
@@ -220,6 +229,10 @@ export class Environment {
   private proc?: Supervised;
   private channel?: Socket;
   private api?: RuntimeApiServer;
+  /** Its extensions (runtime/extensions.ts): only when the function has some, or code in it registers one. */
+  private ext?: Extensions;
+  /** While extensions work on an invocation the runtime has answered: that invocation's log, for their output. */
+  private afterLog?: InvocationLog;
   /** What carries this environment's invocations: decided by the first message of init (see RuntimeHost.transport). */
   private via?: 'channel' | 'runtime-api';
   private decoder = new FrameDecoder({ maxFrameBytes: MAX_FRAME });
@@ -339,9 +352,16 @@ export class Environment {
       args = [cmd, ...args];
       cmd = wrapper;
     }
+    // External extensions: the launcher starts them in the sandbox, waits for their registration, then becomes the runtime.
+    const external = opt ? externalExtensions(s.optDir) : [];
+    if (external.length) {
+      this.ext = this.newExtensions(external);
+      args = [join(this.runtimeDir, 'extensions', 'launch.sh'), `${opt}/${EXTENSIONS_DIR}`, cmd, ...args];
+      cmd = BASH;
+    }
     // A built-in runtime over the channel may be served by a prebooted standby of the same kind, which boots exactly
     // this command before its function is known.
-    const template = channel && !wrapper && !s.debug && s.family !== 'provided' ? standbyTemplate(this.host, s.family, s.memoryMb, s.ephemeralMb, s.runtime) : undefined;
+    const template = channel && !wrapper && !s.debug && !this.ext && s.family !== 'provided' ? standbyTemplate(this.host, s.family, s.memoryMb, s.ephemeralMb, s.runtime) : undefined;
     const standby = template && template.cmd === cmd && template.args.join('\0') === args.join('\0') ? template : undefined;
     // The supervisor stops everything the environment started with it (Lambda stops the whole sandbox): nothing a
     // function leaves running outlives its environment.
@@ -375,7 +395,13 @@ export class Environment {
 
   /** Output of the process: belongs to the running invocation, or to init before the first one. */
   output(c: Buffer): void {
+    if (this.ext) this.ext.telemetry.output(c);
+    this.toLog(c);
+  }
+
+  private toLog(c: Buffer): void {
     if (this.pending) this.pending.log.add(c);
+    else if (this.afterLog) this.afterLog.add(c);
     else if (this.state === 'starting' || this.initOutput.length < 256) this.initOutput.push(c);
   }
 
@@ -429,8 +455,10 @@ export class Environment {
   }
 
   initDone(via: 'channel' | 'runtime-api'): void {
-    if (this.state !== 'starting') return;
+    if (this.state !== 'starting' || (this.ext && this.via && this.via !== via)) return;
     this.via = via;
+    // With extensions, init ends once every registered one has called `next` too.
+    if (this.ext && !this.ext.initComplete(() => this.initDone(via))) return;
     // A provisioned environment's init happened before any invocation: no Init Duration in the first REPORT.
     this.initDurationMs = this.provisioned ? undefined : performance.now() - this.initStarted;
     this.to('ready');
@@ -545,12 +573,12 @@ export class Environment {
       errorType = 'Function.ResponseSizeTooLarge';
       payload = Buffer.from(JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE} bytes).`, errorType }));
     }
-    this.complete(kind, payload, errorType, false);
-    this.to('ready');
+    if (this.complete(kind, payload, errorType, false)) this.to('ready');
     return true;
   }
 
-  private complete(kind: 'result' | 'error', payload: Buffer, errorType: string | undefined, lost: boolean, status?: string): void {
+  /** Ends the running invocation for its invoker; false while extensions keep the environment busy (see afterRuntime). */
+  private complete(kind: 'result' | 'error', payload: Buffer, errorType: string | undefined, lost: boolean, status?: string): boolean {
     const p = this.pending!;
     this.pending = undefined;
     // Whatever the runtime sends next must be read again (a timeout may end an invocation while its reads are paused).
@@ -559,10 +587,18 @@ export class Environment {
     const initDurationMs = this.initDurationMs;
     this.initDurationMs = undefined;
     const maxMemoryUsedMb = this.maxMemoryMb(durationMs);
+    const streamed = !!p.stream && !p.stream.collected;
+    if (this.ext) {
+      const afterRuntime = this.extensionsAfter(p, { kind, errorType, lost, status, durationMs, initDurationMs, maxMemoryUsedMb, producedBytes: p.stream ? p.stream.bytes : payload.length });
+      if (afterRuntime) {
+        p.resolve({ kind, payload, errorType, log: p.log, durationMs, initDurationMs, maxMemoryUsedMb, environmentLost: lost, streamed, afterRuntime });
+        return false;
+      }
+    }
     p.log.finish({ durationMs, memoryMb: this.spec.memoryMb, maxMemoryUsedMb, initDurationMs, status });
     this.lastUsed = Date.now();
-    const streamed = !!p.stream && !p.stream.collected;
     p.resolve({ kind, payload, errorType, log: p.log, durationMs, initDurationMs, maxMemoryUsedMb, environmentLost: lost, streamed });
+    return true;
   }
 
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
@@ -574,6 +610,7 @@ export class Environment {
     this.proc?.dispose();
     this.channel?.destroy();
     this.api?.close();
+    this.ext?.close();
     const reason = this.oomKilled
       ? 'Runtime exited with error: signal: killed'
       : signal
@@ -635,6 +672,7 @@ export class Environment {
       const p: Pending = { inv, log, started: performance.now(), deadline, resolve };
       this.pending = p;
       this.armTimers(timeoutMs);
+      this.ext?.invokeStarted(inv.requestId, inv.invokedArn, deadline, inv.traceId);
       if (this.via === 'channel') {
         this.channel!.write(
           encodeFrame(
@@ -706,18 +744,91 @@ export class Environment {
     return !!this.proc && !this.exitInfo && this.proc.owns(remotePort, localPort);
   }
 
-  /** Stops an idle environment (reaped, evicted, or the server shutting down). */
-  stop(): void {
+  /**
+   * Stops an idle environment (reaped, evicted, or the server shutting down). With extensions registered for SHUTDOWN
+   * it settles once they have exited or their 2 s are over (then every process is killed); else at once.
+   */
+  stop(): Promise<void> | undefined {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     if (this.state === 'failed') {
       this.kill();
       return;
     }
     this.to('stopping');
+    if (this.ext) return this.ext.shutdown('spindown').then(() => this.kill());
     this.kill();
   }
 
   get pid(): number | undefined {
     return this.proc?.pid;
+  }
+
+  // ---- extensions (runtime/extensions.ts): nothing here runs for an environment without them ----
+
+  private newExtensions(external: string[]): Extensions {
+    return new Extensions(this, external, this.log, SIGNAL_NAMES);
+  }
+
+  /** A call to the Extensions, Telemetry or Logs API from this environment's own processes. */
+  extensionsApi(req: IncomingMessage, res: ServerResponse, url: string, body: Buffer | undefined): void {
+    // An internal extension may register while the runtime initialises; after init, a call gets AWS's refusals.
+    const ext = this.ext ?? (this.state === 'starting' ? (this.ext = this.newExtensions([])) : this.newExtensions([]));
+    ext.handle(req, res, url, body);
+  }
+
+  /**
+   * The runtime answered `p` (platform.runtimeDone). While extensions still work on it the environment stays busy
+   * until they call `next` again, and the REPORT line (whose Duration covers their work, as on AWS) and
+   * platform.report are written then: the promise settles at that point. Undefined when nothing waits (the caller
+   * writes the REPORT line; platform.report is sent here).
+   */
+  private extensionsAfter(
+    p: Pending,
+    r: { kind: 'result' | 'error'; errorType?: string; lost: boolean; status?: string; durationMs: number; initDurationMs?: number; maxMemoryUsedMb: number; producedBytes: number },
+  ): Promise<void> | undefined {
+    const ext = this.ext!;
+    const status = r.status === 'timeout' ? 'timeout' : r.kind === 'result' ? 'success' : r.lost ? 'failure' : 'error';
+    const requestId = p.inv.requestId;
+    const report = (durationMs: number, maxMemoryUsedMb: number, st: string) =>
+      ext.report({ requestId, status: st, errorType: r.errorType, durationMs, memoryMb: this.spec.memoryMb, maxMemoryUsedMb, initDurationMs: r.initDurationMs });
+    let settle!: () => void;
+    const after = new Promise<void>((ok) => (settle = ok));
+    const done = () => {
+      this.afterLog = undefined;
+      const durationMs = performance.now() - p.started;
+      const maxMemoryUsedMb = this.maxMemoryMb(durationMs);
+      const ok = this.state === 'busy';
+      p.log.finish({ durationMs, memoryMb: this.spec.memoryMb, maxMemoryUsedMb, initDurationMs: r.initDurationMs, status: ok ? r.status : 'error' });
+      report(durationMs, maxMemoryUsedMb, ok ? status : 'failure');
+      this.lastUsed = Date.now();
+      if (ok) this.to('ready');
+      settle();
+    };
+    if (ext.runtimeDone({ requestId, status, errorType: r.errorType, durationMs: r.durationMs, producedBytes: r.producedBytes, lost: r.lost }, p.deadline, done)) {
+      report(r.durationMs, r.maxMemoryUsedMb, status);
+      return undefined;
+    }
+    this.afterLog = p.log;
+    return after;
+  }
+
+  /** An extension crashed or reported an error: init fails with it, or the environment is lost (Lambda resets it). */
+  extensionFailed(errorType: string, message: string): void {
+    const payload = (id: string) => Buffer.from(JSON.stringify({ errorType, errorMessage: `RequestId: ${id} Error: ${message}` }));
+    if (this.state === 'starting') return this.failInit(errorType, payload(this.pendingInitRequestId ?? ''));
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    if (this.pending) this.complete('error', payload(this.pending.inv.requestId), errorType, true, 'error');
+    if (this.state === 'ready' || this.state === 'busy') this.to('failed');
+    this.kill();
+  }
+
+  /** Platform lines for the function's log (the extensions' EXTENSION lines at the end of init). */
+  platformLog(text: string): void {
+    this.toLog(Buffer.from(text));
+  }
+
+  extensionOutput(name: string, chunk: Buffer): void {
+    this.ext?.telemetry.output(chunk, 'extension', name);
+    this.toLog(chunk);
   }
 }

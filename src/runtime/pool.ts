@@ -197,9 +197,9 @@ export class EnvironmentPool {
   }
   private stopping = new WeakSet<Environment>();
 
-  private stopEnv(env: Environment): void {
+  private stopEnv(env: Environment): Promise<void> | undefined {
     this.stopping.add(env);
-    env.stop();
+    return env.stop();
   }
 
   private pool(key: string, spec: EnvironmentSpec): VersionPool {
@@ -285,8 +285,10 @@ export class EnvironmentPool {
     this.closed = true;
     clearInterval(this.reaper);
     const all = [...this.pools.values()].flatMap((p) => [...p.all]);
-    for (const env of all) this.stopEnv(env);
+    // Environments with extensions get their SHUTDOWN and up to 2 s to exit (the others are killed at once).
+    const stops = all.map((env) => this.stopEnv(env)).filter((p) => p !== undefined);
     for (const w of this.waiters) w();
+    if (stops.length) await Promise.all(stops);
     for (const pool of this.pools.values()) {
       for (const env of pool.all) this.host.supervisor.releaseSandbox(env.tmpDir);
       for (const dir of pool.spareSandboxes) this.host.supervisor.releaseSandbox(dir);

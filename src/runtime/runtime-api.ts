@@ -12,8 +12,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Environment, Invocation } from './environment.js';
 import { safeErrorType } from './environment.js';
+import { EXTENSION_PREFIX, LAUNCHER_PREFIX, LOGS_PATH, TELEMETRY_PATH } from './extensions.js';
 
 const PREFIX = '/2018-06-01/runtime';
+/** The most an Extensions, Telemetry or Logs API request may carry (a registration or subscription is a few hundred bytes). */
+const EXTENSIONS_BODY = 64 * 1024;
+const isExtensionsApi = (url: string): boolean =>
+  url.startsWith(EXTENSION_PREFIX) || url.startsWith(LAUNCHER_PREFIX) || url.startsWith(TELEMETRY_PATH) || url.startsWith(LOGS_PATH);
 /** AWS's limit on a response or error payload (interop.MaxPayloadSize in AWS's runtime interface emulator). */
 export const MAX_PAYLOAD = 6 * 1024 * 1024 + 100;
 const TOO_LARGE = `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`;
@@ -97,6 +102,9 @@ export class RuntimeApiServer {
     this.server.keepAliveTimeout = 0;
     // A runtime sends small headers; Node's default (16 KiB) applies, and a slow sender is cut off.
     this.server.headersTimeout = 10_000;
+    // No cap on a whole request's time: a streamed response lasts as long as its function (up to its Timeout), and an
+    // extension's relayed output as long as the extension (Node's default would cut both at 300 s).
+    this.server.requestTimeout = 0;
   }
 
   listen(): Promise<string> {
@@ -164,6 +172,12 @@ export class RuntimeApiServer {
       return;
     }
     const url = req.url ?? '';
+    // The Extensions, Telemetry and Logs APIs share the runtime's address, as on Lambda (runtime/extensions.ts).
+    if (!url.startsWith(PREFIX) && isExtensionsApi(url)) {
+      // An extension's output, relayed by the launcher, streams for as long as the extension runs: not read whole.
+      const relay = url.startsWith(`${LAUNCHER_PREFIX}log`);
+      return this.env.extensionsApi(req, res, url, relay ? Buffer.alloc(0) : await readBody(req, EXTENSIONS_BODY));
+    }
     const route = ROUTES.find(([re]) => re.test(url));
     if (!route) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
