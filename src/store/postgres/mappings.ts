@@ -1,0 +1,46 @@
+// The event source mappings of every account in the cluster's store (migration 010), with the SQLite adapter's records
+// and orders. A state change is a conditional UPDATE: two nodes acting on one transition cannot both apply it.
+import type pg from 'pg';
+import type { MappingRecord, MappingStore } from '../types.js';
+import { decodeMarker, page, toMapping, type MappingRow } from '../rows.js';
+
+export function postgresMappings(pool: pg.Pool): { view: (account: string) => MappingStore; all: () => Promise<MappingRow[]> } {
+  const rows = async (sql: string, values: unknown[]): Promise<MappingRow[]> => (await pool.query<MappingRow>(sql, values)).rows;
+  const values = (a: string, r: MappingRecord) => [r.uuid, a, r.functionName, r.eventSourceArn, r.state, r.lastModified, JSON.stringify(r.config)];
+  return {
+    all: () => rows('SELECT * FROM event_source_mappings ORDER BY uuid COLLATE "C"', []),
+    view: (a) => ({
+      async insert(rec) {
+        const r = await pool.query(
+          `INSERT INTO event_source_mappings (uuid, account, function_name, event_source_arn, state, last_modified, config)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+          values(a, rec),
+        );
+        return (r.rowCount ?? 0) > 0;
+      },
+      async get(uuid) {
+        const [r] = await rows('SELECT * FROM event_source_mappings WHERE account = $1 AND uuid = $2', [a, uuid]);
+        return r ? toMapping(r) : undefined;
+      },
+      async replace(rec, expect) {
+        const r = await pool.query(
+          `UPDATE event_source_mappings SET function_name = $3, event_source_arn = $4, state = $5, last_modified = $6, config = $7
+           WHERE uuid = $1 AND account = $2 AND ($8::text IS NULL OR state = $8)`,
+          [...values(a, rec), expect ?? null],
+        );
+        return (r.rowCount ?? 0) > 0;
+      },
+      async delete(uuid) {
+        return ((await pool.query('DELETE FROM event_source_mappings WHERE account = $1 AND uuid = $2', [a, uuid])).rowCount ?? 0) > 0;
+      },
+      async list(opts) {
+        const found = await rows(
+          `SELECT * FROM event_source_mappings WHERE account = $1 AND uuid COLLATE "C" > $2 AND ($3::text IS NULL OR function_name = $3)
+           AND ($4::text IS NULL OR event_source_arn = $4) ORDER BY uuid COLLATE "C" LIMIT $5`,
+          [a, decodeMarker(opts.marker) ?? '', opts.functionName ?? null, opts.eventSourceArn ?? null, opts.limit + 1],
+        );
+        return page(found, opts.limit, toMapping, (r) => r.uuid);
+      },
+    }),
+  };
+}
