@@ -1,0 +1,133 @@
+// The event source mappings' pollers on this node: keeps one poller running per enabled mapping, moves mappings out
+// of their transitional states once it has acted on them, and removes deleted ones.
+//
+// It works from the store (every account's mappings), scanning every `scanMs` and at once after a change made through
+// this node's API; a change made on another node is picked up by the next scan. A state moves with a conditional
+// write (only from the state it was read in), so an Update arriving meanwhile is never overwritten.
+import type { Logger } from '../core/logger.js';
+import type { EventRunner } from '../invoke/types.js';
+import type { MappingRecord, MappingState, Store } from '../store/types.js';
+import { sourceClients, type SourceClients } from './clients.js';
+import { queueUrlOf, startSqsPoller } from './sqs.js';
+import { describeAwsError } from '../core/aws-errors.js';
+import type { MappingPoller } from './types.js';
+
+export interface EsmManagerDeps {
+  store: Store;
+  runner: EventRunner;
+  log: Logger;
+  /** An explicit endpoint for the sources (config `destinationEndpoint`); empty: the AWS SDK's own configuration. */
+  endpoint?: string;
+  /** How often the store is read for changes made elsewhere (ms). */
+  scanMs?: number;
+}
+
+interface Running {
+  poller: MappingPoller;
+  /** The version of the mapping it was started with: a newer one restarts it. */
+  lastModified: number;
+}
+
+/** Where each transitional state ends once the pollers have acted. */
+const SETTLED: Partial<Record<MappingState, MappingState>> = { Creating: 'Enabled', Enabling: 'Enabled', Updating: 'Enabled', Disabling: 'Disabled' };
+
+export class EsmManager {
+  private readonly clients: SourceClients;
+  private readonly running = new Map<string, Running>();
+  private timer?: NodeJS.Timeout;
+  private scanning?: Promise<void>;
+  private again = false;
+  private closed = false;
+
+  constructor(private readonly d: EsmManagerDeps) {
+    this.clients = sourceClients({ endpoint: d.endpoint });
+  }
+
+  start(): void {
+    this.changed();
+    this.timer = setInterval(() => this.changed(), this.d.scanMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Scans now (or right after the scan under way). */
+  changed(): void {
+    if (this.closed) return;
+    if (this.scanning) {
+      this.again = true;
+      return;
+    }
+    this.scanning = this.scan()
+      .catch((e) => this.d.log.warn('esm:scan-failed', { error: String(e) }))
+      .finally(() => {
+        this.scanning = undefined;
+        if (this.again && !this.closed) {
+          this.again = false;
+          this.changed();
+        }
+      });
+  }
+
+  /** AWS's message when the source cannot be found; undefined when it can. */
+  async checkSource(arn: string): Promise<string | undefined> {
+    if (arn.split(':')[2] !== 'sqs') return undefined;
+    try {
+      await queueUrlOf(await this.clients.sqs(arn.split(':')[3]), arn);
+      return undefined;
+    } catch (e) {
+      const name = (e as { name?: string }).name ?? '';
+      if (/QueueDoesNotExist|NonExistentQueue/.test(name)) {
+        return 'Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.';
+      }
+      return `Error occurred while GetQueueUrl. ${describeAwsError(e)}`;
+    }
+  }
+
+  private async scan(): Promise<void> {
+    const all = await this.d.store.allMappings();
+    const seen = new Set<string>();
+    for (const { accountId, mapping } of all) {
+      if (this.closed) return;
+      seen.add(mapping.uuid);
+      const store = this.d.store.forAccount(accountId).mappings;
+      const run = this.running.get(mapping.uuid);
+      const on = mapping.state === 'Enabled' || mapping.state === 'Creating' || mapping.state === 'Enabling' || mapping.state === 'Updating';
+      if (mapping.state === 'Deleting') {
+        await this.stopOne(mapping.uuid);
+        await store.delete(mapping.uuid);
+        continue;
+      }
+      if (on && (!run || run.lastModified !== mapping.lastModified)) {
+        await this.stopOne(mapping.uuid);
+        this.startOne(accountId, mapping);
+      } else if (!on && run) {
+        await this.stopOne(mapping.uuid);
+      }
+      const settled = SETTLED[mapping.state];
+      if (settled) await store.replace({ ...mapping, state: settled }, mapping.state);
+    }
+    for (const uuid of [...this.running.keys()]) if (!seen.has(uuid)) await this.stopOne(uuid);
+  }
+
+  private startOne(accountId: string, mapping: MappingRecord): void {
+    const kind = mapping.eventSourceArn.split(':')[2];
+    if (kind !== 'sqs') return;
+    const poller = startSqsPoller({ runner: this.d.runner, clients: this.clients, log: this.d.log, store: this.d.store }, { accountId, mapping });
+    this.running.set(mapping.uuid, { poller, lastModified: mapping.lastModified });
+  }
+
+  private async stopOne(uuid: string): Promise<void> {
+    const run = this.running.get(uuid);
+    if (!run) return;
+    this.running.delete(uuid);
+    await run.poller.stop();
+  }
+
+  /** Stops scanning and every poller; resolves once their batches in flight have finished. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.scanning;
+    await Promise.all([...this.running.keys()].map((u) => this.stopOne(u)));
+    this.clients.close();
+  }
+}
