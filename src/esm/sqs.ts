@@ -22,6 +22,14 @@ import type { MappingPoller, PollerDeps, PollerTarget } from './types.js';
 /** Receivers per mapping when ScalingConfig sets no maximum (Lambda starts with five). */
 const DEFAULT_MAX_RECEIVERS = 5;
 const MAX_RECEIVE_WAIT_S = 20;
+/**
+ * A batch stops growing once its messages come near Lambda's 6 MB invocation payload limit (the record's other
+ * members are counted at 1 KB each); AWS's pollers cut batches at the same limit.
+ */
+const BATCH_BYTES = 5_500_000;
+const RECORD_OVERHEAD = 1024;
+/** Lambda's synchronous invocation payload limit (6 MB), which an event source mapping's events stay under. */
+const PAYLOAD_LIMIT = 6_291_456 - 64;
 
 /** The parts of a queue ARN the SDK needs. */
 export function parseQueueArn(arn: string): { region: string; accountId: string; name: string } {
@@ -148,7 +156,8 @@ export function startSqsPoller(deps: PollerDeps, target: PollerTarget): MappingP
     const { sqs: client, url } = await ready();
     const out: Message[] = [];
     let deadline = Infinity;
-    while (out.length < batchSize && !stopping) {
+    let bytes = 0;
+    while (out.length < batchSize && bytes < BATCH_BYTES && !stopping) {
       let wait = MAX_RECEIVE_WAIT_S;
       if (out.length > 0) {
         const left = deadline - Date.now();
@@ -169,6 +178,7 @@ export function startSqsPoller(deps: PollerDeps, target: PollerTarget): MappingP
       const got = r.Messages ?? [];
       if (got.length && out.length === 0) deadline = Date.now() + windowSeconds * 1000;
       out.push(...got);
+      for (const m of got) bytes += Buffer.byteLength(m.Body ?? '') + RECORD_OVERHEAD + JSON.stringify(m.MessageAttributes ?? {}).length;
       if (out.length > 0 && windowSeconds === 0) break;
     }
     return out;
@@ -196,22 +206,60 @@ export function startSqsPoller(deps: PollerDeps, target: PollerTarget): MappingP
     const dropped: Message[] = [];
     records.forEach((r, i) => (matchesAny(patterns as never, filterViewOfSqs(r)) ? keep.push(i) : dropped.push(batch[i])));
     await remove(dropped);
-    if (!keep.length) return;
-    const payload = Buffer.from(JSON.stringify({ Records: keep.map((i) => records[i]) }));
+    // One invocation per part that fits Lambda's payload limit (one part unless the messages are large); a part that
+    // fails leaves the later ones in the queue too, so that a FIFO group never runs out of order.
+    for (const part of parts(keep.map((i) => records[i]))) {
+      if (!(await invoke(part, part.map((r) => batch[records.indexOf(r)])))) return;
+    }
+  }
+
+  /** Splits records into groups whose event stays under the invocation payload limit. */
+  function parts(recs: Record<string, unknown>[]): Record<string, unknown>[][] {
+    const out: Record<string, unknown>[][] = [];
+    let current: Record<string, unknown>[] = [];
+    let size = 0;
+    for (const r of recs) {
+      const n = Buffer.byteLength(JSON.stringify(r)) + 1;
+      if (current.length && size + n > PAYLOAD_LIMIT) {
+        out.push(current);
+        current = [];
+        size = 0;
+      }
+      current.push(r);
+      size += n;
+    }
+    if (current.length) out.push(current);
+    return out;
+  }
+
+  /** Runs the function on one part; true when the part succeeded (its messages deleted, but for those it reported). */
+  async function invoke(part: Record<string, unknown>[], messages: Message[]): Promise<boolean> {
+    const payload = Buffer.from(JSON.stringify({ Records: part }));
     const started = Date.now();
     let backoff = 100;
     for (;;) {
       const outcome = await deps.runner.runEvent({ requestId: randomUUID(), accountId: target.accountId, functionName: mapping.functionName, qualifier, payload });
       if (outcome.kind === 'success') {
-        const failed = reportFailures ? reportedFailures(outcome.payload, new Set(keep.map((i) => batch[i].MessageId!))) : new Set<string>();
-        if (failed === 'all') return log.info('esm:batch-failed', { reason: 'malformed batchItemFailures', size: keep.length });
-        return remove(keep.map((i) => batch[i]).filter((m) => !failed.has(m.MessageId!)));
+        const failed = reportFailures ? reportedFailures(outcome.payload, new Set(messages.map((m) => m.MessageId!))) : new Set<string>();
+        if (failed === 'all') {
+          log.info('esm:batch-failed', { reason: 'malformed batchItemFailures', size: messages.length });
+          return false;
+        }
+        await remove(messages.filter((m) => !failed.has(m.MessageId!)));
+        return failed.size === 0;
       }
-      if (outcome.kind === 'function-error') return log.info('esm:batch-failed', { reason: outcome.functionError, size: keep.length });
-      if (outcome.kind === 'not-found' || outcome.kind === 'recursive-loop') return log.warn('esm:batch-failed', { reason: outcome.message, size: keep.length });
+      if (outcome.kind === 'function-error') {
+        log.info('esm:batch-failed', { reason: outcome.functionError, size: messages.length });
+        return false;
+      }
+      if (outcome.kind === 'not-found' || outcome.kind === 'recursive-loop') {
+        log.warn('esm:batch-failed', { reason: outcome.message, size: messages.length });
+        return false;
+      }
       // Throttled, or Alonzo failed before the function ran: again while the messages are still ours.
       if (stopping || Date.now() - started + backoff > visibilityMs - 1000) {
-        return log.warn('esm:batch-returned', { reason: outcome.kind === 'throttled' ? outcome.reason : outcome.message, size: keep.length });
+        log.warn('esm:batch-returned', { reason: outcome.kind === 'throttled' ? outcome.reason : outcome.message, size: messages.length });
+        return false;
       }
       await sleep(backoff, abort.signal);
       backoff = Math.min(backoff * 2, 2000);

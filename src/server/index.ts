@@ -187,7 +187,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
     // The mappings' pollers stop receiving at once; a batch in flight ends with the engine, its messages left in the queue.
     const esmClosed = esm.close();
-    await poller!.stop(ASYNC_GRACE_MS);
+    await Promise.all([poller!.stop(ASYNC_GRACE_MS), Promise.race([esmClosed, new Promise((ok) => setTimeout(ok, ASYNC_GRACE_MS).unref())])]);
     await invoker.close();
     await esmClosed;
     await supervisor.close();

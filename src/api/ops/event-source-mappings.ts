@@ -116,6 +116,9 @@ function readSettings(body: Record<string, unknown>): Record<string, unknown> {
     const list = (filters ?? []) as unknown[];
     if (list.length > 5) failed.push(`Value '${JSON.stringify(list)}' at 'filterCriteria.filters' failed to satisfy constraint: Member must have length less than or equal to 5`);
     const patterns = list.map((f) => (f && typeof f === 'object' ? (f as Record<string, unknown>).Pattern : undefined));
+    patterns.forEach((p, i) => {
+      if (typeof p === 'string' && p.length > 4096) failed.push(`Value '${p}' at 'filterCriteria.filters.${i + 1}.member.pattern' failed to satisfy constraint: Member must have length less than or equal to 4096`);
+    });
     out.FilterCriteria = { Filters: patterns.map((p) => (p === undefined || p === null ? {} : { Pattern: p })) };
   }
   if (failed.length) throw validations(failed);
