@@ -6,6 +6,8 @@
 // does for destinations (one stand-in for everything). The SDK modules are imported on first use: a server with no
 // mapping never loads them.
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 
 export interface SourceClientOptions {
   /** An explicit endpoint for every service (config `destinationEndpoint`); empty: the SDK's configuration decides. */
@@ -14,26 +16,33 @@ export interface SourceClientOptions {
 
 export interface SourceClients {
   sqs(region: string): Promise<SQSClient>;
+  kinesis(region: string): Promise<KinesisClient>;
+  dynamodbStreams(region: string): Promise<DynamoDBStreamsClient>;
   close(): void;
 }
 
 export function sourceClients(opts: SourceClientOptions = {}): SourceClients {
   const endpoint = opts.endpoint || undefined;
-  const sqsClients = new Map<string, Promise<SQSClient>>();
+  const clients = new Map<string, Promise<{ destroy(): void }>>();
+  function once<T extends { destroy(): void }>(key: string, make: () => Promise<T>): Promise<T> {
+    let c = clients.get(key);
+    if (!c) clients.set(key, (c = make()));
+    return c as Promise<T>;
+  }
   // Long polls hold a request for up to 20 s: the socket timeout must outlast them.
   const requestHandler = { connectionTimeout: 3000, requestTimeout: 30_000 };
+  // Kinesis and DynamoDB Streams only go to the endpoint setting when it is set: it names a stand-in for every service.
+  const options = (region: string) => ({ region, ...(endpoint ? { endpoint } : {}), requestHandler, maxAttempts: 3 });
+  // The Kinesis client speaks HTTP/2 unless told otherwise (for SubscribeToShard, which the pollers do not use); the
+  // stand-ins (moto_server, ElasticMQ…) speak HTTP/1.1, which AWS's endpoints accept for every call made here.
+  const http1 = (region: string) => import('@smithy/node-http-handler').then((h) => ({ ...options(region), requestHandler: new h.NodeHttpHandler(requestHandler) }));
   return {
-    sqs(region) {
-      let c = sqsClients.get(region);
-      if (!c) {
-        c = import('@aws-sdk/client-sqs').then((m) => new m.SQSClient({ region, ...(endpoint ? { endpoint } : {}), requestHandler, maxAttempts: 3 }));
-        sqsClients.set(region, c);
-      }
-      return c;
-    },
+    sqs: (region) => once(`sqs ${region}`, () => import('@aws-sdk/client-sqs').then((m) => new m.SQSClient(options(region)))),
+    kinesis: (region) => once(`kinesis ${region}`, async () => new (await import('@aws-sdk/client-kinesis')).KinesisClient(await http1(region))),
+    dynamodbStreams: (region) => once(`ddbs ${region}`, () => import('@aws-sdk/client-dynamodb-streams').then((m) => new m.DynamoDBStreamsClient(options(region)))),
     close() {
-      for (const c of sqsClients.values()) void c.then((x) => x.destroy());
-      sqsClients.clear();
+      for (const c of clients.values()) void c.then((x) => x.destroy(), () => undefined);
+      clients.clear();
     },
   };
 }

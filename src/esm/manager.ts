@@ -11,6 +11,8 @@ import { sourceClients, type SourceClients } from './clients.js';
 import { queueUrlOf, startSqsPoller } from './sqs.js';
 import { describeAwsError } from '../core/aws-errors.js';
 import type { MappingPoller } from './types.js';
+import { checkStream, startStreamPoller } from './streams.js';
+import { awsDestinationSender, type DestinationSender } from '../queue/aws-delivery.js';
 
 export interface EsmManagerDeps {
   store: Store;
@@ -33,6 +35,9 @@ const SETTLED: Partial<Record<MappingState, MappingState>> = { Creating: 'Enable
 
 export class EsmManager {
   private readonly clients: SourceClients;
+  private readonly sender: DestinationSender;
+  /** Mappings whose poller could not start (the stream was unreachable…), with when to try again. */
+  private readonly retryAt = new Map<string, number>();
   private readonly running = new Map<string, Running>();
   private timer?: NodeJS.Timeout;
   private scanning?: Promise<void>;
@@ -41,6 +46,7 @@ export class EsmManager {
 
   constructor(private readonly d: EsmManagerDeps) {
     this.clients = sourceClients({ endpoint: d.endpoint });
+    this.sender = awsDestinationSender({ endpoint: d.endpoint });
   }
 
   start(): void {
@@ -69,7 +75,7 @@ export class EsmManager {
 
   /** AWS's message when the source cannot be found; undefined when it can. */
   async checkSource(arn: string): Promise<string | undefined> {
-    if (arn.split(':')[2] !== 'sqs') return undefined;
+    if (arn.split(':')[2] !== 'sqs') return checkStream({ clients: this.clients }, arn);
     try {
       await queueUrlOf(await this.clients.sqs(arn.split(':')[3]), arn);
       return undefined;
@@ -96,9 +102,9 @@ export class EsmManager {
         await store.delete(mapping.uuid);
         continue;
       }
-      if (on && (!run || run.lastModified !== mapping.lastModified)) {
+      if (on && (!run || run.lastModified !== mapping.lastModified) && (this.retryAt.get(mapping.uuid) ?? 0) <= Date.now()) {
         await this.stopOne(mapping.uuid);
-        this.startOne(accountId, mapping);
+        await this.startOne(accountId, mapping);
       } else if (!on && run) {
         await this.stopOne(mapping.uuid);
       }
@@ -108,11 +114,23 @@ export class EsmManager {
     for (const uuid of [...this.running.keys()]) if (!seen.has(uuid)) await this.stopOne(uuid);
   }
 
-  private startOne(accountId: string, mapping: MappingRecord): void {
-    const kind = mapping.eventSourceArn.split(':')[2];
-    if (kind !== 'sqs') return;
-    const poller = startSqsPoller({ runner: this.d.runner, clients: this.clients, log: this.d.log, store: this.d.store }, { accountId, mapping });
+  /** Starts the mapping's poller; for a stream, waits until each shard has its first iterator (LATEST is "from now"). */
+  private async startOne(accountId: string, mapping: MappingRecord): Promise<void> {
+    const deps = { runner: this.d.runner, clients: this.clients, log: this.d.log, store: this.d.store };
+    if (mapping.eventSourceArn.split(':')[2] === 'sqs') {
+      this.running.set(mapping.uuid, { poller: startSqsPoller(deps, { accountId, mapping }), lastModified: mapping.lastModified });
+      return;
+    }
+    const poller = startStreamPoller({ ...deps, sender: this.sender }, { accountId, mapping });
     this.running.set(mapping.uuid, { poller, lastModified: mapping.lastModified });
+    try {
+      await poller.ready;
+      this.retryAt.delete(mapping.uuid);
+    } catch {
+      // Logged by the poller; tried again in a while rather than at every scan.
+      this.retryAt.set(mapping.uuid, Date.now() + 10_000);
+      await this.stopOne(mapping.uuid);
+    }
   }
 
   private async stopOne(uuid: string): Promise<void> {
@@ -129,5 +147,6 @@ export class EsmManager {
     await this.scanning;
     await Promise.all([...this.running.keys()].map((u) => this.stopOne(u)));
     this.clients.close();
+    this.sender.close();
   }
 }

@@ -169,6 +169,11 @@ export interface MappingStore {
   get(uuid: string): Promise<MappingRecord | undefined>;
   /** Replaces a mapping, only if its state is still `expectState` when given; false when it is gone or moved on. */
   replace(rec: MappingRecord, expectState?: MappingState): Promise<boolean>;
+  /** Sets LastProcessingResult alone (the pollers' report), leaving the rest of the mapping as it is. */
+  setLastProcessingResult(uuid: string, result: string): Promise<void>;
+  /** The sequence number of the last record a stream mapping is done with in a shard, if any. */
+  checkpoint(uuid: string, shardId: string): Promise<string | undefined>;
+  saveCheckpoint(uuid: string, shardId: string, sequenceNumber: string): Promise<void>;
   /** Removes the mapping (and its checkpoints); false when there was none. */
   delete(uuid: string): Promise<boolean>;
   /** The account's mappings, by UUID, filtered by function name and/or event source, paged with markers (the last UUID). */

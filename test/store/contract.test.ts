@@ -617,11 +617,21 @@ for (const adapter of [sqlite, postgres]) {
       const everywhere = await store.allMappings();
       assert.deepEqual(everywhere.map((x) => `${x.mapping.uuid.slice(-1)}@${x.accountId}`), ['a', 'b', 'c', 'd'].map((u) => `${u}@${OWN}`).concat([`e@${OTHER}`]));
 
+      await M.setLastProcessingResult(a.uuid, 'OK');
+      assert.deepEqual((await M.get(a.uuid))?.config, { ...enabled.config, LastProcessingResult: 'OK' }, 'only that member changes');
+      assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000000'), undefined);
+      await M.saveCheckpoint(a.uuid, 'shardId-000000000000', '49590338271490256608559692538361571095921575989136588898');
+      await M.saveCheckpoint(a.uuid, 'shardId-000000000001', '1');
+      await M.saveCheckpoint(a.uuid, 'shardId-000000000000', '49590338271490256608559692538361571095921575989136588899');
+      assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000000'), '49590338271490256608559692538361571095921575989136588899', 'the last one saved');
+      assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000001'), '1');
+
       assert.equal(await store.deleteFunction('f'), true);
       assert.equal((await M.get(a.uuid))?.state, 'Updating', 'a mapping outlives its function, as on AWS');
       assert.equal(await M.delete(a.uuid), true);
       assert.equal(await M.delete(a.uuid), false);
       assert.equal(await M.get(a.uuid), undefined);
+      assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000000'), undefined, 'its checkpoints went with it');
     });
   });
 }

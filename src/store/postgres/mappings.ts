@@ -1,6 +1,7 @@
 // The event source mappings of every account in the cluster's store (migration 010), with the SQLite adapter's records
 // and orders. A state change is a conditional UPDATE: two nodes acting on one transition cannot both apply it.
 import type pg from 'pg';
+import { inTransaction } from './db.js';
 import type { MappingRecord, MappingStore } from '../types.js';
 import { decodeMarker, page, toMapping, type MappingRow } from '../rows.js';
 
@@ -31,7 +32,25 @@ export function postgresMappings(pool: pg.Pool): { view: (account: string) => Ma
         return (r.rowCount ?? 0) > 0;
       },
       async delete(uuid) {
-        return ((await pool.query('DELETE FROM event_source_mappings WHERE account = $1 AND uuid = $2', [a, uuid])).rowCount ?? 0) > 0;
+        return inTransaction(pool, async (c) => {
+          const gone = ((await c.query('DELETE FROM event_source_mappings WHERE account = $1 AND uuid = $2', [a, uuid])).rowCount ?? 0) > 0;
+          if (gone) await c.query('DELETE FROM event_source_checkpoints WHERE uuid = $1', [uuid]);
+          return gone;
+        });
+      },
+      async setLastProcessingResult(uuid, result) {
+        await pool.query(`UPDATE event_source_mappings SET config = (config::jsonb || jsonb_build_object('LastProcessingResult', $1::text))::text WHERE account = $2 AND uuid = $3`, [result, a, uuid]);
+      },
+      async checkpoint(uuid, shardId) {
+        const r = await pool.query<{ sequence_number: string }>('SELECT sequence_number FROM event_source_checkpoints WHERE uuid = $1 AND shard_id = $2', [uuid, shardId]);
+        return r.rows[0]?.sequence_number;
+      },
+      async saveCheckpoint(uuid, shardId, seq) {
+        await pool.query(
+          `INSERT INTO event_source_checkpoints (uuid, shard_id, sequence_number) VALUES ($1, $2, $3)
+           ON CONFLICT (uuid, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number`,
+          [uuid, shardId, seq],
+        );
       },
       async list(opts) {
         const found = await rows(

@@ -12,6 +12,11 @@ export function sqliteMappings(db: Database.Database): { view: (account: string)
     replace: db.prepare(`UPDATE event_source_mappings SET function_name = @function_name, event_source_arn = @event_source_arn, state = @state,
       last_modified = @last_modified, config = @config WHERE account = @account AND uuid = @uuid AND (@expect IS NULL OR state = @expect)`),
     delete: db.prepare('DELETE FROM event_source_mappings WHERE account = ? AND uuid = ?'),
+    deleteCheckpoints: db.prepare('DELETE FROM event_source_checkpoints WHERE uuid = ?'),
+    setResult: db.prepare("UPDATE event_source_mappings SET config = json_set(config, '$.LastProcessingResult', ?) WHERE account = ? AND uuid = ?"),
+    checkpoint: db.prepare('SELECT sequence_number FROM event_source_checkpoints WHERE uuid = ? AND shard_id = ?'),
+    saveCheckpoint: db.prepare(`INSERT INTO event_source_checkpoints (uuid, shard_id, sequence_number) VALUES (?, ?, ?)
+      ON CONFLICT (uuid, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number`),
     list: db.prepare(`SELECT * FROM event_source_mappings WHERE account = @account AND uuid > @after
       AND (@fn IS NULL OR function_name = @fn) AND (@src IS NULL OR event_source_arn = @src) ORDER BY uuid LIMIT @limit`),
     all: db.prepare('SELECT * FROM event_source_mappings ORDER BY uuid'),
@@ -39,7 +44,20 @@ export function sqliteMappings(db: Database.Database): { view: (account: string)
         return q.replace.run({ ...params(a, rec), expect: expect ?? null }).changes > 0;
       },
       async delete(uuid) {
-        return q.delete.run(a, uuid).changes > 0;
+        return db.transaction(() => {
+          const gone = q.delete.run(a, uuid).changes > 0;
+          if (gone) q.deleteCheckpoints.run(uuid);
+          return gone;
+        })();
+      },
+      async setLastProcessingResult(uuid, result) {
+        q.setResult.run(result, a, uuid);
+      },
+      async checkpoint(uuid, shardId) {
+        return (q.checkpoint.get(uuid, shardId) as { sequence_number: string } | undefined)?.sequence_number;
+      },
+      async saveCheckpoint(uuid, shardId, seq) {
+        q.saveCheckpoint.run(uuid, shardId, seq);
       },
       async list(opts) {
         const rows = q.list.all({ account: a, after: decodeMarker(opts.marker) ?? '', fn: opts.functionName ?? null, src: opts.eventSourceArn ?? null, limit: opts.limit + 1 }) as MappingRow[];

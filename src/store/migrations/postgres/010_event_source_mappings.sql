@@ -11,3 +11,13 @@ CREATE TABLE event_source_mappings (
   config TEXT NOT NULL
 );
 CREATE INDEX event_source_mappings_account ON event_source_mappings (account, uuid COLLATE "C");
+
+-- Where a stream mapping's pollers are in each shard: the sequence number of the last record done with (processed,
+-- or sent to the on-failure destination). Written after each batch; read when a poller starts (after a restart, or
+-- on the node a lease moved to).
+CREATE TABLE event_source_checkpoints (
+  uuid TEXT NOT NULL,
+  shard_id TEXT NOT NULL,
+  sequence_number TEXT NOT NULL,
+  PRIMARY KEY (uuid, shard_id)
+);
