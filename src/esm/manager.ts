@@ -10,7 +10,7 @@ import type { MappingRecord, MappingState, Store } from '../store/types.js';
 import { sourceClients, type SourceClients } from './clients.js';
 import { queueUrlOf, startSqsPoller } from './sqs.js';
 import { describeAwsError } from '../core/aws-errors.js';
-import type { MappingPoller } from './types.js';
+import type { MappingLeases, MappingPoller } from './types.js';
 import { checkStream, startStreamPoller } from './streams.js';
 import { awsDestinationSender, type DestinationSender } from '../queue/aws-delivery.js';
 
@@ -20,8 +20,10 @@ export interface EsmManagerDeps {
   log: Logger;
   /** An explicit endpoint for the sources (config `destinationEndpoint`); empty: the AWS SDK's own configuration. */
   endpoint?: string;
-  /** How often the store is read for changes made elsewhere (ms). */
+  /** How often the store is read for changes made elsewhere, and leases renewed (ms). */
   scanMs?: number;
+  /** Cluster mode: a mapping is polled only by the node holding its lease. */
+  leases?: MappingLeases;
 }
 
 interface Running {
@@ -94,24 +96,49 @@ export class EsmManager {
     for (const { accountId, mapping } of all) {
       if (this.closed) return;
       seen.add(mapping.uuid);
-      const store = this.d.store.forAccount(accountId).mappings;
-      const run = this.running.get(mapping.uuid);
-      const on = mapping.state === 'Enabled' || mapping.state === 'Creating' || mapping.state === 'Enabling' || mapping.state === 'Updating';
-      if (mapping.state === 'Deleting') {
-        await this.stopOne(mapping.uuid);
-        await store.delete(mapping.uuid);
-        continue;
+      try {
+        await this.reconcile(accountId, mapping);
+      } catch (e) {
+        this.d.log.warn('esm:reconcile-failed', { mapping: mapping.uuid, error: String(e) });
+        // Without a renewed lease another node may take the mapping over: this one stops rather than poll alongside.
+        if (this.d.leases) await this.stopOne(mapping.uuid);
       }
-      if (on && (!run || run.lastModified !== mapping.lastModified) && (this.retryAt.get(mapping.uuid) ?? 0) <= Date.now()) {
-        await this.stopOne(mapping.uuid);
-        await this.startOne(accountId, mapping);
-      } else if (!on && run) {
-        await this.stopOne(mapping.uuid);
-      }
-      const settled = SETTLED[mapping.state];
-      if (settled) await store.replace({ ...mapping, state: settled }, mapping.state);
     }
     for (const uuid of [...this.running.keys()]) if (!seen.has(uuid)) await this.stopOne(uuid);
+  }
+
+  /** Brings one mapping's pollers on this node in line with its state, and moves a transitional state on. */
+  private async reconcile(accountId: string, mapping: MappingRecord): Promise<void> {
+    const store = this.d.store.forAccount(accountId).mappings;
+    const leases = this.d.leases;
+    const run = this.running.get(mapping.uuid);
+    // A disabled mapping needs no one: its lease (if this node had it) goes.
+    if (mapping.state === 'Disabled') {
+      if (run) await this.stopOne(mapping.uuid);
+      if (leases && run) await leases.release(mapping.uuid);
+      return;
+    }
+    // Everything else is done by the lease holder alone: polling, settling the state, removing a deleted mapping.
+    if (leases && !(await leases.acquire(mapping.uuid))) {
+      if (run) await this.stopOne(mapping.uuid);
+      return;
+    }
+    if (mapping.state === 'Deleting') {
+      await this.stopOne(mapping.uuid);
+      await store.delete(mapping.uuid);
+      await leases?.release(mapping.uuid);
+      return;
+    }
+    const on = mapping.state === 'Enabled' || mapping.state === 'Creating' || mapping.state === 'Enabling' || mapping.state === 'Updating';
+    if (on && (!run || run.lastModified !== mapping.lastModified) && (this.retryAt.get(mapping.uuid) ?? 0) <= Date.now()) {
+      await this.stopOne(mapping.uuid);
+      await this.startOne(accountId, mapping);
+    } else if (!on && run) {
+      await this.stopOne(mapping.uuid);
+    }
+    const settled = SETTLED[mapping.state];
+    if (settled) await store.replace({ ...mapping, state: settled }, mapping.state);
+    if (settled === 'Disabled') await leases?.release(mapping.uuid);
   }
 
   /** Starts the mapping's poller; for a stream, waits until each shard has its first iterator (LATEST is "from now"). */
@@ -145,7 +172,10 @@ export class EsmManager {
     this.closed = true;
     clearInterval(this.timer);
     await this.scanning;
-    await Promise.all([...this.running.keys()].map((u) => this.stopOne(u)));
+    const held = [...this.running.keys()];
+    await Promise.all(held.map((u) => this.stopOne(u)));
+    // Another node may take them at once rather than after the lease runs out.
+    if (this.d.leases) await Promise.all(held.map((u) => this.d.leases!.release(u).catch(() => undefined)));
     this.clients.close();
     this.sender.close();
   }

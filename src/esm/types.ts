@@ -24,3 +24,13 @@ export interface PollerTarget {
   accountId: string;
   mapping: MappingRecord;
 }
+
+/**
+ * Cluster mode's leases (cluster/esm-leases.ts): a node polls a mapping only while it holds the mapping's lease.
+ * Without them (one server), every mapping is this server's.
+ */
+export interface MappingLeases {
+  /** Takes or renews the mapping's lease: true when this node holds it now. */
+  acquire(uuid: string): Promise<boolean>;
+  release(uuid: string): Promise<void>;
+}

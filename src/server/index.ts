@@ -30,6 +30,7 @@ import { openSqliteQueue } from '../queue/sqlite.js';
 import { openPostgresQueue } from '../queue/postgres.js';
 import { Poller } from '../queue/poller.js';
 import { EsmManager } from '../esm/manager.js';
+import { postgresMappingLeases } from '../cluster/esm-leases.js';
 import { s3CodeSource } from '../code/s3.js';
 import { ensureSdkDirs, SDK_MOUNT } from '../runtime/sdk.js';
 import { findInterpreters, mismatch } from '../runtime/interpreters.js';
@@ -177,7 +178,8 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();
   // Event source mappings: a poller per enabled mapping, reading queues where they are (esm/).
-  const esm = new EsmManager({ store, runner: invoker, log, endpoint: config.destinationEndpoint });
+  // In a cluster, each mapping is polled by the one node holding its lease (cluster/esm-leases.ts).
+  const esm = new EsmManager({ store, runner: invoker, log, endpoint: config.destinationEndpoint, leases: pg && postgresMappingLeases(pg, cluster!.membership.id) });
   esm.start();
   let baseUrl = '';
   const codeSource = s3CodeSource({ endpoint: config.s3Endpoint, region: config.region });

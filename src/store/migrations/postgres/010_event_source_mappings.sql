@@ -21,3 +21,12 @@ CREATE TABLE event_source_checkpoints (
   sequence_number TEXT NOT NULL,
   PRIMARY KEY (uuid, shard_id)
 );
+
+-- Cluster mode: which node polls which mapping. A node takes a free or expired lease and renews its own (every scan,
+-- ~1 s); the lease runs out LEASE_MS after its last renewal, so a dead node's mappings move to another node then. The
+-- database's clock (alonzo_now_ms(), migration 004) decides, whatever the nodes' clocks say.
+CREATE TABLE event_source_leases (
+  uuid TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  lease_until BIGINT NOT NULL
+);
