@@ -137,7 +137,7 @@ export class EsmManager {
       await this.stopOne(mapping.uuid);
     }
     const settled = SETTLED[mapping.state];
-    if (settled) await store.replace({ ...mapping, state: settled }, mapping.state);
+    if (settled) await store.setState(mapping.uuid, mapping.state, settled);
     if (settled === 'Disabled') await leases?.release(mapping.uuid);
   }
 

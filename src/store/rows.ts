@@ -153,6 +153,7 @@ export interface MappingRow {
   state: string;
   last_modified: number | string;
   config: string;
+  tags: string;
 }
 
 export function toMapping(r: MappingRow): MappingRecord {
@@ -163,5 +164,6 @@ export function toMapping(r: MappingRow): MappingRecord {
     state: r.state as MappingState,
     lastModified: Number(r.last_modified),
     config: JSON.parse(r.config) as Record<string, unknown>,
+    tags: JSON.parse(r.tags) as Record<string, string>,
   };
 }

@@ -160,6 +160,8 @@ export interface MappingRecord {
   /** Epoch milliseconds of the last change a user made. */
   lastModified: number;
   config: Record<string, unknown>;
+  /** Its tags (CreateEventSourceMapping's Tags, TagResource on its ARN). */
+  tags: Record<string, string>;
 }
 
 /** One account's event source mappings. */
@@ -169,6 +171,10 @@ export interface MappingStore {
   get(uuid: string): Promise<MappingRecord | undefined>;
   /** Replaces a mapping, only if its state is still `expectState` when given; false when it is gone or moved on. */
   replace(rec: MappingRecord, expectState?: MappingState): Promise<boolean>;
+  /** Moves the state alone, only from `from`: false when it had moved on (or the mapping is gone). */
+  setState(uuid: string, from: MappingState, to: MappingState): Promise<boolean>;
+  /** Replaces the tags alone; false when the mapping is gone. */
+  setTags(uuid: string, tags: Record<string, string>): Promise<boolean>;
   /** Sets LastProcessingResult alone (the pollers' report), leaving the rest of the mapping as it is. */
   setLastProcessingResult(uuid: string, result: string): Promise<void>;
   /** The sequence number of the last record a stream mapping is done with in a shard, if any. */

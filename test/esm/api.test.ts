@@ -315,3 +315,34 @@ test('through the JavaScript SDK: Disabled at creation, Enabling, Enabled, Disab
   assert.equal(deleted.State, 'Deleting');
   assert.equal(deleted.$metadata.httpStatusCode, 202);
 });
+
+test('tags on a mapping: given at creation, then tagged and untagged by its ARN (TestLambdaTag::test_create_tag_on_esm_create, test_tag_lifecycle[event_source_mapping])', async () => {
+  const fn = 'esm-tags';
+  await createFunction(s.client, fn);
+  const tags = oracleFile('esm-tags.json');
+  const got = await boto3Calls(`
+q = queue_arn('esm-tags-q')
+r = client.create_event_source_mapping(FunctionName='${fn}', EventSourceArn=q, Tags={'testtag': 'custom-value'})
+out['get_event_source_mapping_with_tag'] = 'Tags' not in client.get_event_source_mapping(UUID=r['UUID'])
+call('list_tags_result', 'list_tags', Resource=r['EventSourceMappingArn'])
+r2 = client.create_event_source_mapping(FunctionName='${fn}', EventSourceArn=queue_arn('esm-tags-q2'))
+arn = r2['EventSourceMappingArn']
+def step(key, method, **kw):
+    call(key, method, Resource=arn, **kw)
+    call(key + '_listtags', 'list_tags', Resource=arn)
+step('tag_single_response', 'tag_resource', Tags={'A': 'tag-a'})
+step('tag_multiple_response', 'tag_resource', Tags={'B': 'tag-b', 'C': 'tag-c'})
+step('tag_overlap_response', 'tag_resource', Tags={'C': 'tag-c-newsuffix', 'D': 'tag-d'})
+step('untag_single_response', 'untag_resource', TagKeys=['A'])
+step('untag_multiple_response', 'untag_resource', TagKeys=['B', 'C'])
+step('untag_nonexisting_response', 'untag_resource', TagKeys=['F'])
+step('untag_existing_and_nonexisting_response', 'untag_resource', TagKeys=['D', 'F'])
+out['state_after'] = client.get_event_source_mapping(UUID=r2['UUID'])['BatchSize']
+`);
+  const onCreate = tags('tests/aws/services/lambda_/test_lambda_api.py::TestLambdaTag::test_create_tag_on_esm_create', { 'custom-tag': 'custom-value' })['recorded-content'];
+  assert.deepEqual(got.list_tags_result, onCreate.list_tags_result);
+  assert.equal(got.get_event_source_mapping_with_tag, onCreate.get_event_source_mapping_with_tag, 'the mapping itself shows no Tags');
+  const lifecycle = tags('tests/aws/services/lambda_/test_lambda_api.py::TestLambdaTag::test_tag_lifecycle[event_source_mapping]')['recorded-content'];
+  for (const k of Object.keys(lifecycle)) assert.deepEqual(got[k], lifecycle[k], k);
+  assert.equal(got.state_after, 10);
+});

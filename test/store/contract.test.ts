@@ -585,7 +585,7 @@ for (const adapter of [sqlite, postgres]) {
       const { store } = await adapter.open(t);
       const M = store.mappings;
       const m = (uuid: string, fn: string, src: string, extra: Partial<MappingRecord> = {}): MappingRecord => ({
-        uuid, functionName: fn, eventSourceArn: src, state: 'Creating', lastModified: 1_700_000_000_123, config: { BatchSize: 10, FunctionArn: `arn:aws:lambda:us-east-1:${OWN}:function:${fn}`, FunctionResponseTypes: [] }, ...extra,
+        uuid, functionName: fn, eventSourceArn: src, state: 'Creating', lastModified: 1_700_000_000_123, config: { BatchSize: 10, FunctionArn: `arn:aws:lambda:us-east-1:${OWN}:function:${fn}`, FunctionResponseTypes: [] }, tags: { team: 'a' }, ...extra,
       });
       const q1 = 'arn:aws:sqs:us-east-1:000000000000:q1';
       const q2 = 'arn:aws:sqs:us-east-1:000000000000:q2';
@@ -617,6 +617,13 @@ for (const adapter of [sqlite, postgres]) {
       const everywhere = await store.allMappings();
       assert.deepEqual(everywhere.map((x) => `${x.mapping.uuid.slice(-1)}@${x.accountId}`), ['a', 'b', 'c', 'd'].map((u) => `${u}@${OWN}`).concat([`e@${OTHER}`]));
 
+      assert.equal(await M.setState(a.uuid, 'Enabled', 'Disabled'), false, 'not from a state it is not in');
+      assert.equal(await M.setState(a.uuid, 'Updating', 'Enabled'), true);
+      assert.equal((await M.get(a.uuid))?.state, 'Enabled');
+      assert.equal(await M.setTags(a.uuid, { team: 'b', env: 'prod' }), true);
+      assert.deepEqual((await M.get(a.uuid))?.tags, { team: 'b', env: 'prod' });
+      assert.deepEqual((await M.get(a.uuid))?.config, enabled.config, 'tags and state change alone');
+      assert.equal(await M.setTags('00000000-0000-4000-8000-00000000000f', {}), false);
       await M.setLastProcessingResult(a.uuid, 'OK');
       assert.deepEqual((await M.get(a.uuid))?.config, { ...enabled.config, LastProcessingResult: 'OK' }, 'only that member changes');
       assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000000'), undefined);
@@ -627,7 +634,7 @@ for (const adapter of [sqlite, postgres]) {
       assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000001'), '1');
 
       assert.equal(await store.deleteFunction('f'), true);
-      assert.equal((await M.get(a.uuid))?.state, 'Updating', 'a mapping outlives its function, as on AWS');
+      assert.equal((await M.get(a.uuid))?.state, 'Enabled', 'a mapping outlives its function, as on AWS');
       assert.equal(await M.delete(a.uuid), true);
       assert.equal(await M.delete(a.uuid), false);
       assert.equal(await M.get(a.uuid), undefined);

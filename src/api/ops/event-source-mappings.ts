@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { err, validation } from '../../core/errors.js';
 import { functionArn, isVersionNumber, LATEST, parseFunctionName } from '../../core/names.js';
-import { parseJsonBody, str, int, bool, obj, validations } from '../body.js';
+import { parseJsonBody, str, int, bool, obj, stringMap, validations } from '../body.js';
+import { TAG_LIMIT, tooManyTags } from './tags.js';
 import { INVALID_PATTERN, parsePattern } from '../../esm/filter.js';
 import type { MappingRecord, MappingState } from '../../store/types.js';
 import type { ApiRequest, Operation, Services } from '../context.js';
@@ -199,6 +200,7 @@ export const createEventSourceMapping: Operation = async (s, req) => {
   const rawFn = str(body, 'FunctionName');
   const arn = str(body, 'EventSourceArn');
   const enabled = bool(body, 'Enabled') ?? true;
+  const tags = stringMap(body, 'Tags') ?? {};
   const given = readSettings(body);
   if (rawFn === undefined) throw validations([`Value null at 'functionName' failed to satisfy constraint: Member must not be null`]);
   if (arn === undefined) throw err('InvalidParameterValueException', 'Unrecognized event source.');
@@ -209,6 +211,7 @@ export const createEventSourceMapping: Operation = async (s, req) => {
       ? { BatchSize: 10, MaximumBatchingWindowInSeconds: 0, FunctionResponseTypes: [], StateTransitionReason: 'USER_INITIATED', ...given }
       : { BatchSize: 100, MaximumBatchingWindowInSeconds: 0, FunctionResponseTypes: [], ...STREAM_DEFAULTS, DestinationConfig: { OnFailure: {} }, LastProcessingResult: 'No records processed', StateTransitionReason: 'User action', ...given };
   checkRules(kind, arn, config, given);
+  if (Object.keys(tags).length > TAG_LIMIT) throw tooManyTags();
   const fn = await functionOf(s, rawFn);
   await duplicateOf(s, kind, arn, fn.name);
   const problem = await s.esm?.checkSource(arn);
@@ -220,6 +223,7 @@ export const createEventSourceMapping: Operation = async (s, req) => {
     state: enabled ? 'Creating' : 'Disabled',
     lastModified: Date.now(),
     config: tidy({ ...config, FunctionArn: fn.arn }),
+    tags,
   };
   await s.store.mappings.insert(rec);
   s.esm?.changed();

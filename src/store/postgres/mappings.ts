@@ -7,14 +7,14 @@ import { decodeMarker, page, toMapping, type MappingRow } from '../rows.js';
 
 export function postgresMappings(pool: pg.Pool): { view: (account: string) => MappingStore; all: () => Promise<MappingRow[]> } {
   const rows = async (sql: string, values: unknown[]): Promise<MappingRow[]> => (await pool.query<MappingRow>(sql, values)).rows;
-  const values = (a: string, r: MappingRecord) => [r.uuid, a, r.functionName, r.eventSourceArn, r.state, r.lastModified, JSON.stringify(r.config)];
+  const values = (a: string, r: MappingRecord) => [r.uuid, a, r.functionName, r.eventSourceArn, r.state, r.lastModified, JSON.stringify(r.config), JSON.stringify(r.tags)];
   return {
     all: () => rows('SELECT * FROM event_source_mappings ORDER BY uuid COLLATE "C"', []),
     view: (a) => ({
       async insert(rec) {
         const r = await pool.query(
-          `INSERT INTO event_source_mappings (uuid, account, function_name, event_source_arn, state, last_modified, config)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+          `INSERT INTO event_source_mappings (uuid, account, function_name, event_source_arn, state, last_modified, config, tags)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
           values(a, rec),
         );
         return (r.rowCount ?? 0) > 0;
@@ -25,8 +25,8 @@ export function postgresMappings(pool: pg.Pool): { view: (account: string) => Ma
       },
       async replace(rec, expect) {
         const r = await pool.query(
-          `UPDATE event_source_mappings SET function_name = $3, event_source_arn = $4, state = $5, last_modified = $6, config = $7
-           WHERE uuid = $1 AND account = $2 AND ($8::text IS NULL OR state = $8)`,
+          `UPDATE event_source_mappings SET function_name = $3, event_source_arn = $4, state = $5, last_modified = $6, config = $7, tags = $8
+           WHERE uuid = $1 AND account = $2 AND ($9::text IS NULL OR state = $9)`,
           [...values(a, rec), expect ?? null],
         );
         return (r.rowCount ?? 0) > 0;
@@ -37,6 +37,14 @@ export function postgresMappings(pool: pg.Pool): { view: (account: string) => Ma
           if (gone) await c.query('DELETE FROM event_source_checkpoints WHERE uuid = $1', [uuid]);
           return gone;
         });
+      },
+      async setState(uuid, from, to) {
+        const r = await pool.query('UPDATE event_source_mappings SET state = $1 WHERE account = $2 AND uuid = $3 AND state = $4', [to, a, uuid, from]);
+        return (r.rowCount ?? 0) > 0;
+      },
+      async setTags(uuid, tags) {
+        const r = await pool.query('UPDATE event_source_mappings SET tags = $1 WHERE account = $2 AND uuid = $3', [JSON.stringify(tags), a, uuid]);
+        return (r.rowCount ?? 0) > 0;
       },
       async setLastProcessingResult(uuid, result) {
         await pool.query(`UPDATE event_source_mappings SET config = (config::jsonb || jsonb_build_object('LastProcessingResult', $1::text))::text WHERE account = $2 AND uuid = $3`, [result, a, uuid]);

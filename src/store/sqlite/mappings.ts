@@ -6,11 +6,13 @@ import { decodeMarker, page, toMapping, type MappingRow } from '../rows.js';
 /** The statements, prepared once; `view(account)` answers one account's MappingStore, `all()` every account's rows. */
 export function sqliteMappings(db: Database.Database): { view: (account: string) => MappingStore; all: () => MappingRow[] } {
   const q = {
-    insert: db.prepare(`INSERT OR IGNORE INTO event_source_mappings (uuid, account, function_name, event_source_arn, state, last_modified, config)
-      VALUES (@uuid, @account, @function_name, @event_source_arn, @state, @last_modified, @config)`),
+    insert: db.prepare(`INSERT OR IGNORE INTO event_source_mappings (uuid, account, function_name, event_source_arn, state, last_modified, config, tags)
+      VALUES (@uuid, @account, @function_name, @event_source_arn, @state, @last_modified, @config, @tags)`),
+    setState: db.prepare('UPDATE event_source_mappings SET state = ? WHERE account = ? AND uuid = ? AND state = ?'),
+    setTags: db.prepare('UPDATE event_source_mappings SET tags = ? WHERE account = ? AND uuid = ?'),
     get: db.prepare('SELECT * FROM event_source_mappings WHERE account = ? AND uuid = ?'),
     replace: db.prepare(`UPDATE event_source_mappings SET function_name = @function_name, event_source_arn = @event_source_arn, state = @state,
-      last_modified = @last_modified, config = @config WHERE account = @account AND uuid = @uuid AND (@expect IS NULL OR state = @expect)`),
+      last_modified = @last_modified, config = @config, tags = @tags WHERE account = @account AND uuid = @uuid AND (@expect IS NULL OR state = @expect)`),
     delete: db.prepare('DELETE FROM event_source_mappings WHERE account = ? AND uuid = ?'),
     deleteCheckpoints: db.prepare('DELETE FROM event_source_checkpoints WHERE uuid = ?'),
     setResult: db.prepare("UPDATE event_source_mappings SET config = json_set(config, '$.LastProcessingResult', ?) WHERE account = ? AND uuid = ?"),
@@ -29,6 +31,7 @@ export function sqliteMappings(db: Database.Database): { view: (account: string)
     state: r.state,
     last_modified: r.lastModified,
     config: JSON.stringify(r.config),
+    tags: JSON.stringify(r.tags),
   });
   return {
     all: () => q.all.all() as MappingRow[],
@@ -49,6 +52,12 @@ export function sqliteMappings(db: Database.Database): { view: (account: string)
           if (gone) q.deleteCheckpoints.run(uuid);
           return gone;
         })();
+      },
+      async setState(uuid, from, to) {
+        return q.setState.run(to, a, uuid, from).changes > 0;
+      },
+      async setTags(uuid, tags) {
+        return q.setTags.run(JSON.stringify(tags), a, uuid).changes > 0;
       },
       async setLastProcessingResult(uuid, result) {
         q.setResult.run(result, a, uuid);

@@ -8,7 +8,9 @@ CREATE TABLE event_source_mappings (
   event_source_arn TEXT NOT NULL,
   state TEXT NOT NULL,
   last_modified BIGINT NOT NULL,
-  config TEXT NOT NULL
+  config TEXT NOT NULL,
+  -- TagResource's tags on the mapping's ARN (not part of the mapping's shape).
+  tags TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX event_source_mappings_account ON event_source_mappings (account, uuid COLLATE "C");
 
