@@ -8,16 +8,21 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 export interface SourceClientOptions {
   /** An explicit endpoint for every service (config `destinationEndpoint`); empty: the SDK's configuration decides. */
   endpoint?: string;
+  /** S3's own (config `s3Endpoint`), before `endpoint`. */
+  s3Endpoint?: string;
 }
 
 export interface SourceClients {
   sqs(region: string): Promise<SQSClient>;
   kinesis(region: string): Promise<KinesisClient>;
   dynamodbStreams(region: string): Promise<DynamoDBStreamsClient>;
+  /** For S3 on-failure destinations. */
+  s3(region: string): Promise<S3Client>;
   close(): void;
 }
 
@@ -39,6 +44,13 @@ export function sourceClients(opts: SourceClientOptions = {}): SourceClients {
   return {
     sqs: (region) => once(`sqs ${region}`, () => import('@aws-sdk/client-sqs').then((m) => new m.SQSClient(options(region)))),
     kinesis: (region) => once(`kinesis ${region}`, async () => new (await import('@aws-sdk/client-kinesis')).KinesisClient(await http1(region))),
+    s3: (region) =>
+      once(`s3 ${region}`, async () => {
+        const s3Endpoint = opts.s3Endpoint || endpoint;
+        // Path-style for a stand-in (named here, or through the SDK's variables): `bucket.127.0.0.1` resolves nowhere.
+        const standIn = Boolean(s3Endpoint || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+        return new (await import('@aws-sdk/client-s3')).S3Client({ ...options(region), ...(s3Endpoint ? { endpoint: s3Endpoint } : {}), forcePathStyle: standIn });
+      }),
     dynamodbStreams: (region) => once(`ddbs ${region}`, () => import('@aws-sdk/client-dynamodb-streams').then((m) => new m.DynamoDBStreamsClient(options(region)))),
     close() {
       for (const c of clients.values()) void c.then((x) => x.destroy(), () => undefined);

@@ -20,6 +20,8 @@ export interface EsmManagerDeps {
   log: Logger;
   /** An explicit endpoint for the sources (config `destinationEndpoint`); empty: the AWS SDK's own configuration. */
   endpoint?: string;
+  /** S3's (config `s3Endpoint`), for S3 on-failure destinations. */
+  s3Endpoint?: string;
   /** How often the store is read for changes made elsewhere, and leases renewed (ms). */
   scanMs?: number;
   /** Cluster mode: a mapping is polled only by the node holding its lease. */
@@ -47,7 +49,7 @@ export class EsmManager {
   private closed = false;
 
   constructor(private readonly d: EsmManagerDeps) {
-    this.clients = sourceClients({ endpoint: d.endpoint });
+    this.clients = sourceClients({ endpoint: d.endpoint, s3Endpoint: d.s3Endpoint });
     this.sender = awsDestinationSender({ endpoint: d.endpoint });
   }
 

@@ -222,12 +222,28 @@ export function startStreamPoller(deps: PollerDeps & { sender: DestinationSender
   const abort = new AbortController();
   const shards = new Map<string, Promise<void>>();
   const finished = new Set<string>();
+  /** DynamoDB shards restarted from a LATEST start: records created before this (epoch ms) were never meant to run. */
+  const skipBefore = new Map<string, number>();
   let stopping = false;
   let reportedOk = c.LastProcessingResult === 'OK';
   let reader: StreamReader;
 
   const batchInfoKey = kind === 'kinesis' ? 'KinesisBatchInfo' : 'DDBStreamBatchInfo';
   const stamp = (ms: number) => (kind === 'kinesis' ? new Date(ms).toISOString() : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+
+  /**
+   * An S3 destination gets an object: the record plus `payload`, the invocation event, under
+   * `aws/lambda/<mapping UUID>/<shardId>/<yyyy>/<mm>/<dd>/<yyyy-mm-ddTHH.MM.SS>-<random>` (AWS's layout).
+   */
+  async function toS3(shardId: string, record: Json, batch: ShardRecord[]): Promise<void> {
+    const bucket = onFailure!.split(':::')[1];
+    const now = new Date();
+    const iso = now.toISOString();
+    const key = `aws/lambda/${mapping.uuid}/${shardId}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(0, 19).replace(/:/g, '.')}-${randomUUID()}`;
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const client = await deps.clients.s3(arn.split(':')[3]);
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ ...record, payload: { Records: batch.map((r) => r.lambda) } }), ContentType: 'application/json' }));
+  }
 
   /** Gives a batch up: its record to the OnFailure destination. False when stopped before the destination took it. */
   async function fail(shardId: string, batch: ShardRecord[], condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded', invokeCount: number, last?: { requestId: string; executedVersion: string; functionError: string | null }): Promise<boolean> {
@@ -251,7 +267,8 @@ export function startStreamPoller(deps: PollerDeps & { sender: DestinationSender
     // Sent until the destination takes it: a batch is only given up on once its record is delivered.
     for (let backoff = 500; !stopping; backoff = Math.min(backoff * 2, 30_000)) {
       try {
-        await deps.sender.send({ target: onFailure, body: JSON.stringify(record) });
+        if (/^arn:aws[a-zA-Z-]*:s3:/.test(onFailure)) await toS3(shardId, record, batch);
+        else await deps.sender.send({ target: onFailure, body: JSON.stringify(record) });
         return true;
       } catch (e) {
         log.warn('esm:destination-failed', { target: onFailure, error: describeAwsError(e) });
@@ -323,10 +340,28 @@ export function startStreamPoller(deps: PollerDeps & { sender: DestinationSender
     return batch.length === 0;
   }
 
-  /** Where a shard's reading starts: after its checkpoint, else at StartingPosition. */
+  /**
+   * Where a shard's reading starts: after its checkpoint, else at StartingPosition. LATEST is "from when the poller
+   * first started": that moment is kept as the checkpoint (`at:<epoch ms>`) until a record is done, so that a restart
+   * before then reads from it (Kinesis: AT_TIMESTAMP; DynamoDB Streams, which have no such iterator: from the oldest
+   * record, skipping those created before that second) instead of from a later LATEST, which would skip records.
+   */
   async function open(shardId: string): Promise<string | undefined> {
     const done = await store.checkpoint(mapping.uuid, shardId);
-    return reader.iterator(shardId, done ? { after: done } : { position: String(c.StartingPosition ?? 'TRIM_HORIZON'), timestamp: c.StartingPositionTimestamp as number | undefined });
+    if (done?.startsWith('at:')) {
+      const since = Number(done.slice(3));
+      if (kind === 'kinesis') return reader.iterator(shardId, { position: 'AT_TIMESTAMP', timestamp: since / 1000 });
+      skipBefore.set(shardId, Math.floor(since / 1000) * 1000);
+      return reader.iterator(shardId, { position: 'TRIM_HORIZON' });
+    }
+    if (done) return reader.iterator(shardId, { after: done });
+    if (c.StartingPosition === 'LATEST') {
+      const since = Date.now();
+      const it = await reader.iterator(shardId, { position: 'LATEST' });
+      await store.saveCheckpoint(mapping.uuid, shardId, `at:${since}`);
+      return it;
+    }
+    return reader.iterator(shardId, { position: String(c.StartingPosition ?? 'TRIM_HORIZON'), timestamp: c.StartingPositionTimestamp as number | undefined });
   }
 
   /** Filters see a Kinesis record's data decoded (JSON when it parses), under `data`, as Lambda's filters do. */
@@ -359,8 +394,10 @@ export function startStreamPoller(deps: PollerDeps & { sender: DestinationSender
         while (pending.length < batchSize && !stopping) {
           const r = await reader.read(iterator, batchSize - pending.length);
           for (const rec of r.records) if (kind === 'kinesis') (rec.lambda as Json).eventID = `${shardId}:${rec.seq}`;
-          if (r.records.length && pending.length === 0) deadline = Date.now() + windowMs;
-          pending.push(...r.records);
+          const skip = skipBefore.get(shardId);
+          const records = skip === undefined ? r.records : r.records.filter((x) => x.arrival >= skip);
+          if (records.length && pending.length === 0) deadline = Date.now() + windowMs;
+          pending.push(...records);
           iterator = r.next;
           if (iterator === undefined) break;
           if (pending.length === 0) {

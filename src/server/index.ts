@@ -179,7 +179,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
   await poller.start();
   // Event source mappings: a poller per enabled mapping, reading queues where they are (esm/).
   // In a cluster, each mapping is polled by the one node holding its lease (cluster/esm-leases.ts).
-  const esm = new EsmManager({ store, runner: invoker, log, endpoint: config.destinationEndpoint, leases: pg && postgresMappingLeases(pg, cluster!.membership.id) });
+  const esm = new EsmManager({ store, runner: invoker, log, endpoint: config.destinationEndpoint, s3Endpoint: config.s3Endpoint, leases: pg && postgresMappingLeases(pg, cluster!.membership.id) });
   esm.start();
   let baseUrl = '';
   const codeSource = s3CodeSource({ endpoint: config.s3Endpoint, region: config.region });

@@ -13,6 +13,8 @@ import { CreateEventSourceMappingCommand, CreateFunctionCommand, GetEventSourceM
 import { KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBClient, CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { S3Client, CreateBucketCommand, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
+import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { lambdaClient, ROLE, startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { eventually, waitActive } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
@@ -279,6 +281,81 @@ test('DynamoDB Streams: an INSERT as Lambda shapes it, binary attributes in base
   assert.match(String(r.dynamodb.ApproximateCreationDateTime), /^\d{10}$/);
   const missing = arn.replace(`table/${name}/`, 'table/test-table-4a53f4e8/');
   await assertAwsError(s.client.send(new CreateEventSourceMappingCommand({ FunctionName: name, EventSourceArn: missing, StartingPosition: 'TRIM_HORIZON' })), { name: 'InvalidParameterValueException', status: 400, message: `Stream not found: ${missing}` });
+});
+
+test('Kinesis, AT_TIMESTAMP: only the records that arrived from that time on', async () => {
+  const name = 'kin-at-timestamp';
+  await fn(s.client, name);
+  const arn = await stream(name);
+  await put(name, [1, 2, 3].map((n) => ({ data: { n, when: 'before' } })));
+  // Spacing, not a measurement: the stream's arrival times and this clock are the machine's, a second apart at least.
+  await new Promise((ok) => setTimeout(ok, 1100));
+  const since = new Date();
+  await new Promise((ok) => setTimeout(ok, 100));
+  await put(name, [4, 5, 6].map((n) => ({ data: { n, when: 'after' } })));
+  await mapping(s.client, { FunctionName: name, EventSourceArn: arn, StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: since, BatchSize: 10 });
+  await eventually(async () => seqs(name).length >= 3, 30_000, 'the later records');
+  const got = starts(name).flatMap((b) => b.event.Records.map((r: any) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).n));
+  assert.deepEqual(got, [4, 5, 6]);
+});
+
+test('Kinesis, an S3 on-failure destination: an object under aws/lambda/<UUID>/<shard>/<date>/ holding the record and the payload (test_kinesis_event_source_mapping_with_s3_on_failure_destination)', async () => {
+  const name = 'kin-s3-dest';
+  await fn(s.client, name);
+  const arn = await stream(name);
+  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', credentials: MOTO_CREDENTIALS, forcePathStyle: true });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: 'kin-s3-dest' }));
+    const uuid = await mapping(s.client, { FunctionName: name, EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 1, MaximumRetryAttempts: 1, DestinationConfig: { OnFailure: { Destination: 'arn:aws:s3:::kin-s3-dest' } } });
+    await put(name, [{ data: { input: 'hello', raise_error: 1 } }]);
+    const [obj] = await eventually(async () => (await s3.send(new ListObjectsV2Command({ Bucket: 'kin-s3-dest' }))).Contents ?? false, 30_000, 'the object');
+    const today = new Date().toISOString();
+    assert.ok(obj.Key!.startsWith(`aws/lambda/${uuid}/shardId-000000000000/${today.slice(0, 4)}/${today.slice(5, 7)}/`), obj.Key);
+    const body = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'kin-s3-dest', Key: obj.Key }))).Body!.transformToString());
+    assert.deepEqual(Object.keys(body), ['requestContext', 'responseContext', 'version', 'timestamp', 'KinesisBatchInfo', 'payload']);
+    assert.equal(body.requestContext.approximateInvokeCount, 2);
+    assert.equal(body.payload.Records.length, 1);
+    assert.deepEqual(JSON.parse(Buffer.from(body.payload.Records[0].kinesis.data, 'base64').toString()), { input: 'hello', raise_error: 1 });
+  } finally {
+    s3.destroy();
+  }
+});
+
+test('DynamoDB Streams: Update(Enabled=False) answers Disabling with LastProcessingResult OK, and a later item is not delivered until it is enabled again (test_disabled_dynamodb_event_source_mapping)', async () => {
+  const name = 'ddb-disabled';
+  await fn(s.client, name);
+  const t = await ddb.send(new CreateTableCommand({ TableName: name, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST', StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } }));
+  const uuid = await mapping(s.client, { FunctionName: name, EventSourceArn: t.TableDescription!.LatestStreamArn!, StartingPosition: 'TRIM_HORIZON', MaximumBatchingWindowInSeconds: 1 });
+  await ddb.send(new PutItemCommand({ TableName: name, Item: { id: { S: 'one' } } }));
+  await eventually(async () => starts(name).length === 1 && (await s.client.send(new GetEventSourceMappingCommand({ UUID: uuid }))).LastProcessingResult === 'OK', 30_000, 'the first item');
+  const disabling = await s.client.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false }));
+  assert.deepEqual([disabling.State, disabling.LastProcessingResult, disabling.BatchSize, disabling.MaximumRetryAttempts], ['Disabling', 'OK', 100, -1]);
+  await eventually(async () => (await s.client.send(new GetEventSourceMappingCommand({ UUID: uuid }))).State === 'Disabled', 20_000, 'Disabled');
+  await ddb.send(new PutItemCommand({ TableName: name, Item: { id: { S: 'two' } } }));
+  // Enabled again, it goes on from its checkpoint: the second item arrives then, once, and the first is not repeated.
+  await s.client.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true }));
+  await eventually(async () => starts(name).length === 2, 30_000, 'the second item');
+  assert.deepEqual(starts(name).map((b) => b.event.Records.map((r: any) => r.dynamodb.Keys.id.S)), [['one'], ['two']]);
+});
+
+test('LATEST survives a restart before its first record: records put while the server was down are not skipped', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'alonzo-esm-latest-'));
+  let server = await startAlonzo({ dataDir });
+  try {
+    const name = 'kin-latest-restart';
+    await fn(server.client, name);
+    const arn = await stream(name);
+    await mapping(server.client, { FunctionName: name, EventSourceArn: arn, StartingPosition: 'LATEST' });
+    await server.close();
+    await put(name, [{ data: 'while-down' }]);
+    server = await startAlonzo({ dataDir });
+    await put(name, [{ data: 'after' }]);
+    await eventually(async () => seqs(name).length >= 2, 30_000, 'both records');
+    assert.deepEqual(starts(name).flatMap((b) => b.event.Records.map((r: any) => Buffer.from(r.kinesis.data, 'base64').toString())), ['while-down', 'after']);
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 // ---- checkpoints across a restart and a kill -9, with the real server process ----------------------------------
