@@ -32,7 +32,12 @@ interface Running {
   poller: MappingPoller;
   /** The version of the mapping it was started with: a newer one restarts it. */
   lastModified: number;
+  /** Started for good: a stream poller has its first iterators (until then the mapping does not count as Enabled). */
+  ready: boolean;
 }
+
+/** How long one scan waits for a stream poller to start before moving on to the other mappings (it goes on starting). */
+const START_WAIT_MS = 5000;
 
 /** Where each transitional state ends once the pollers have acted. */
 const SETTLED: Partial<Record<MappingState, MappingState>> = { Creating: 'Enabled', Enabling: 'Enabled', Updating: 'Enabled', Disabling: 'Disabled' };
@@ -139,6 +144,8 @@ export class EsmManager {
       await this.stopOne(mapping.uuid);
     }
     const settled = SETTLED[mapping.state];
+    // Enabled only once its poller really reads (a slow stream start settles at a later scan).
+    if (settled === 'Enabled' && !this.running.get(mapping.uuid)?.ready && (this.retryAt.get(mapping.uuid) ?? 0) <= Date.now()) return;
     if (settled) await store.setState(mapping.uuid, mapping.state, settled);
     if (settled === 'Disabled') await leases?.release(mapping.uuid);
   }
@@ -147,19 +154,26 @@ export class EsmManager {
   private async startOne(accountId: string, mapping: MappingRecord): Promise<void> {
     const deps = { runner: this.d.runner, clients: this.clients, log: this.d.log, store: this.d.store };
     if (mapping.eventSourceArn.split(':')[2] === 'sqs') {
-      this.running.set(mapping.uuid, { poller: startSqsPoller(deps, { accountId, mapping }), lastModified: mapping.lastModified });
+      this.running.set(mapping.uuid, { poller: startSqsPoller(deps, { accountId, mapping }), lastModified: mapping.lastModified, ready: true });
       return;
     }
     const poller = startStreamPoller({ ...deps, sender: this.sender }, { accountId, mapping });
-    this.running.set(mapping.uuid, { poller, lastModified: mapping.lastModified });
-    try {
-      await poller.ready;
-      this.retryAt.delete(mapping.uuid);
-    } catch {
-      // Logged by the poller; tried again in a while rather than at every scan.
-      this.retryAt.set(mapping.uuid, Date.now() + 10_000);
-      await this.stopOne(mapping.uuid);
-    }
+    const run: Running = { poller, lastModified: mapping.lastModified, ready: false };
+    this.running.set(mapping.uuid, run);
+    const started = poller.ready.then(
+      () => {
+        run.ready = true;
+        this.retryAt.delete(mapping.uuid);
+        this.changed();
+      },
+      async () => {
+        // Logged by the poller; tried again in a while rather than at every scan. Its state settles meanwhile, as
+        // AWS's does for a source it cannot read yet.
+        this.retryAt.set(mapping.uuid, Date.now() + 10_000);
+        if (this.running.get(mapping.uuid) === run) await this.stopOne(mapping.uuid);
+      },
+    );
+    await Promise.race([started, new Promise((ok) => setTimeout(ok, START_WAIT_MS).unref())]);
   }
 
   private async stopOne(uuid: string): Promise<void> {

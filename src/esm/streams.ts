@@ -212,6 +212,7 @@ export function startStreamPoller(deps: PollerDeps & { sender: DestinationSender
   const maxRetries = c.MaximumRetryAttempts as number;
   const maxAgeMs = (c.MaximumRecordAgeInSeconds as number) * 1000;
   const bisect = c.BisectBatchOnFunctionError === true;
+  const factor = (c.ParallelizationFactor as number | undefined) ?? 1;
   const reportFailures = ((c.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures');
   const onFailure = (c.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
   const patterns = ((c.FilterCriteria as { Filters?: { Pattern?: string }[] } | undefined)?.Filters ?? []).map((f) => parsePattern(f.Pattern ?? '')!).filter(Boolean);
@@ -279,7 +280,7 @@ export function startStreamPoller(deps: PollerDeps & { sender: DestinationSender
   }
 
   /** Runs one batch to its end: true once the shard may move past it (done, or given up on), false when stopped first. */
-  async function runBatch(shardId: string, batch: ShardRecord[]): Promise<boolean> {
+  async function runBatch(shardId: string, batch: ShardRecord[], alone = true): Promise<boolean> {
     let attempts = 0;
     let backoff = 100;
     while (batch.length && !stopping) {
@@ -322,16 +323,17 @@ export function startStreamPoller(deps: PollerDeps & { sender: DestinationSender
         return fail(shardId, batch, 'RetryAttemptsExhausted', attempts, { requestId, executedVersion: '$LATEST', functionError: 'Unhandled' });
       }
       if (failedFrom > 0) {
-        // The records before the first reported one are done: the checkpoint moves, the rest is retried.
-        await store.saveCheckpoint(mapping.uuid, shardId, batch[failedFrom - 1].seq);
+        // The records before the first reported one are done: the checkpoint moves (when this batch is the shard's
+        // only one in flight), the rest is retried.
+        if (alone) await store.saveCheckpoint(mapping.uuid, shardId, batch[failedFrom - 1].seq);
         batch = batch.slice(failedFrom);
       }
       const executedVersion = 'executedVersion' in outcome ? outcome.executedVersion : '$LATEST';
       if (bisect && functionError !== null && batch.length > 1) {
         const half = Math.ceil(batch.length / 2);
-        if (!(await runBatch(shardId, batch.slice(0, half)))) return false;
-        await store.saveCheckpoint(mapping.uuid, shardId, batch[half - 1].seq);
-        return runBatch(shardId, batch.slice(half));
+        if (!(await runBatch(shardId, batch.slice(0, half), alone))) return false;
+        if (alone) await store.saveCheckpoint(mapping.uuid, shardId, batch[half - 1].seq);
+        return runBatch(shardId, batch.slice(half), alone);
       }
       if (maxRetries >= 0 && attempts > maxRetries) {
         return fail(shardId, batch, 'RetryAttemptsExhausted', attempts, { requestId, executedVersion, functionError });
@@ -377,6 +379,26 @@ export function startStreamPoller(deps: PollerDeps & { sender: DestinationSender
     return { ...r.lambda, data };
   }
 
+  /**
+   * Runs what a shard read: one batch, or with ParallelizationFactor N up to N batches at once, the records spread by
+   * partition key (a key's records stay in one batch, in order), as Lambda does. The shard's checkpoint moves once all
+   * are done; a crash meanwhile runs them all again.
+   */
+  async function runAll(shardId: string, records: ShardRecord[]): Promise<boolean> {
+    if (factor <= 1) return runBatch(shardId, records);
+    const groups = new Map<number, ShardRecord[]>();
+    for (const r of records) {
+      const key = kind === 'kinesis' ? String((r.lambda.kinesis as Json).partitionKey) : JSON.stringify((r.lambda.dynamodb as Json).Keys);
+      let h = 0;
+      for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
+      const g = groups.get(h % factor) ?? [];
+      g.push(r);
+      groups.set(h % factor, g);
+    }
+    const done = await Promise.all([...groups.values()].map((g) => runBatch(shardId, g, false)));
+    return done.every(Boolean);
+  }
+
   async function readShard(shardId: string, first: string | undefined): Promise<void> {
     let errorBackoff = 500;
     let iterator: string | undefined = first;
@@ -412,7 +434,7 @@ export function startStreamPoller(deps: PollerDeps & { sender: DestinationSender
           const batch = pending.splice(0, pending.length);
           const wanted = patterns.length ? batch.filter((r) => matchesAny(patterns as never, filterView(r))) : batch;
           // Stopped before the batch was done: no checkpoint, so it runs again wherever the shard is read next.
-          if (wanted.length && !(await runBatch(shardId, wanted))) break;
+          if (wanted.length && !(await runAll(shardId, wanted))) break;
           await store.saveCheckpoint(mapping.uuid, shardId, batch[batch.length - 1].seq);
         }
         if (iterator === undefined) {

@@ -338,6 +338,36 @@ test('DynamoDB Streams: Update(Enabled=False) answers Disabling with LastProcess
   assert.deepEqual(starts(name).map((b) => b.event.Records.map((r: any) => r.dynamodb.Keys.id.S)), [['one'], ['two']]);
 });
 
+test('Kinesis, ParallelizationFactor 2: two batches of one shard run at once, each partition key in order', async () => {
+  const name = 'kin-parallel';
+  // Each invocation reports its start, then waits (up to 20 s) until the sink has seen two starts: with one batch at a
+  // time the first would wait alone, and says so.
+  const code = `exports.handler = async (event) => {
+  const keys = event.Records.map((r) => r.kinesis.partitionKey + ':' + Buffer.from(r.kinesis.data, 'base64').toString());
+  const post = (what) => fetch(process.env.SINK_URL, { method: 'POST', body: JSON.stringify({ what, keys }) });
+  await post('start');
+  let together = false;
+  for (let i = 0; i < 200 && !together; i++) {
+    const seen = await (await fetch(process.env.SINK_URL)).json();
+    together = seen.filter((x) => x.what === 'start').length >= 2;
+    if (!together) await new Promise((ok) => setTimeout(ok, 100));
+  }
+  await post(together ? 'together' : 'alone');
+  return {};
+};`;
+  await s.client.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Timeout: 30, Code: { ZipFile: await zipOf({ 'index.js': code }) }, Environment: { Variables: { SINK_URL: sink.url(name) } } }));
+  await waitActive(s, name);
+  const arn = await stream(name);
+  await put(name, [0, 1, 2, 3].flatMap((i) => [{ data: String(i), key: 'a' }, { data: String(i), key: 'b' }]));
+  const uuid = await mapping(s.client, { FunctionName: name, EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 10, MaximumBatchingWindowInSeconds: 1, ParallelizationFactor: 2 });
+  assert.equal((await s.client.send(new GetEventSourceMappingCommand({ UUID: uuid }))).ParallelizationFactor, 2);
+  const records = () => sink.records<{ what: string; keys: string[] }>(name);
+  await eventually(async () => records().filter((r) => r.what !== 'start').length >= 2, 60_000, 'both batches');
+  assert.deepEqual(records().filter((r) => r.what === 'alone'), [], 'no batch ran alone');
+  const seen = records().filter((r) => r.what === 'start').flatMap((r) => r.keys);
+  for (const k of ['a', 'b']) assert.deepEqual(seen.filter((x) => x.startsWith(`${k}:`)), [0, 1, 2, 3].map((i) => `${k}:${i}`), `key ${k} in order`);
+});
+
 test('LATEST survives a restart before its first record: records put while the server was down are not skipped', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'alonzo-esm-latest-'));
   let server = await startAlonzo({ dataDir });
