@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CreateFunctionCommand,
   CreateEventSourceMappingCommand,
   GetEventSourceMappingCommand,
   InvokeCommand,
@@ -18,7 +19,7 @@ import {
   type CreateEventSourceMappingCommandInput,
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, type SendMessageCommandInput } from '@aws-sdk/client-sqs';
-import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
+import { ROLE, startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually, waitActive } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { MOTO_CREDENTIALS, receiveOne, startMoto, type Moto } from '../helpers/moto.js';
@@ -113,6 +114,38 @@ test('the event as Lambda builds it: lower-camel message attributes with their M
   assert.equal(typeof rec.receiptHandle, 'string');
   await drained(q.url);
   assert.equal(starts(fn).length, 1, 'one message, one invocation');
+});
+
+test('with a batching window, a message without attributes has md5OfMessageAttributes null; one message, one invocation, the queue empty after (test_sqs_event_source_mapping)', async () => {
+  const fn = 'sqs-window';
+  await recorder(fn);
+  const q = await queue(fn);
+  await mapping({ FunctionName: fn, EventSourceArn: q.arn, MaximumBatchingWindowInSeconds: 1 });
+  await send(q.url, JSON.stringify({ foo: 'bar' }));
+  await drained(q.url);
+  const [rec] = records(fn);
+  assert.ok('md5OfMessageAttributes' in rec && rec.md5OfMessageAttributes === null);
+  assert.deepEqual(rec.messageAttributes, {});
+  assert.equal(starts(fn).length, 1);
+});
+
+test("batches stay under Lambda's 6 MB payload limit whatever BatchSize says: 30 messages of 250 KB arrive in parts, each once", async () => {
+  const fn = 'sqs-big';
+  // Reports only the bodies' first bytes and the event's size, not the 7.5 MB.
+  const code = `exports.handler = async (event) => {
+  const size = Buffer.byteLength(JSON.stringify(event));
+  await fetch(process.env.SINK_URL, { method: 'POST', body: JSON.stringify({ size, ids: event.Records.map((r) => r.body.slice(0, 8)) }) });
+  return {};
+};`;
+  await s.client.send(new CreateFunctionCommand({ FunctionName: fn, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Timeout: 30, Code: { ZipFile: await zipOf({ 'index.js': code }) }, Environment: { Variables: { SINK_URL: sink.url(fn) } } }));
+  await waitActive(s, fn);
+  const q = await queue(fn, { VisibilityTimeout: '120' });
+  for (let i = 0; i < 30; i++) await send(q.url, `${String(i).padStart(8, '0')}${'x'.repeat(250_000)}`);
+  await mapping({ FunctionName: fn, EventSourceArn: q.arn, BatchSize: 30, MaximumBatchingWindowInSeconds: 2 });
+  await drained(q.url);
+  const got = sink.records<{ size: number; ids: string[] }>(fn);
+  assert.deepEqual(got.flatMap((b) => b.ids).sort(), Array.from({ length: 30 }, (_, i) => String(i).padStart(8, '0')));
+  for (const b of got) assert.ok(b.size <= 6_291_456, `an event of ${b.size} bytes`);
 });
 
 test('a failed batch comes back after the visibility timeout with a new receipt handle and a higher receive count, then is deleted (test_failing_lambda_retries_after_visibility_timeout)', async () => {
