@@ -15,6 +15,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBClient, CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client, CreateBucketCommand, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { lambdaClient, ROLE, startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { eventually, waitActive } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
@@ -88,7 +89,7 @@ def handler(event, context):
     recs = event['Records']
     if os.environ.get('MODE') == 'partial':
         return {'batchItemFailures': [{'itemIdentifier': seq(r)} for r in recs if payload(r).get('should_fail') in (True, 'true')]}
-    if any(payload(r).get('raise_error') for r in recs):
+    if any(payload(r).get('raise_error') in (True, 1, 'true') for r in recs):
         raise Exception('intentional failure')
     return {'count': len(recs)}
 `;
@@ -336,6 +337,62 @@ test('DynamoDB Streams: Update(Enabled=False) answers Disabling with LastProcess
   await s.client.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true }));
   await eventually(async () => starts(name).length === 2, 30_000, 'the second item');
   assert.deepEqual(starts(name).map((b) => b.event.Records.map((r: any) => r.dynamodb.Keys.id.S)), [['one'], ['two']]);
+});
+
+async function table(name: string, view: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES' = 'NEW_IMAGE'): Promise<string> {
+  const t = await ddb.send(new CreateTableCommand({ TableName: name, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST', StreamSpecification: { StreamEnabled: true, StreamViewType: view } }));
+  return t.TableDescription!.LatestStreamArn!;
+}
+
+test('DynamoDB Streams: a raising function with an SNS on-failure topic: the notification carries DDBStreamBatchInfo (test_dynamodb_event_source_mapping_with_sns_on_failure_destination_config)', async () => {
+  const name = 'ddb-sns';
+  await fn(s.client, name);
+  const arn = await table(name);
+  const { TopicArn } = await moto.sns.send(new CreateTopicCommand({ Name: 'ddb-sns-topic' }));
+  const q = await createQueue(moto, 'ddb-sns-sub');
+  await moto.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: q.arn }));
+  await mapping(s.client, { FunctionName: name, EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 1, MaximumBatchingWindowInSeconds: 1, MaximumRetryAttempts: 1, DestinationConfig: { OnFailure: { Destination: TopicArn! } } });
+  await ddb.send(new PutItemCommand({ TableName: name, Item: { id: { S: 'x' }, raise_error: { BOOL: true } } }));
+  const note = JSON.parse((await receiveOne(moto, q.url, 60_000)).Body!);
+  assert.equal(note.Type, 'Notification');
+  assert.equal(note.TopicArn, TopicArn);
+  const record = JSON.parse(note.Message);
+  assert.deepEqual(Object.keys(record), ['requestContext', 'responseContext', 'version', 'timestamp', 'DDBStreamBatchInfo']);
+  assert.deepEqual([record.requestContext.condition, record.requestContext.approximateInvokeCount, record.responseContext.functionError], ['RetryAttemptsExhausted', 2, 'Unhandled']);
+  assert.deepEqual(Object.keys(record.DDBStreamBatchInfo), ['shardId', 'startSequenceNumber', 'endSequenceNumber', 'approximateArrivalOfFirstRecord', 'approximateArrivalOfLastRecord', 'batchSize', 'streamArn']);
+  assert.match(record.DDBStreamBatchInfo.approximateArrivalOfFirstRecord, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'no milliseconds, as AWS writes it for DynamoDB');
+  assert.equal(record.DDBStreamBatchInfo.streamArn, arn);
+});
+
+test('DynamoDB Streams, ReportBatchItemFailures: the sixth item alone is retried, then given up with functionError null (test_dynamodb_report_batch_item_failures)', async () => {
+  const name = 'ddb-partial';
+  await fn(s.client, name, { MODE: 'partial' });
+  const arn = await table(name);
+  const q = await createQueue(moto, 'ddb-partial-dest');
+  for (let i = 1; i <= 6; i++) await ddb.send(new PutItemCommand({ TableName: name, Item: { id: { S: `item-${i}` }, should_fail: { BOOL: i === 6 } } }));
+  await mapping(s.client, { FunctionName: name, EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 3, MaximumBatchingWindowInSeconds: 1, MaximumRetryAttempts: 3, FunctionResponseTypes: ['ReportBatchItemFailures'], DestinationConfig: { OnFailure: { Destination: q.arn } } });
+  const record = JSON.parse((await receiveOne(moto, q.url, 60_000)).Body!);
+  assert.deepEqual([record.requestContext.approximateInvokeCount, record.responseContext.functionError, record.DDBStreamBatchInfo.batchSize], [4, null, 1]);
+  const ids = starts(name).flatMap((b) => b.event.Records.map((r: any) => r.dynamodb.Keys.id.S));
+  const counts = Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`item-${i}`, ids.filter((x) => x === `item-${i}`).length]));
+  assert.deepEqual(counts, { 'item-1': 1, 'item-2': 1, 'item-3': 1, 'item-4': 1, 'item-5': 1, 'item-6': 4 });
+});
+
+test('DynamoDB Streams, FilterCriteria on eventName and the new image: only matching records run', async () => {
+  const name = 'ddb-filter';
+  await fn(s.client, name);
+  const arn = await table(name, 'NEW_AND_OLD_IMAGES');
+  await mapping(s.client, {
+    FunctionName: name, EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', MaximumBatchingWindowInSeconds: 1,
+    FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { kind: { S: [{ prefix: 'keep' }] } } } }) }] },
+  });
+  await ddb.send(new PutItemCommand({ TableName: name, Item: { id: { S: 'a' }, kind: { S: 'drop-me' } } }));
+  await ddb.send(new PutItemCommand({ TableName: name, Item: { id: { S: 'b' }, kind: { S: 'keep-me' } } }));
+  await ddb.send(new PutItemCommand({ TableName: name, Item: { id: { S: 'b' }, kind: { S: 'keep-me-too' } } }));
+  await ddb.send(new PutItemCommand({ TableName: name, Item: { id: { S: 'c' }, kind: { S: 'keep-this' } } }));
+  await eventually(async () => starts(name).flatMap((b) => b.event.Records).some((r: any) => r.dynamodb.Keys.id.S === 'c'), 30_000, 'the last matching item');
+  const got = starts(name).flatMap((b) => b.event.Records.map((r: any) => `${r.eventName}:${r.dynamodb.NewImage.kind.S}`));
+  assert.deepEqual(got, ['INSERT:keep-me', 'INSERT:keep-this'], 'a MODIFY and a non-matching INSERT filtered out');
 });
 
 test('Kinesis, ParallelizationFactor 2: two batches of one shard run at once, each partition key in order', async () => {
