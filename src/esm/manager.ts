@@ -48,6 +48,10 @@ export class EsmManager {
   /** Mappings whose poller could not start (the stream was unreachable…), with when to try again. */
   private readonly retryAt = new Map<string, number>();
   private readonly running = new Map<string, Running>();
+  /** Pollers being stopped (their batch in flight finishing), by mapping. */
+  private readonly stopping = new Map<string, Promise<void>>();
+  /** The mappings whose lease this node holds (cluster mode). */
+  private readonly held = new Set<string>();
   private timer?: NodeJS.Timeout;
   private scanning?: Promise<void>;
   private again = false;
@@ -108,46 +112,67 @@ export class EsmManager {
       } catch (e) {
         this.d.log.warn('esm:reconcile-failed', { mapping: mapping.uuid, error: String(e) });
         // Without a renewed lease another node may take the mapping over: this one stops rather than poll alongside.
-        if (this.d.leases) await this.stopOne(mapping.uuid);
+        if (this.d.leases) {
+          this.stopOne(mapping.uuid);
+          this.held.delete(mapping.uuid);
+        }
       }
     }
-    for (const uuid of [...this.running.keys()]) if (!seen.has(uuid)) await this.stopOne(uuid);
+    for (const uuid of [...this.running.keys()]) if (!seen.has(uuid)) this.stopOne(uuid);
   }
 
-  /** Brings one mapping's pollers on this node in line with its state, and moves a transitional state on. */
+  /**
+   * Brings one mapping's pollers on this node in line with its state, and moves a transitional state on. Never waits
+   * for a poller to stop (its batch in flight may run for the function's whole timeout): the scan goes on, leases
+   * keep being renewed, and the mapping is looked at again once the stop is done.
+   */
   private async reconcile(accountId: string, mapping: MappingRecord): Promise<void> {
+    const uuid = mapping.uuid;
     const store = this.d.store.forAccount(accountId).mappings;
     const leases = this.d.leases;
-    const run = this.running.get(mapping.uuid);
-    // A disabled mapping needs no one: its lease (if this node had it) goes.
+    const run = this.running.get(uuid);
+    // A disabled mapping needs no one: its lease (if this node had it) goes once its poller has stopped.
     if (mapping.state === 'Disabled') {
-      if (run) await this.stopOne(mapping.uuid);
-      if (leases && run) await leases.release(mapping.uuid);
+      if (run) this.stopOne(uuid);
+      if (leases && this.held.has(uuid) && !this.stopping.has(uuid)) await this.release(uuid);
       return;
     }
     // Everything else is done by the lease holder alone: polling, settling the state, removing a deleted mapping.
-    if (leases && !(await leases.acquire(mapping.uuid))) {
-      if (run) await this.stopOne(mapping.uuid);
-      return;
+    if (leases) {
+      if (!(await leases.acquire(uuid))) {
+        this.held.delete(uuid);
+        if (run) this.stopOne(uuid);
+        return;
+      }
+      this.held.add(uuid);
     }
     if (mapping.state === 'Deleting') {
-      await this.stopOne(mapping.uuid);
-      await store.delete(mapping.uuid);
-      await leases?.release(mapping.uuid);
+      if (run) this.stopOne(uuid);
+      if (this.stopping.has(uuid)) return;
+      await store.delete(uuid);
+      if (leases) await this.release(uuid);
       return;
     }
     const on = mapping.state === 'Enabled' || mapping.state === 'Creating' || mapping.state === 'Enabling' || mapping.state === 'Updating';
-    if (on && (!run || run.lastModified !== mapping.lastModified) && (this.retryAt.get(mapping.uuid) ?? 0) <= Date.now()) {
-      await this.stopOne(mapping.uuid);
+    if (on && (!run || run.lastModified !== mapping.lastModified) && (this.retryAt.get(uuid) ?? 0) <= Date.now()) {
+      if (run) this.stopOne(uuid);
+      // The old poller first stops (its batch finishes); the new one starts at a later scan.
+      if (this.stopping.has(uuid)) return;
       await this.startOne(accountId, mapping);
     } else if (!on && run) {
-      await this.stopOne(mapping.uuid);
+      this.stopOne(uuid);
     }
+    if (this.stopping.has(uuid)) return;
     const settled = SETTLED[mapping.state];
     // Enabled only once its poller really reads (a slow stream start settles at a later scan).
-    if (settled === 'Enabled' && !this.running.get(mapping.uuid)?.ready && (this.retryAt.get(mapping.uuid) ?? 0) <= Date.now()) return;
-    if (settled) await store.setState(mapping.uuid, mapping.state, settled);
-    if (settled === 'Disabled') await leases?.release(mapping.uuid);
+    if (settled === 'Enabled' && !this.running.get(uuid)?.ready && (this.retryAt.get(uuid) ?? 0) <= Date.now()) return;
+    if (settled) await store.setState(uuid, mapping.state, settled);
+    if (settled === 'Disabled' && leases) await this.release(uuid);
+  }
+
+  private async release(uuid: string): Promise<void> {
+    this.held.delete(uuid);
+    await this.d.leases?.release(uuid);
   }
 
   /** Starts the mapping's poller; for a stream, waits until each shard has its first iterator (LATEST is "from now"). */
@@ -176,11 +201,20 @@ export class EsmManager {
     await Promise.race([started, new Promise((ok) => setTimeout(ok, START_WAIT_MS).unref())]);
   }
 
-  private async stopOne(uuid: string): Promise<void> {
+  /** Stops the mapping's poller in the background (once); the next scan comes when it has stopped. */
+  private stopOne(uuid: string): Promise<void> {
     const run = this.running.get(uuid);
-    if (!run) return;
+    if (!run) return this.stopping.get(uuid) ?? Promise.resolve();
     this.running.delete(uuid);
-    await run.poller.stop();
+    const stopped = run.poller
+      .stop()
+      .catch((e) => this.d.log.warn('esm:stop-failed', { mapping: uuid, error: String(e) }))
+      .finally(() => {
+        this.stopping.delete(uuid);
+        this.changed();
+      });
+    this.stopping.set(uuid, stopped);
+    return stopped;
   }
 
   /** Stops scanning and every poller; resolves once their batches in flight have finished. */
@@ -188,10 +222,10 @@ export class EsmManager {
     this.closed = true;
     clearInterval(this.timer);
     await this.scanning;
-    const held = [...this.running.keys()];
-    await Promise.all(held.map((u) => this.stopOne(u)));
+    for (const u of [...this.running.keys()]) void this.stopOne(u);
+    await Promise.all([...this.stopping.values()]);
     // Another node may take them at once rather than after the lease runs out.
-    if (this.d.leases) await Promise.all(held.map((u) => this.d.leases!.release(u).catch(() => undefined)));
+    if (this.d.leases) await Promise.all([...this.held].map((u) => this.d.leases!.release(u).catch(() => undefined)));
     this.clients.close();
     this.sender.close();
   }

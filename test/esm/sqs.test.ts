@@ -350,3 +350,34 @@ test('a mapping lives in the store: after a restart it is Enabled and consumes a
   await eventually(async () => records(fn).length === 2, 30_000, 'the message sent after the restart');
   assert.deepEqual(records(fn).map((r) => r.body), ['before', 'after']);
 });
+
+test("a batch in flight on a mapping being updated holds no other mapping up: the other's message runs meanwhile", async () => {
+  // The held function reports its start, then waits (up to 25 s) until the other mapping's function has run.
+  const held = `exports.handler = async () => {
+  const post = (what) => fetch(process.env.SINK_URL, { method: 'POST', body: JSON.stringify({ what }) });
+  await post('start');
+  let seen = false;
+  for (let i = 0; i < 250 && !seen; i++) {
+    seen = (await (await fetch(process.env.RELEASE_URL)).json()).length > 0;
+    if (!seen) await new Promise((ok) => setTimeout(ok, 100));
+  }
+  await post(seen ? 'together' : 'alone');
+  return {};
+};`;
+  await s.client.send(new CreateFunctionCommand({ FunctionName: 'sqs-held', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Timeout: 30, Code: { ZipFile: await zipOf({ 'index.js': held }) }, Environment: { Variables: { SINK_URL: sink.url('sqs-held'), RELEASE_URL: sink.url('sqs-release') } } }));
+  await waitActive(s, 'sqs-held');
+  await deploy(s, 'sqs-release', { fixture: 'esm-recorder', Timeout: 30, Environment: { Variables: { SINK_URL: sink.url('sqs-release') } } });
+  const qa = await queue('sqs-held', { VisibilityTimeout: '60' });
+  const qb = await queue('sqs-release');
+  const a = await mapping({ FunctionName: 'sqs-held', EventSourceArn: qa.arn });
+  await send(qa.url, 'hold');
+  await eventually(async () => sink.records('sqs-held').length > 0, 30_000, 'the held batch to start');
+  // Restarting A's poller waits for its batch; the rest of the mappings must not.
+  await s.client.send(new UpdateEventSourceMappingCommand({ UUID: a, BatchSize: 2 }));
+  await mapping({ FunctionName: 'sqs-release', EventSourceArn: qb.arn });
+  await send(qb.url, 'release');
+  const outcome = await eventually(async () => sink.records<{ what: string }>('sqs-held').find((r) => r.what !== 'start'), 40_000, 'the held batch to end');
+  assert.equal(outcome.what, 'together');
+  await eventually(async () => (await s.client.send(new GetEventSourceMappingCommand({ UUID: a }))).State === 'Enabled', 30_000, 'A Enabled again');
+  await drained(qa.url);
+});
