@@ -17,7 +17,7 @@ import { S3Client, CreateBucketCommand, ListObjectsV2Command, GetObjectCommand }
 import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { lambdaClient, ROLE, startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
-import { eventually, waitActive } from '../helpers/invoke.js';
+import { eventually, functionLogs, waitActive } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { createQueue, MOTO_CREDENTIALS, receiveOne, startMoto, type Moto } from '../helpers/moto.js';
 import { oracleFile } from '../helpers/oracle.js';
@@ -393,6 +393,32 @@ test('DynamoDB Streams, FilterCriteria on eventName and the new image: only matc
   await eventually(async () => starts(name).flatMap((b) => b.event.Records).some((r: any) => r.dynamodb.Keys.id.S === 'c'), 30_000, 'the last matching item');
   const got = starts(name).flatMap((b) => b.event.Records.map((r: any) => `${r.eventName}:${r.dynamodb.NewImage.kind.S}`));
   assert.deepEqual(got, ['INSERT:keep-me', 'INSERT:keep-this'], 'a MODIFY and a non-matching INSERT filtered out');
+});
+
+test('Kinesis: a provided.al2023 runtime answering with an empty body counts as success: one invocation per record, LastProcessingResult OK (test_kinesis_empty_provided)', async () => {
+  const name = 'kin-empty-provided';
+  const bootstrap = `#!/bin/bash
+set -euo pipefail
+API="http://\${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+HEADERS="$(mktemp)"
+while true; do
+  curl -sS -D "$HEADERS" "$API/invocation/next" >/dev/null
+  ID="$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | cut -d' ' -f2 | tr -d '\r\n')"
+  curl -sS -X POST "$API/invocation/$ID/response" --data-binary '' >/dev/null
+done
+`;
+  await s.client.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'provided.al2023', Handler: 'x', Role: ROLE, Code: { ZipFile: await zipOf({ bootstrap }, 0o755) } }));
+  await waitActive(s, name);
+  const arn = await stream(name);
+  const uuid = await mapping(s.client, { FunctionName: name, EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 1, MaximumBatchingWindowInSeconds: 1, MaximumRetryAttempts: 2 });
+  await put(name, [{ data: 'one' }]);
+  await eventually(async () => (await s.client.send(new GetEventSourceMappingCommand({ UUID: uuid }))).LastProcessingResult === 'OK', 30_000, 'LastProcessingResult OK');
+  // A retry of the first record would come before the second record's batch: two records, two REPORT lines.
+  await put(name, [{ data: 'two' }]);
+  const reports = async () => (await functionLogs(s, name)).split('\n').filter((l) => l.startsWith('REPORT')).length;
+  await eventually(async () => (await reports()) >= 2, 30_000, 'the second record');
+  assert.equal(await reports(), 2);
+  assert.equal((await s.client.send(new GetEventSourceMappingCommand({ UUID: uuid }))).State, 'Enabled');
 });
 
 test('Kinesis, ParallelizationFactor 2: two batches of one shard run at once, each partition key in order', async () => {
