@@ -346,3 +346,33 @@ out['state_after'] = client.get_event_source_mapping(UUID=r2['UUID'])['BatchSize
   for (const k of Object.keys(lifecycle)) assert.deepEqual(got[k], lifecycle[k], k);
   assert.equal(got.state_after, 10);
 });
+
+test('Disabled at creation, Enabling on Update, then Enabled; Updating when FunctionName moves to another version (test_fifo_message_group_parallelism, test_sqs_event_source_mapping_update)', async () => {
+  const fn = 'esm-states';
+  await createFunction(s.client, fn, { Runtime: 'python3.12', Handler: 'index.handler', Publish: true }, PY_ECHO);
+  const got = await boto3Calls(`
+client.update_function_configuration(FunctionName='${fn}', Environment={'Variables': {'CUSTOM_VAR': 'b'}})
+client.get_waiter('function_updated_v2').wait(FunctionName='${fn}')
+assert client.publish_version(FunctionName='${fn}')['Version'] == '2'
+url = sqs.create_queue(QueueName='esm-states.fifo', Attributes={'FifoQueue': 'true', 'ContentBasedDeduplication': 'true', 'VisibilityTimeout': '60'})['QueueUrl']
+q = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
+call('create_esm_disabled', 'create_event_source_mapping', FunctionName='${fn}', EventSourceArn=q, Enabled=False, BatchSize=1)
+uuid = out['create_esm_disabled']['UUID']
+call('update_esm_enabling', 'update_event_source_mapping', UUID=uuid, Enabled=True)
+wait_state(uuid, ['Enabling'])
+call('get_esm_enabled', 'get_event_source_mapping', UUID=uuid)
+q2 = queue_arn('esm-states-update')
+arn = '${arnOf(fn)}'
+call('create-event-source-mapping-response', 'create_event_source_mapping', FunctionName=arn + ':1', EventSourceArn=q2, MaximumBatchingWindowInSeconds=1)
+uuid2 = out['create-event-source-mapping-response']['UUID']
+wait_state(uuid2, ['Creating'])
+call('updated_esm', 'update_event_source_mapping', UUID=uuid2, FunctionName=arn + ':2')
+`);
+  const fix = (o: unknown) => JSON.parse(JSON.stringify(o).split('"datetime"').join('"<datetime>"'));
+  const fifo = sqsOracle(`${'tests/aws/services/lambda_/event_source_mapping/test_lambda_integration_sqs.py::'}test_fifo_message_group_parallelism`, { 'resource:1': 'esm-states.fifo', 'resource:2': fn })['recorded-content'];
+  const a = fix(aligned(got, fifo));
+  for (const k of ['create_esm_disabled', 'update_esm_enabling', 'get_esm_enabled']) assert.deepEqual(a[k], fifo[k], k);
+  const upd = sqsOracle('tests/aws/services/lambda_/event_source_mapping/test_lambda_integration_sqs.py::TestSQSEventSourceMapping::test_sqs_event_source_mapping_update', { 'resource:1': 'esm-states-update', 'resource:2': `${fn}:1`, 'resource:3': `${fn}:2` })['recorded-content'];
+  const b = fix(aligned(got, upd));
+  for (const k of ['create-event-source-mapping-response', 'updated_esm']) assert.deepEqual(b[k], upd[k], k);
+});
