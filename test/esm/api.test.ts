@@ -376,3 +376,21 @@ call('updated_esm', 'update_event_source_mapping', UUID=uuid2, FunctionName=arn 
   const b = fix(aligned(got, upd));
   for (const k of ['create-event-source-mapping-response', 'updated_esm']) assert.deepEqual(b[k], upd[k], k);
 });
+
+test('deleting the table leaves the mapping listed, Enabled (test_deletion_event_source_mapping_with_dynamodb)', async () => {
+  const fn = 'esm-table-deleted';
+  await createFunction(s.client, fn, { Runtime: 'python3.12', Handler: 'index.handler' }, PY_ECHO);
+  const got = await boto3Calls(`
+stream = stream_arn('esm-table-deleted')
+r = client.create_event_source_mapping(FunctionName='${fn}', EventSourceArn=stream, StartingPosition='TRIM_HORIZON')
+wait_state(r['UUID'], ['Creating'])
+ddb.delete_table(TableName='esm-table-deleted')
+call('list_event_source_mapping_result', 'list_event_source_mappings', EventSourceArn=stream)
+out['stream'] = stream
+`);
+  const label = String(got.stream).split('/stream/')[1];
+  const want = oracleFile('esm-streams.json')('tests/aws/services/lambda_/event_source_mapping/test_lambda_integration_dynamodbstreams.py::TestDynamoDBEventSourceMapping::test_deletion_event_source_mapping_with_dynamodb', { 'resource:1': label, 'resource:2': 'esm-table-deleted', 'resource:3': fn })['recorded-content'].list_event_source_mapping_result;
+  const listed = got.list_event_source_mapping_result;
+  const uuid = listed.EventSourceMappings[0]?.UUID;
+  assert.deepEqual(JSON.parse(JSON.stringify(listed).split(uuid).join('<uuid:2>').split('"datetime"').join('"<datetime>"')), want);
+});
