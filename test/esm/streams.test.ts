@@ -190,6 +190,21 @@ test('Kinesis: a raising function with MaximumRetryAttempts 1 runs twice, then t
   assert.equal(starts(name).length, 2, 'the first try and one retry');
 });
 
+test('Kinesis, MaximumRecordAgeInSeconds: a record that keeps failing past its age goes to the destination as RecordAgeExceeded, with no responseContext (test_kinesis_maximum_record_age_exceeded)', async () => {
+  const name = 'kin-age';
+  await fn(s.client, name);
+  const arn = await stream(name);
+  const q = await createQueue(moto, 'kin-age-dest');
+  await put(name, [{ data: { raise_error: 1 } }]);
+  // 2 s instead of AWS's minimum 60: the same path, without a minute's wait.
+  await mapping(s.client, { FunctionName: name, EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 1, MaximumRetryAttempts: -1, MaximumRecordAgeInSeconds: 2, DestinationConfig: { OnFailure: { Destination: q.arn } } });
+  const body = JSON.parse((await receiveOne(moto, q.url, 60_000)).Body!);
+  assert.deepEqual(Object.keys(body), ['requestContext', 'version', 'timestamp', 'KinesisBatchInfo']);
+  assert.equal(body.requestContext.condition, 'RecordAgeExceeded');
+  assert.equal(body.requestContext.approximateInvokeCount, starts(name).length, 'the invocations made before it expired');
+  assert.equal(body.KinesisBatchInfo.batchSize, 1);
+});
+
 test('Kinesis, ReportBatchItemFailures: only the reported record (and what follows) is retried; after 3 retries it goes to the destination with functionError null (test_kinesis_report_batch_item_failures)', async () => {
   const name = 'kin-partial';
   await fn(s.client, name, { MODE: 'partial' });
