@@ -20,6 +20,7 @@ import { createQueue, MOTO_CREDENTIALS, startMoto, type Moto } from '../helpers/
 import { startSink, type Sink } from '../helpers/sink.js';
 import { createKey } from '../auth/helpers.js';
 
+const SERVER_SECRET = `server-secret-${Date.now()}-never-in-a-function`;
 let moto: Moto;
 let sink: Sink;
 let s: TestServer;
@@ -27,8 +28,10 @@ let admin: LambdaClient;
 
 before(async () => {
   process.env.MOTO_ACCOUNT_ID = '000000000000';
-  process.env.AWS_ACCESS_KEY_ID = MOTO_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = MOTO_CREDENTIALS.secretAccessKey;
+  // The server's own AWS credentials (what the pollers read queues with): moto takes any, so a distinctive secret
+  // shows whether it reaches a function.
+  process.env.AWS_ACCESS_KEY_ID = 'AKIASERVERPOLLER0001';
+  process.env.AWS_SECRET_ACCESS_KEY = SERVER_SECRET;
   delete process.env.AWS_SESSION_TOKEN;
   moto = await startMoto();
   sink = await startSink();
@@ -117,4 +120,28 @@ test('hostile messages (deeply nested JSON, not JSON, binary-looking text) are f
   await admin.send(new CreateEventSourceMappingCommand({ FunctionName: 'esm-hostile-msgs', EventSourceArn: q.arn, MaximumBatchingWindowInSeconds: 1, FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ body: { k: ['wanted'] } }) }] } }));
   const got = await eventually(async () => sink.records('esm-hostile-msgs').length > 0 && sink.records('esm-hostile-msgs'), 30_000, 'the wanted message');
   assert.deepEqual(got.flatMap((b: any) => b.event.Records.map((r: any) => r.body)), [JSON.stringify({ k: 'wanted' })]);
+});
+
+test("a function fed by a mapping never sees the server's AWS credentials the pollers use", async () => {
+  // It reports its environment and whatever process environments and files it can read that might hold them.
+  const code = `const fs = require('node:fs');
+exports.handler = async (event) => {
+  const seen = [JSON.stringify(process.env)];
+  for (const p of fs.readdirSync('/proc').filter((x) => /^[0-9]+$/.test(x))) {
+    try { seen.push(fs.readFileSync('/proc/' + p + '/environ', 'latin1')); } catch {}
+  }
+  for (const f of [process.env.HOME + '/.aws/credentials', '/root/.aws/credentials']) {
+    try { seen.push(fs.readFileSync(f, 'latin1')); } catch {}
+  }
+  await fetch(process.env.SINK_URL, { method: 'POST', body: JSON.stringify({ seen: seen.join('\\n'), keyId: process.env.AWS_ACCESS_KEY_ID || '' }) });
+  return {};
+};`;
+  await createFunction(admin, 'esm-env-reader', { Timeout: 30, Environment: { Variables: { SINK_URL: sink.url('esm-env-reader') } } }, code);
+  const q = await createQueue(moto, 'esm-env-q');
+  await admin.send(new CreateEventSourceMappingCommand({ FunctionName: 'esm-env-reader', EventSourceArn: q.arn }));
+  await moto.sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: 'hello' }));
+  const [report] = await eventually(async () => sink.records<{ seen: string; keyId: string }>('esm-env-reader').length > 0 && sink.records<{ seen: string; keyId: string }>('esm-env-reader'), 30_000, 'the report');
+  assert.ok(report.seen.length > 0);
+  assert.ok(!report.seen.includes(SERVER_SECRET), "the server's secret key is nowhere the function can read");
+  assert.notEqual(report.keyId, 'AKIASERVERPOLLER0001', 'the function has credentials of its own');
 });
