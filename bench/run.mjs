@@ -1038,6 +1038,15 @@ function writeDoc(meta) {
     }
     p();
   }
+  const esm = R.esmSection ?? previousSection('## Event source mappings (SQS, moto_server)');
+  if (esm) {
+    p(esm);
+    if (!R.esmSection) {
+      p();
+      p('*(This section is from an earlier run: this run did not measure event source mappings; `BENCH_ONLY` left it out.)*');
+    }
+    p();
+  }
   if (R.notes.length) {
     p('## Notes from this run');
     p();
@@ -1059,7 +1068,7 @@ function writeDoc(meta) {
   p('| `BENCH_PROFILE_SECONDS` | length of the profiled load | 5 (2) |');
   p('| `BENCH_PEER=0` | skip serverless-offline | |');
   p('| `BENCH_LONG_SECONDS` | length of the long run for flat memory | 90 (6) |');
-  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile, streaming, dev-reload, cluster | all |');
+  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile, streaming, dev-reload, cluster, esm | all |');
   p('| `BENCH_DATABASE_URL` | the PostgreSQL the cluster scenario uses (it makes and drops a schema there) | postgres://postgres@127.0.0.1:5432/test |');
   p('| `BENCH_OUT` | where to write this document | docs/BENCHMARKS.md |');
   p('| `BENCH_PYTHON` | interpreter of the Python floor | /usr/bin/python3 |');
@@ -1094,6 +1103,19 @@ async function clusterScenario() {
     return;
   }
   R.clusterSection = readFileSync(out, 'utf8').trimEnd();
+}
+
+/** Event source mappings over SQS (bench/esm-sqs.mjs, its own script: it runs moto_server and a server of its own). */
+async function esmScenario() {
+  say('Scenario: event source mappings, SQS (bench/esm-sqs.mjs)');
+  const out = join(work, 'esm.md');
+  const child = spawn(process.execPath, [join(BENCH, 'esm-sqs.mjs')], { cwd: BENCH, env: { ...process.env, BENCH_ESM_OUT: out }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise((ok) => child.on('exit', (c) => ok(c)));
+  if (code !== 0 || !existsSync(out)) {
+    R.notes.push(`esm: bench/esm-sqs.mjs failed (exit ${code}); see its output above. Its section is missing from this run.`);
+    return;
+  }
+  R.esmSection = readFileSync(out, 'utf8').trimEnd();
 }
 
 /** Hot reload of `alonzo dev` (bench/dev-reload.mjs, its own script: it runs `alonzo dev` on a project it writes). */
@@ -1152,6 +1174,7 @@ async function main() {
   await stopAll();
   if (want('dev-reload')) await devReloadScenario();
   if (want('cluster')) await clusterScenario();
+  if (want('esm')) await esmScenario();
   const wall = (Date.now() - started) / 1000;
   const ours = selfAndReapedCpuSeconds() - self0 + unreapedCpu;
   const others = Math.max(0, machineBusySeconds() - busy0 - ours);

@@ -28,8 +28,18 @@ export interface Services {
   asyncInvoke: AsyncInvokePorts;
   /** Host allowlist, SigV4 verification and policies (auth/index.ts); also presigns Code.Location URLs. */
   auth: Authenticator;
+  /** The event source mappings' pollers (esm/): whether a source exists, and a nudge after a change. */
+  esm?: EsmPort;
   /** Base URL the server is reachable at (for GetFunction's Code.Location). */
   baseUrl(): string;
+}
+
+/** What the mapping operations need from the pollers (esm/manager.ts). */
+export interface EsmPort {
+  /** AWS's message when the source (queue, stream) does not exist or cannot be read; undefined when it can. */
+  checkSource(eventSourceArn: string): Promise<string | undefined>;
+  /** A mapping was created, changed or deleted: act on it now rather than at the next scan. */
+  changed(): void;
 }
 
 export interface ApiRequest {

@@ -35,6 +35,7 @@ import {
   publishLayerVersion,
   removeLayerVersionPermission,
 } from './ops/layers.js';
+import { createEventSourceMapping, deleteEventSourceMapping, getEventSourceMapping, listEventSourceMappings, updateEventSourceMapping } from './ops/event-source-mappings.js';
 import { createFunctionUrlConfig, getFunctionUrlConfig, updateFunctionUrlConfig, deleteFunctionUrlConfig, listFunctionUrlConfigs } from './ops/function-urls.js';
 
 interface Route {
@@ -105,6 +106,11 @@ const table: [string, string, string, Operation, number?, ((n: number) => Servic
   ['PUT', '/2021-10-31/functions/{fn}/url', 'UpdateFunctionUrlConfig', updateFunctionUrlConfig],
   ['DELETE', '/2021-10-31/functions/{fn}/url', 'DeleteFunctionUrlConfig', deleteFunctionUrlConfig],
   ['GET', '/2021-10-31/functions/{fn}/urls', 'ListFunctionUrlConfigs', listFunctionUrlConfigs],
+  ['POST', '/2015-03-31/event-source-mappings', 'CreateEventSourceMapping', createEventSourceMapping],
+  ['GET', '/2015-03-31/event-source-mappings', 'ListEventSourceMappings', listEventSourceMappings],
+  ['GET', '/2015-03-31/event-source-mappings/{uuid}', 'GetEventSourceMapping', getEventSourceMapping],
+  ['PUT', '/2015-03-31/event-source-mappings/{uuid}', 'UpdateEventSourceMapping', updateEventSourceMapping],
+  ['DELETE', '/2015-03-31/event-source-mappings/{uuid}', 'DeleteEventSourceMapping', deleteEventSourceMapping],
   ['GET', '/_alonzo/functions/{fn}/failed-events', 'ListFailedEvents', listFailedEvents],
   ['POST', '/_alonzo/functions/{fn}/failed-events/redrive', 'RedriveFailedEvents', redriveFailedEvents],
   ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],

@@ -6,7 +6,9 @@
 // Invoke on `function:name:alias`), the ARN in the path for TagResource / UntagResource / ListTags, and `*` for the
 // account-wide operations.
 
-const ACCOUNT_WIDE = new Set(['ListFunctions', 'GetAccountSettings']);
+const ACCOUNT_WIDE = new Set(['ListFunctions', 'GetAccountSettings', 'CreateEventSourceMapping', 'ListEventSourceMappings']);
+/** Their resource is the mapping's ARN (`{uuid}` in the path). */
+const MAPPING = new Set(['GetEventSourceMapping', 'UpdateEventSourceMapping', 'DeleteEventSourceMapping']);
 /** Their resource is a layer's ARN (with the version when the path has one): `{layer}` is a name or a layer ARN. */
 const LAYER = new Set([
   'PublishLayerVersion',
@@ -40,6 +42,7 @@ const PARTIAL_ARN = /^(\d{12}):function:([^:]+)(?::([^:]+))?$/;
 export function resourceOf(operation: string, req: { params: Record<string, string>; query: URLSearchParams; body: Buffer }, region: string, accountId: string): string {
   if (operation === 'ListLayers') return req.query.get('find') === 'LayerVersion' ? (req.query.get('Arn') ?? '*') : '*';
   if (ACCOUNT_WIDE.has(operation)) return '*';
+  if (MAPPING.has(operation)) return `arn:aws:lambda:${region}:${accountId}:event-source-mapping:${req.params.uuid ?? ''}`;
   if (LAYER.has(operation)) {
     const raw = req.params.layer ?? '';
     const base = raw.startsWith('arn:') ? raw : `arn:aws:lambda:${region}:${accountId}:layer:${raw}`;

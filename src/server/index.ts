@@ -29,6 +29,8 @@ import { InvokeEngine, type DevCodeSource } from '../invoke/engine.js';
 import { openSqliteQueue } from '../queue/sqlite.js';
 import { openPostgresQueue } from '../queue/postgres.js';
 import { Poller } from '../queue/poller.js';
+import { EsmManager } from '../esm/manager.js';
+import { postgresMappingLeases } from '../cluster/esm-leases.js';
 import { s3CodeSource } from '../code/s3.js';
 import { ensureSdkDirs, SDK_MOUNT } from '../runtime/sdk.js';
 import { findInterpreters, mismatch } from '../runtime/interpreters.js';
@@ -175,14 +177,21 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
   });
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();
+  // Event source mappings: a poller per enabled mapping, reading queues where they are (esm/).
+  // In a cluster, each mapping is polled by the one node holding its lease (cluster/esm-leases.ts).
+  const esm = new EsmManager({ store, runner: invoker, log, endpoint: config.destinationEndpoint, s3Endpoint: config.s3Endpoint, leases: pg && postgresMappingLeases(pg, cluster!.membership.id) });
+  esm.start();
   let baseUrl = '';
   const codeSource = s3CodeSource({ endpoint: config.s3Endpoint, region: config.region });
-  const services: Services = { store, code, codeSource, runtimes: interpreters, account, config, log, invoker, logs, asyncInvoke, auth, baseUrl: () => baseUrl };
+  const services: Services = { store, code, codeSource, runtimes: interpreters, account, config, log, invoker, logs, asyncInvoke, auth, esm, baseUrl: () => baseUrl };
   /** Everything but the HTTP server, in order; also what a failed start undoes. */
   const shutDown = async () => {
     // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
-    await poller!.stop(ASYNC_GRACE_MS);
+    // The mappings' pollers stop receiving at once; a batch in flight ends with the engine, its messages left in the queue.
+    const esmClosed = esm.close();
+    await Promise.all([poller!.stop(ASYNC_GRACE_MS), Promise.race([esmClosed, new Promise((ok) => setTimeout(ok, ASYNC_GRACE_MS).unref())])]);
     await invoker.close();
+    await esmClosed;
     await supervisor.close();
     await poller!.drain();
     codeSource.close();

@@ -1,6 +1,6 @@
 // The store's rows as both adapters read them (the same columns in SQLite and PostgreSQL: migrations per dialect) and
 // the records they become, with the opaque paging markers both hand out.
-import type { AliasRecord, FunctionRecord, FunctionUrlRecord, LayerVersionRecord, Page, PolicyRecord, ProvisionedConfig, VersionRecord } from './types.js';
+import type { AliasRecord, FunctionRecord, FunctionUrlRecord, LayerVersionRecord, MappingRecord, MappingState, Page, PolicyRecord, ProvisionedConfig, VersionRecord } from './types.js';
 
 export interface FunctionRow {
   name: string;
@@ -142,4 +142,28 @@ export function page<T, R>(rows: R[], limit: number, map: (r: R) => T, key: (r: 
   const more = rows.length > limit;
   const items = (more ? rows.slice(0, limit) : rows).map(map);
   return more ? { items, nextMarker: encodeMarker(key(rows[limit - 1])) } : { items };
+}
+
+/** An event_source_mappings row (migration sqlite/017, postgres/010). */
+export interface MappingRow {
+  uuid: string;
+  account: string;
+  function_name: string;
+  event_source_arn: string;
+  state: string;
+  last_modified: number | string;
+  config: string;
+  tags: string;
+}
+
+export function toMapping(r: MappingRow): MappingRecord {
+  return {
+    uuid: r.uuid,
+    functionName: r.function_name,
+    eventSourceArn: r.event_source_arn,
+    state: r.state as MappingState,
+    lastModified: Number(r.last_modified),
+    config: JSON.parse(r.config) as Record<string, unknown>,
+    tags: JSON.parse(r.tags) as Record<string, string>,
+  };
 }

@@ -143,6 +143,49 @@ export interface FunctionUrlRecord {
   lastModifiedTime: string;
 }
 
+/** An event source mapping's state (AWS's set): the transitional ones last until a node's pollers have acted on them. */
+export type MappingState = 'Creating' | 'Enabling' | 'Enabled' | 'Disabling' | 'Disabled' | 'Updating' | 'Deleting';
+
+/**
+ * An event source mapping (CreateEventSourceMapping). `config` holds the members AWS shows that the mapping's own
+ * columns do not (FunctionArn as given, BatchSize, FilterCriteria, StateTransitionReason…), as AWS names them.
+ */
+export interface MappingRecord {
+  /** Unique across accounts (a random UUID). */
+  uuid: string;
+  /** The function's name (no qualifier): what ListEventSourceMappings' FunctionName filter and duplicates compare. */
+  functionName: string;
+  eventSourceArn: string;
+  state: MappingState;
+  /** Epoch milliseconds of the last change a user made. */
+  lastModified: number;
+  config: Record<string, unknown>;
+  /** Its tags (CreateEventSourceMapping's Tags, TagResource on its ARN). */
+  tags: Record<string, string>;
+}
+
+/** One account's event source mappings. */
+export interface MappingStore {
+  /** False when the UUID exists. */
+  insert(rec: MappingRecord): Promise<boolean>;
+  get(uuid: string): Promise<MappingRecord | undefined>;
+  /** Replaces a mapping, only if its state is still `expectState` when given; false when it is gone or moved on. */
+  replace(rec: MappingRecord, expectState?: MappingState): Promise<boolean>;
+  /** Moves the state alone, only from `from`: false when it had moved on (or the mapping is gone). */
+  setState(uuid: string, from: MappingState, to: MappingState): Promise<boolean>;
+  /** Replaces the tags alone; false when the mapping is gone. */
+  setTags(uuid: string, tags: Record<string, string>): Promise<boolean>;
+  /** Sets LastProcessingResult alone (the pollers' report), leaving the rest of the mapping as it is. */
+  setLastProcessingResult(uuid: string, result: string): Promise<void>;
+  /** The sequence number of the last record a stream mapping is done with in a shard, if any. */
+  checkpoint(uuid: string, shardId: string): Promise<string | undefined>;
+  saveCheckpoint(uuid: string, shardId: string, sequenceNumber: string): Promise<void>;
+  /** Removes the mapping (and its checkpoints); false when there was none. */
+  delete(uuid: string): Promise<boolean>;
+  /** The account's mappings, by UUID, filtered by function name and/or event source, paged with markers (the last UUID). */
+  list(opts: { functionName?: string; eventSourceArn?: string; marker?: string; limit: number }): Promise<Page<MappingRecord>>;
+}
+
 export interface Page<T> {
   items: T[];
   nextMarker?: string;
@@ -221,6 +264,11 @@ export interface Store {
    * account's id. What the URL endpoint looks up on every request.
    */
   findFunctionUrl(urlId: string): Promise<{ accountId: string; url: FunctionUrlRecord } | undefined>;
+
+  /** The account's event source mappings. */
+  readonly mappings: MappingStore;
+  /** Every account's mappings (what the pollers of a node work from), with each one's account id. */
+  allMappings(): Promise<{ accountId: string; mapping: MappingRecord }[]>;
 
   accountUsage(): Promise<{ functionCount: number; totalCodeSize: number; reservedConcurrency: number }>;
 

@@ -98,7 +98,7 @@ call('not_found_exception_list', 'list_tags', Resource=arn)
 
 for (const [kind, type, name] of [
   ['lambda_function', 'function', 'tags-never-created'],
-  // Alonzo has neither: their ARNs get the 404 AWS gives for one that does not exist.
+  // A mapping that does not exist, and capacity providers (Alonzo has none): the 404 AWS gives for one that does not exist.
   ['event_source_mapping', 'event-source-mapping', randomUUID()],
   ['capacity_provider', 'capacity-provider', 'no-such-provider'],
 ] as const) {

@@ -14,10 +14,11 @@ const ALLOWED: Record<string, string[]> = {
   invoke: ['core', 'store', 'code', 'runtime'],
   queue: ['core', 'store', 'invoke'],
   auth: ['core', 'config'],
-  api: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'auth'],
+  esm: ['core', 'config', 'store', 'invoke', 'queue'],
+  api: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'auth', 'esm'],
   cluster: ['core', 'store', 'code', 'runtime', 'invoke', 'auth'],
   url: ['core', 'config', 'store', 'invoke', 'auth', 'api'],
-  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster', 'url'],
+  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster', 'url', 'esm'],
   cli: ['core', 'config', 'server', 'auth', 'store', 'cluster', 'code', 'dev', 'runtime'],
   // `alonzo dev`'s machinery: it starts a server and, like the CLI, talks to it only through the Lambda API, with the
   // CLI's own client (cli/client.ts); cli/dev.ts is its command. The two are the outermost shell together.

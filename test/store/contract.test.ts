@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { openPostgres, type PgHandle } from '../../src/store/postgres/db.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
-import type { AliasRecord, FunctionRecord, FunctionUrlRecord, LayerVersionRecord, Page, PolicyRecord, Store, VersionRecord, VersionSettings } from '../../src/store/types.js';
+import type { AliasRecord, FunctionRecord, FunctionUrlRecord, LayerVersionRecord, MappingRecord, Page, PolicyRecord, Store, VersionRecord, VersionSettings } from '../../src/store/types.js';
 import { pgSchema, type PgSchema } from '../helpers/pg.js';
 
 const OWN = '999999999999';
@@ -579,6 +579,66 @@ for (const adapter of [sqlite, postgres]) {
       assert.equal(await L.putPolicy('b', 3, { statements: [], revisionId: 'r3' }, 'r2'), true, 'no statements: removed');
       assert.equal(await L.getPolicy('b', 3), undefined);
       assert.equal(await L.putPolicy('b', 99, { statements: [st('s1')], revisionId: 'r1' }, undefined), false, 'a version that is not there');
+    });
+
+    test('event source mappings: insert once per UUID, replace only from the expected state, list by function or source with markers, every account\'s for the pollers, outliving their function', async (t) => {
+      const { store } = await adapter.open(t);
+      const M = store.mappings;
+      const m = (uuid: string, fn: string, src: string, extra: Partial<MappingRecord> = {}): MappingRecord => ({
+        uuid, functionName: fn, eventSourceArn: src, state: 'Creating', lastModified: 1_700_000_000_123, config: { BatchSize: 10, FunctionArn: `arn:aws:lambda:us-east-1:${OWN}:function:${fn}`, FunctionResponseTypes: [] }, tags: { team: 'a' }, ...extra,
+      });
+      const q1 = 'arn:aws:sqs:us-east-1:000000000000:q1';
+      const q2 = 'arn:aws:sqs:us-east-1:000000000000:q2';
+      await create(store, 'f');
+      const a = m('00000000-0000-4000-8000-00000000000a', 'f', q1);
+      assert.equal(await M.insert(a), true);
+      assert.equal(await M.insert(m(a.uuid, 'g', q2)), false, 'one per UUID');
+      assert.deepEqual(await M.get(a.uuid), a);
+      for (const [u, fn, src] of [['c', 'g', q1], ['b', 'f', q2], ['d', 'f', q1]]) assert.equal(await M.insert(m(`00000000-0000-4000-8000-00000000000${u}`, fn, src)), true);
+      const ids = (p: MappingRecord[]) => p.map((x) => x.uuid.slice(-1));
+      assert.deepEqual(ids(await all(2, (marker) => M.list({ marker, limit: 2 }))), ['a', 'b', 'c', 'd'], 'by UUID');
+      assert.deepEqual(ids(await all(1, (marker) => M.list({ functionName: 'f', marker, limit: 1 }))), ['a', 'b', 'd']);
+      assert.deepEqual(ids((await M.list({ eventSourceArn: q1, limit: 10 })).items), ['a', 'c', 'd']);
+      assert.deepEqual(ids((await M.list({ functionName: 'f', eventSourceArn: q1, limit: 10 })).items), ['a', 'd']);
+
+      const enabled = { ...a, state: 'Enabled' as const, config: { ...a.config, BatchSize: 5 } };
+      assert.equal(await M.replace(enabled, 'Creating'), true);
+      assert.deepEqual(await M.get(a.uuid), enabled);
+      assert.equal(await M.replace({ ...a, state: 'Disabled' }, 'Creating'), false, 'the state moved on: nothing written');
+      assert.equal((await M.get(a.uuid))?.state, 'Enabled');
+      assert.equal(await M.replace({ ...enabled, state: 'Updating' }), true, 'no expected state: unconditional');
+      assert.equal(await M.replace(m('00000000-0000-4000-8000-00000000000f', 'f', q1)), false, 'not there');
+
+      const other = store.forAccount(OTHER);
+      assert.equal(await other.mappings.get(a.uuid), undefined, "another account does not see it");
+      assert.equal(await other.mappings.delete(a.uuid), false);
+      assert.equal(await other.mappings.insert(m('00000000-0000-4000-8000-00000000000e', 'f', q1)), true);
+      assert.deepEqual((await other.mappings.list({ limit: 10 })).items.map((x) => x.uuid.slice(-1)), ['e']);
+      const everywhere = await store.allMappings();
+      assert.deepEqual(everywhere.map((x) => `${x.mapping.uuid.slice(-1)}@${x.accountId}`), ['a', 'b', 'c', 'd'].map((u) => `${u}@${OWN}`).concat([`e@${OTHER}`]));
+
+      assert.equal(await M.setState(a.uuid, 'Enabled', 'Disabled'), false, 'not from a state it is not in');
+      assert.equal(await M.setState(a.uuid, 'Updating', 'Enabled'), true);
+      assert.equal((await M.get(a.uuid))?.state, 'Enabled');
+      assert.equal(await M.setTags(a.uuid, { team: 'b', env: 'prod' }), true);
+      assert.deepEqual((await M.get(a.uuid))?.tags, { team: 'b', env: 'prod' });
+      assert.deepEqual((await M.get(a.uuid))?.config, enabled.config, 'tags and state change alone');
+      assert.equal(await M.setTags('00000000-0000-4000-8000-00000000000f', {}), false);
+      await M.setLastProcessingResult(a.uuid, 'OK');
+      assert.deepEqual((await M.get(a.uuid))?.config, { ...enabled.config, LastProcessingResult: 'OK' }, 'only that member changes');
+      assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000000'), undefined);
+      await M.saveCheckpoint(a.uuid, 'shardId-000000000000', '49590338271490256608559692538361571095921575989136588898');
+      await M.saveCheckpoint(a.uuid, 'shardId-000000000001', '1');
+      await M.saveCheckpoint(a.uuid, 'shardId-000000000000', '49590338271490256608559692538361571095921575989136588899');
+      assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000000'), '49590338271490256608559692538361571095921575989136588899', 'the last one saved');
+      assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000001'), '1');
+
+      assert.equal(await store.deleteFunction('f'), true);
+      assert.equal((await M.get(a.uuid))?.state, 'Enabled', 'a mapping outlives its function, as on AWS');
+      assert.equal(await M.delete(a.uuid), true);
+      assert.equal(await M.delete(a.uuid), false);
+      assert.equal(await M.get(a.uuid), undefined);
+      assert.equal(await M.checkpoint(a.uuid, 'shardId-000000000000'), undefined, 'its checkpoints went with it');
     });
   });
 }

@@ -1,14 +1,16 @@
-// TagResource (POST), UntagResource (DELETE ?tagKeys=) and ListTags (GET) on /2017-03-31/tags/{ARN}: a function's tags.
+// TagResource (POST), UntagResource (DELETE ?tagKeys=) and ListTags (GET) on /2017-03-31/tags/{ARN}: the tags of a
+// function or of an event source mapping.
 //
 // Shapes, messages and the order of the checks follow reference/aws-oracle/api-tags.snapshot.json. Only functions
-// carry tags in Alonzo; the other taggable ARNs AWS accepts name resources Alonzo has none of, and get the 404 AWS
-// gives for one that does not exist.
+// and event source mappings carry tags in Alonzo; the other taggable ARNs AWS accepts name resources Alonzo has none
+// of, and get the 404 AWS gives for one that does not exist.
 import { err } from '../../core/errors.js';
 import { LATEST } from '../../core/names.js';
 import { newRevisionId } from '../../core/ids.js';
 import { parseJsonBody, stringMap, nullAt, validations } from '../body.js';
 import { withUpdateLock } from '../lifecycle.js';
 import type { ApiRequest, Operation, Services } from '../context.js';
+import type { MappingRecord } from '../../store/types.js';
 
 /** The TaggableResource pattern AWS checks and quotes (the service's own: it has `(eusc-)?` and `layer:`, botocore's model does not). */
 const RESOURCE_PATTERN =
@@ -38,8 +40,6 @@ function functionOf(s: Services, arn: string): string {
   switch (type) {
     case 'function':
       break;
-    case 'event-source-mapping':
-      throw err('ResourceNotFoundException', `Event source mapping not found: ${arn}`);
     case 'capacity-provider':
       throw err('ResourceNotFoundException', `Capacity provider not found: ${arn}`);
     default:
@@ -53,6 +53,21 @@ function functionOf(s: Services, arn: string): string {
 }
 
 const notFound = (arn: string) => err('ResourceNotFoundException', `Function not found: ${arn}`);
+
+/** The event source mapping an ARN names (in this region and account), if the ARN names one at all. */
+async function mappingOf(s: Services, arn: string): Promise<MappingRecord | undefined> {
+  const [, region, account, type, rest] = PARTS_RE.exec(arn) ?? [];
+  if (type !== 'event-source-mapping') return undefined;
+  const m = region === s.account.region && account === s.account.accountId ? await s.store.mappings.get(rest) : undefined;
+  if (!m) throw err('ResourceNotFoundException', `Event source mapping not found: ${arn}`);
+  return m;
+}
+
+/** Rewrites a mapping's tags (its settings, state and pollers are left alone). */
+async function retagMapping(s: Services, arn: string, m: MappingRecord, change: (tags: Record<string, string>) => Record<string, string>): Promise<void> {
+  const tags = change({ ...m.tags });
+  if (!(await s.store.mappings.setTags(m.uuid, tags))) throw err('ResourceNotFoundException', `Event source mapping not found: ${arn}`);
+}
 
 /** The ARN in the path: the router's `{fn}` segment, so that the auth layer and cross-account routing read it as they read a FunctionName. */
 const resourceOf = (req: ApiRequest): string => req.params.fn ?? '';
@@ -83,8 +98,18 @@ export const tagResource: Operation = async (s, req) => {
   const tags = stringMap(body, 'Tags');
   const failed = [resourceProblem(arn), tags === undefined ? nullAt('tags') : undefined].filter((x): x is string => x !== undefined);
   if (failed.length) throw validations(failed);
-  const name = functionOf(s, arn);
+  const mapping = await mappingOf(s, arn);
+  const name = mapping ? '' : functionOf(s, arn);
   if (Object.keys(tags!).length === 0) throw err('InvalidParameterValueException', 'An error occurred and the request cannot be processed.');
+  const apply = (current: Record<string, string>) => {
+    const next = { ...current, ...tags };
+    if (Object.keys(next).length > TAG_LIMIT) throw tooManyTags();
+    return next;
+  };
+  if (mapping) {
+    await retagMapping(s, arn, mapping, apply);
+    return { status: 204 };
+  }
   await retag(s, arn, name, (current) => {
     const next = { ...current, ...tags };
     if (Object.keys(next).length > TAG_LIMIT) throw tooManyTags();
@@ -99,11 +124,13 @@ export const untagResource: Operation = async (s, req) => {
   const keys = req.query.getAll('tagKeys');
   const failed = [resourceProblem(arn), keys.length === 0 ? nullAt('tagKeys') : undefined].filter((x): x is string => x !== undefined);
   if (failed.length) throw validations(failed);
-  const name = functionOf(s, arn);
-  await retag(s, arn, name, (current) => {
+  const mapping = await mappingOf(s, arn);
+  const drop = (current: Record<string, string>) => {
     for (const k of keys) delete current[k];
     return current;
-  });
+  };
+  if (mapping) await retagMapping(s, arn, mapping, drop);
+  else await retag(s, arn, functionOf(s, arn), drop);
   return { status: 204 };
 };
 
@@ -111,6 +138,8 @@ export const listTags: Operation = async (s, req) => {
   const arn = resourceOf(req);
   const problem = resourceProblem(arn);
   if (problem) throw validations([problem]);
+  const mapping = await mappingOf(s, arn);
+  if (mapping) return { status: 200, json: { Tags: mapping.tags } };
   const name = functionOf(s, arn);
   const fn = await s.store.getFunction(name);
   if (!fn) throw notFound(arn);

@@ -15,6 +15,8 @@ import type pg from 'pg';
 import { inTransaction, listen, type PgClient, type PgHandle } from './db.js';
 import type { Store, VersionRecord } from '../types.js';
 import { postgresLayers } from './layers.js';
+import { postgresMappings } from './mappings.js';
+import { toMapping } from '../rows.js';
 import { decodeMarker, functionUrlParams, page, toAlias, toFunction, toFunctionUrl, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type FunctionUrlRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
 
 export interface PostgresStoreOptions {
@@ -156,10 +158,15 @@ export async function openPostgresStore(handle: PgHandle, opts: PostgresStoreOpt
   let closed: Promise<void> | undefined;
 
   const layersOf = postgresLayers(pool);
+  const mappingsOf = postgresMappings(pool);
 
   function view(a: string): Store {
     return {
       layers: layersOf(a),
+      mappings: mappingsOf.view(a),
+      async allMappings() {
+        return (await mappingsOf.all()).map((r) => ({ accountId: r.account === '' ? (own ?? '') : r.account, mapping: toMapping(r) }));
+      },
       generation: () => gen,
       forAccount,
       async accountIds() {

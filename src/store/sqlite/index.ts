@@ -5,6 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { loadMigrations } from '../migrate.js';
 import type { FunctionRecord, PolicyRecord, Store, VersionRecord } from '../types.js';
 import { sqliteLayers } from './layers.js';
+import { sqliteMappings } from './mappings.js';
+import { toMapping } from '../rows.js';
 import { decodeMarker, functionUrlParams, page, toAlias, toFunction, toFunctionUrl, toPolicy, toProvisioned, toVersion, versionOrder, type AliasRow, type FunctionRow, type FunctionUrlRow, type PolicyRow, type ProvisionedRow, type VersionRow } from '../rows.js';
 
 export interface SqliteStoreOptions {
@@ -136,10 +138,15 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
   const locked = new Set<string>();
 
   const layersOf = sqliteLayers(db);
+  const mappingsOf = sqliteMappings(db);
 
   function view(a: string): Store {
     return {
       layers: layersOf(a),
+      mappings: mappingsOf.view(a),
+      async allMappings() {
+        return (mappingsOf.all()).map((r) => ({ accountId: r.account === '' ? (own ?? '') : r.account, mapping: toMapping(r) }));
+      },
       generation: () => gen,
       forAccount,
       async accountIds() {

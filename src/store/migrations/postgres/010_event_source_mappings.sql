@@ -1,0 +1,34 @@
+-- Event source mappings (CreateEventSourceMapping): the columns the pollers and the list filters read, and the rest of
+-- AWS's shape as one JSON document. The UUID is unique across accounts (AWS's ARNs name it without the function).
+-- `account` '' is the server's own account, as everywhere. A mapping outlives its function, as on AWS (no foreign key).
+CREATE TABLE event_source_mappings (
+  uuid TEXT PRIMARY KEY,
+  account TEXT NOT NULL DEFAULT '',
+  function_name TEXT NOT NULL,
+  event_source_arn TEXT NOT NULL,
+  state TEXT NOT NULL,
+  last_modified BIGINT NOT NULL,
+  config TEXT NOT NULL,
+  -- TagResource's tags on the mapping's ARN (not part of the mapping's shape).
+  tags TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX event_source_mappings_account ON event_source_mappings (account, uuid COLLATE "C");
+
+-- Where a stream mapping's pollers are in each shard: the sequence number of the last record done with (processed,
+-- or sent to the on-failure destination). Written after each batch; read when a poller starts (after a restart, or
+-- on the node a lease moved to).
+CREATE TABLE event_source_checkpoints (
+  uuid TEXT NOT NULL,
+  shard_id TEXT NOT NULL,
+  sequence_number TEXT NOT NULL,
+  PRIMARY KEY (uuid, shard_id)
+);
+
+-- Cluster mode: which node polls which mapping. A node takes a free or expired lease and renews its own (every scan,
+-- ~1 s); the lease runs out LEASE_MS after its last renewal, so a dead node's mappings move to another node then. The
+-- database's clock (alonzo_now_ms(), migration 004) decides, whatever the nodes' clocks say.
+CREATE TABLE event_source_leases (
+  uuid TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  lease_until BIGINT NOT NULL
+);
