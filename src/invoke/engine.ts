@@ -293,6 +293,8 @@ export class InvokeEngine implements Invoker, EventRunner {
     }
     this.running.set(name, (this.running.get(name) ?? 0) + 1);
     this.accountRunning(target.accountId, 1);
+    /** Extensions still at work after the caller's answer: the slot is freed when they are done. */
+    let held: Promise<void> | undefined;
     try {
       const { spec, key, hex } = this.placement(target.accountId, v);
       // The code may have been uploaded to another node: fetched and unpacked here once, on first use.
@@ -314,8 +316,9 @@ export class InvokeEngine implements Invoker, EventRunner {
       }
       if (outcome.afterRuntime) {
         // Extensions still work on it: the caller gets its answer now; the environment and the log (its REPORT) follow.
+        // Until then the invocation still counts against the function's and the account's concurrency, as on AWS.
         const o = outcome;
-        void o.afterRuntime!.then(() => {
+        held = o.afterRuntime!.catch(() => undefined).then(() => {
           this.d.pool.release(key, env!);
           this.d.logs.append(logKey(target.accountId, v.functionName), o.log.text());
         });
@@ -333,11 +336,15 @@ export class InvokeEngine implements Invoker, EventRunner {
       if (req.logTail) result.logResult = outcome.log.tail();
       return result;
     } finally {
-      const n = (this.running.get(name) ?? 1) - 1;
-      if (n === 0) this.running.delete(name);
-      else this.running.set(name, n);
-      this.accountRunning(target.accountId, -1);
-      cluster?.release(accountKey, v.functionName, target.reservedConcurrency);
+      const done = () => {
+        const n = (this.running.get(name) ?? 1) - 1;
+        if (n === 0) this.running.delete(name);
+        else this.running.set(name, n);
+        this.accountRunning(target.accountId, -1);
+        cluster?.release(accountKey, v.functionName, target.reservedConcurrency);
+      };
+      if (held) void held.then(done, done);
+      else done();
     }
   }
 
