@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvokeCommand, PublishLayerVersionCommand, UpdateFunctionConfigurationCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { InvokeCommand, PublishLayerVersionCommand, PutFunctionConcurrencyCommand, TooManyRequestsException, UpdateFunctionConfigurationCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { startAlonzo, zipOf, type TestServer } from '../helpers/alonzo.js';
 import { decodeLog, deploy, eventually, fixtureZip, functionLogs, waitActive } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
@@ -126,6 +126,33 @@ for (const isolation of ['auto', 'none'] as const) describe(`extensions [${isola
     // Once the extension called next, the environment is free: a third invocation is warm.
     const r3 = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{"n":3}'), LogType: 'Tail' }));
     assert.doesNotMatch(decodeLog(r3.LogResult), /Init Duration/);
+    sink.add(`${fn}-release`, { requestId: r3.$metadata.requestId });
+  });
+
+  test('while an extension works after the answer, the invocation still counts against reserved concurrency (429 meanwhile), as on AWS', async () => {
+    const fn = `ext-reserved-${isolation}`;
+    const arn = await layer(s, `slow-reserved-${isolation}`, { 'extensions/slow.js': ext('slow.js') });
+    await deploy(s, fn, { zip: await zipOf(ECHO), Layers: [arn], MemorySize: 512, Environment: { Variables: { SINK_URL: sink.url(fn) } } });
+    await s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 1 }));
+    const r = await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{"n":1}') }));
+    assert.deepEqual(JSON.parse(text(r)), { echo: { n: 1 } });
+    const id = r.$metadata.requestId!;
+    await eventually(async () => sink.records(fn).some((x) => x.got === 'INVOKE' && x.requestId === id), 10_000, 'INVOKE at the extension');
+    await assert.rejects(
+      s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{"n":2}') })),
+      (e: unknown) => e instanceof TooManyRequestsException && (e as { Reason?: string }).Reason === 'ReservedFunctionConcurrentInvocationLimitExceeded',
+    );
+    sink.add(`${fn}-release`, { requestId: id });
+    await eventually(async () => sink.records(fn).some((x) => x.done === id), 10_000, 'the extension done');
+    const r3 = await eventually(async () => {
+      try {
+        return await s.client.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from('{"n":3}') }));
+      } catch (e) {
+        if (e instanceof TooManyRequestsException) return false;
+        throw e;
+      }
+    }, 10_000, 'a free slot once the extension is done');
+    assert.deepEqual(JSON.parse(text(r3)), { echo: { n: 3 } });
     sink.add(`${fn}-release`, { requestId: r3.$metadata.requestId });
   });
 
