@@ -22,6 +22,9 @@ Options:
       --debug FUNCTION              run that function under a debugger, waiting for one to attach: Node.js under
                                     its inspector, Python under debugpy (alonzo runtimes install debugpy)
       --debug-port P                the debugger's port on 127.0.0.1 (default 9229 for Node.js, 5678 for Python)
+      --endpoint-url URL            join the Alonzo serving there instead of starting one: the functions are deployed
+                                    to it as zips of their folders, and a saved file deploys its function again
+                                    (requests signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
   -h, --help                        this help
 and serve's: ${DEV_SERVE_OPTIONS.map((k) => `--${k}`).join(', ')}.
 `;
@@ -33,6 +36,7 @@ export async function dev(argv: string[], io: Io): Promise<number> {
     'parameter-overrides': { type: 'string', multiple: true },
     debug: { type: 'string' },
     'debug-port': { type: 'string' },
+    'endpoint-url': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
   for (const k of DEV_SERVE_OPTIONS) options[k] = { type: 'string' };
@@ -46,6 +50,10 @@ export async function dev(argv: string[], io: Io): Promise<number> {
   if (v.help) {
     io.out(DEV_HELP);
     return 0;
+  }
+  if (typeof v['endpoint-url'] === 'string') {
+    const serverOnly = DEV_SERVE_OPTIONS.filter((k) => typeof v[k] === 'string' && k !== 'region' && k !== 'account-id');
+    if (serverOnly.length) throw new UserError(`--${serverOnly[0]} is a setting of the server alonzo dev starts; with --endpoint-url it joins a running one.`, 'Give it to that server (alonzo serve), or drop --endpoint-url.');
   }
   const config: Partial<Record<keyof Config, unknown>> = {};
   for (const flagName of DEV_SERVE_OPTIONS) if (typeof v[flagName] === 'string') config[SERVE_OPTIONS[flagName]] = v[flagName];
@@ -75,6 +83,7 @@ export async function dev(argv: string[], io: Io): Promise<number> {
       config: config as Partial<Config>,
       apiPort: Number(apiPortText),
       parameters,
+      ...(typeof v['endpoint-url'] === 'string' ? { join: v['endpoint-url'] } : {}),
       ...(typeof v.debug === 'string' ? { debug: { functionName: v.debug, ...(debugPort !== undefined ? { port: Number(debugPort) } : {}) } } : {}),
       say: (line) => io.out(`${line}\n`),
       warn: (line) => io.err(`${line}\n`),
@@ -97,7 +106,9 @@ export async function dev(argv: string[], io: Io): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     io.out(
-      `Alonzo dev is serving the Lambda API on ${session.server.url} (data in ${session.server.config.dataDir}) and the template's API on ${session.api.url}.\n` +
+      (session.server
+        ? `Alonzo dev is serving the Lambda API on ${session.url} (data in ${session.server.config.dataDir}) and the template's API on ${session.api.url}.\n`
+        : `Alonzo dev joined the Alonzo at ${session.url} (functions deployed there as zips of their folders) and serves the template's API on ${session.api.url}.\n`) +
         `Watching ${session.functions().length} function folder(s) and ${template}: saved changes reach the next invocation. Ctrl-C stops.\n`,
     );
   });

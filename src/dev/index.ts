@@ -28,6 +28,12 @@ export interface DevOptions {
    * inspector, default port 9229; Python: debugpy, default port 5678).
    */
   debug?: { functionName: string; port?: number };
+  /**
+   * Join the Alonzo already serving at this URL instead of starting one: functions are deployed there as zips of their
+   * folders, and a saved file deploys its function's code again (UpdateFunctionCode), so the new code runs from the
+   * next invocation on. Requests are signed with the AWS credentials of the environment (AWS_ACCESS_KEY_ID…).
+   */
+  join?: string;
   /** Progress and results, one line each. */
   say(line: string): void;
   /** Problems after the start (a template that no longer reads), one line each. */
@@ -35,7 +41,10 @@ export interface DevOptions {
 }
 
 export interface DevSession {
-  server: RunningServer;
+  /** The server alonzo dev started; undefined when it joined one (see DevOptions.join). */
+  server?: RunningServer;
+  /** The Lambda API the functions are deployed to. */
+  url: string;
   api: ApiGateway;
   /** Deployed function names. */
   functions(): string[];
@@ -64,21 +73,56 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   // Read before the server starts: a template that does not read stops here, with nothing started.
   let template = readTemplate(templateFile, ctxOf(base));
   const dirs = new Map<string, string>();
-  const server = await startServer(overrides, {
-    devCode: {
-      dirFor: (accountId, name) => (accountId === base.accountId ? dirs.get(name) : undefined),
-      debugFor: (accountId, name) => (o.debug && accountId === base.accountId && name === o.debug.functionName ? { port: o.debug.port! } : undefined),
-    },
-  });
-  const api = new ApiClient(server.url, { ...creds });
-  const dataDir = resolve(server.config.dataDir);
+  if (o.join && o.debug) throw new TemplateError('--debug needs a server that alonzo dev starts: it cannot attach a debugger to a server it joins.', 'Drop --endpoint-url, or start that server with --debug-function FUNCTION.');
+  const server = o.join
+    ? undefined
+    : await startServer(overrides, {
+        devCode: {
+          dirFor: (accountId, name) => (accountId === base.accountId ? dirs.get(name) : undefined),
+          debugFor: (accountId, name) => (o.debug && accountId === base.accountId && name === o.debug.functionName ? { port: o.debug.port! } : undefined),
+        },
+      });
+  const url = server ? server.url : o.join!;
+  const api = new ApiClient(url, server ? { ...creds } : undefined);
+  const config = server ? server.config : base;
+  // Joined, the code goes to the server as zips; the data dir to keep out of them is the other server's business.
+  const dataDir = server ? resolve(server.config.dataDir) : '\0';
+  if (!server) {
+    try {
+      await api.json('GET', '/2015-03-31/functions?MaxItems=1', 'ListFunctions');
+    } catch (e) {
+      throw new TemplateError(`Cannot join the Alonzo at ${url}: ${e instanceof ApiError ? `${e.code}: ${e.message}` : (e as Error).message}.`, 'Start it first (alonzo serve), check the URL, and in sigv4 mode give a key in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.');
+    }
+  }
+  /** Deploys a joined function's folder again; debounced per function (an editor's save is several events). */
+  const uploads = new Map<string, NodeJS.Timeout>();
+  const upload = (f: DevFunction) => {
+    clearTimeout(uploads.get(f.name));
+    uploads.set(
+      f.name,
+      setTimeout(() => {
+        uploads.delete(f.name);
+        applying = applying.then(async () => {
+          if (closed) return;
+          try {
+            const zip = await zipDir(f.codeDir);
+            await api.json('PUT', `${fnPath(f.name)}/code`, 'UpdateFunctionCode', { ZipFile: zip.toString('base64') });
+          } catch (e) {
+            o.warn(`✘ Deploying ${f.name} again failed: ${e instanceof ApiError ? `${e.code}: ${e.message}` : (e as Error).message}`);
+          }
+        });
+      }, 30),
+    );
+  };
+  /** The function starts afresh at its next invocation: its warm environments go (own server), or its code is sent again (joined). */
+  const refresh = (f: DevFunction) => (server ? server.evict(f.name) : upload(f));
   let deployed: DevFunction[] = [];
   const layerState = new Map<string, { hash: string; arn: string }>();
   const placeholder = await zipOfFile(PLACEHOLDER, PLACEHOLDER_TEXT);
   const gateway = await startApiGateway({
-    host: server.config.host,
+    host: config.host,
     port: o.apiPort,
-    accountId: server.config.accountId,
+    accountId: config.accountId,
     routes: [],
     invoke: async (name, payload) => {
       const r = await api.call('POST', `${fnPath(name)}/invocations`, { body: payload, operation: 'Invoke' });
@@ -86,7 +130,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
     },
     onError: (e) => o.warn(`✘ API route: ${e.message}`),
   }).catch(async (e) => {
-    await server.close();
+    await server?.close();
     throw e;
   });
 
@@ -138,17 +182,20 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
       if (e instanceof ApiError && e.code === 'ResourceNotFoundException') exists = false;
       else throw e;
     }
+    // Joined, the function's package is its folder, zipped; else a placeholder (the server runs the folder itself).
+    const code = server ? placeholder : await zipDir(f.codeDir);
     if (!exists) {
       await api.json('POST', '/2015-03-31/functions', 'CreateFunction', {
         FunctionName: f.name,
-        Code: { ZipFile: placeholder.toString('base64') },
+        Code: { ZipFile: code.toString('base64') },
         ...(f.architectures ? { Architectures: f.architectures } : {}),
         ...configOf(f),
       });
     } else {
       await api.json('PUT', `${fnPath(f.name)}/configuration`, 'UpdateFunctionConfiguration', configOf(f));
+      if (!server) await api.json('PUT', `${fnPath(f.name)}/code`, 'UpdateFunctionCode', { ZipFile: code.toString('base64') });
     }
-    server.evict(f.name);
+    server?.evict(f.name);
     // The URL: created, updated or removed to match the template; NONE gets the public permission SAM adds.
     let url: { FunctionUrl: string; AuthType: string } | undefined;
     try {
@@ -178,7 +225,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   /** Reads the template again and makes the server match it. */
   let debugKind: 'node' | 'python' = 'node';
   const apply = async (first: boolean) => {
-    if (!first) template = readTemplate(templateFile, ctxOf(server.config));
+    if (!first) template = readTemplate(templateFile, ctxOf(config));
     const arns = await publishLayers();
     const functions = template.functions(arns);
     const seen = new Set<string>();
@@ -250,8 +297,9 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   const changed = (dir: string, file: string | null) => {
     const full = file ? join(dir, file) : dir;
     if (full === dataDir || full.startsWith(dataDir + sep) || /(^|[/\\])\.git([/\\]|$)/.test(file ?? '')) return;
-    const names = deployed.filter((f) => f.codeDir === dir).map((f) => f.name);
-    for (const n of names) server.evict(n);
+    const served = deployed.filter((f) => f.codeDir === dir);
+    const names = served.map((f) => f.name);
+    for (const f of served) refresh(f);
     if (template.layers.some((l) => l.contentDir === dir)) reapply();
     // Said once per burst (an editor's save is several events), after the eviction it reports.
     if (names.length && !told.has(dir)) {
@@ -295,22 +343,24 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   } catch (e) {
     for (const w of watchers.values()) w.close();
     await gateway.close();
-    await server.close();
+    await server?.close();
     throw e;
   }
   return {
     server,
+    url,
     api: gateway,
     functions: () => deployed.map((f) => f.name),
     settled: () => applying,
     async close() {
       closed = true;
       for (const t of told.values()) clearTimeout(t);
+      for (const t of uploads.values()) clearTimeout(t);
       for (const w of watchers.values()) w.close();
       watchers.clear();
       await applying;
       await gateway.close();
-      await server.close();
+      await server?.close();
     },
   };
 }

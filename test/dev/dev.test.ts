@@ -303,3 +303,64 @@ test('--debug: the function waits for a debugger; a CDP client sets a breakpoint
   assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? []).toString());
   assert.deepEqual(JSON.parse(Buffer.from(out.Payload!).toString()), { greeting: 'hello ada' });
 });
+
+test('--endpoint-url joins a running server: the functions are deployed there as zips, a saved file deploys again, the API routes answer', async (t) => {
+  const { startAlonzo } = await import('../helpers/alonzo.js');
+  const { spawn } = await import('node:child_process');
+  const { REPO_ROOT } = await import('../helpers/paths.js');
+  const { CREDENTIALS } = await import('../helpers/sign.js');
+  const s = await startAlonzo();
+  t.after(() => s.close());
+  const dir = copyApp('node-hello');
+  apps.push(dir);
+  const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), 'dev', '--endpoint-url', s.url, '--api-port', '0'], {
+    cwd: dir,
+    env: { ...process.env, AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (c) => (out += c));
+  proc.stderr.on('data', (c) => (out += c));
+  const exited = new Promise((r) => proc.once('exit', r));
+  t.after(async () => {
+    proc.kill('SIGINT');
+    await exited;
+  });
+  const until = async (re: RegExp, from = 0): Promise<RegExpExecArray> => {
+    for (let i = 0; i < 1200; i++) {
+      const m = re.exec(out.slice(from));
+      if (m) return m;
+      if (proc.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`alonzo dev printed no ${re}:\n${out}`);
+  };
+  const joined = await until(/joined the Alonzo at (\S+) \(functions deployed there as zips of their folders\) and serves the template's API on (http:\/\/127\.0\.0\.1:\d+)\./);
+  assert.equal(joined[1], s.url);
+  // The function lives on the joined server, with a real package (not a placeholder): the AWS CLI invokes it there.
+  const first = JSON.parse((await awsInvoke({ url: s.url, dir } as DevRun, 'HelloWorldFunction', '{}')).body.body);
+  assert.equal(first.message, 'hello world');
+  const api = await fetch(`${joined[2]}/hello`);
+  assert.equal(api.status, 200);
+  assert.equal((await api.json()).message, 'hello world');
+  // A save deploys the folder again; the next invocations run the new code.
+  const app = join(dir, 'hello-world', 'app.mjs');
+  const mark = out.length;
+  writeFileSync(app, readFileSync(app, 'utf8').replace("message: 'hello world'", "message: 'hello again'"));
+  await until(/↻ app\.mjs changed: HelloWorldFunction will run the new code/, mark);
+  let message = '';
+  for (let i = 0; i < 100 && message !== 'hello again'; i++) {
+    const r = await fetch(`${joined[2]}/hello`);
+    message = (await r.json()).message;
+    if (message !== 'hello again') await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(message, 'hello again');
+  assert.doesNotMatch(out, /✘/);
+});
+
+test('--endpoint-url with a setting of the server it would start, or --debug, is one clear line and exit 1', async () => {
+  const { alonzoCommand } = await import('../helpers/bundle.js');
+  const a = await alonzoCommand('dev', '--endpoint-url', 'http://127.0.0.1:1', '--port', '0');
+  assert.equal(a.code, 1);
+  assert.match(a.out, /--port is a setting of the server alonzo dev starts; with --endpoint-url it joins a running one\./);
+});
