@@ -364,3 +364,47 @@ test('--endpoint-url with a setting of the server it would start, or --debug, is
   assert.equal(a.code, 1);
   assert.match(a.out, /--port is a setting of the server alonzo dev starts; with --endpoint-url it joins a running one\./);
 });
+
+test('a TypeScript project built by tsc --watch: CodeUri names the build output, and a saved .ts file reaches the next invocation once tsc has written it', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { REPO_ROOT } = await import('../helpers/paths.js');
+  const dir = copyApp('node-hello');
+  apps.push(dir);
+  writeFileSync(
+    join(dir, 'template.yaml'),
+    `Transform: AWS::Serverless-2016-10-31
+Resources:
+  TsFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: dist/
+      Handler: index.handler
+      Runtime: nodejs20.x
+`,
+  );
+  mkdirSync(join(dir, 'src'));
+  const source = join(dir, 'src', 'index.ts');
+  writeFileSync(source, "export const handler = async (event: { name: string }): Promise<{ greeting: string }> => ({ greeting: `hello ${event.name}` });\n");
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', outDir: 'dist', rootDir: 'src', strict: true }, include: ['src'] }));
+  const tsc = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--watch', '--preserveWatchOutput', '-p', dir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tscOut = '';
+  tsc.stdout.on('data', (c) => (tscOut += c));
+  t.after(() => tsc.kill('SIGKILL'));
+  for (let i = 0; i < 600 && !/Found 0 errors/.test(tscOut); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(tscOut, /Found 0 errors/);
+  const r = await startDev(dir);
+  runs.push(r);
+  const first = await awsInvoke(r, 'TsFunction', '{"name":"ada"}');
+  assert.deepEqual(first.body, { greeting: 'hello ada' });
+  const mark = tscOut.length;
+  writeFileSync(source, "export const handler = async (event: { name: string }): Promise<{ greeting: string }> => ({ greeting: `bonjour ${event.name}` });\n");
+  for (let i = 0; i < 600 && !/Found 0 errors/.test(tscOut.slice(mark)); i++) await new Promise((r) => setTimeout(r, 100));
+  await r.waitFor(/↻ index\.js changed: TsFunction will run the new code/);
+  let body: unknown;
+  for (let i = 0; i < 50; i++) {
+    body = (await awsInvoke(r, 'TsFunction', '{"name":"ada"}')).body;
+    if ((body as { greeting: string }).greeting === 'bonjour ada') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(body, { greeting: 'bonjour ada' });
+});
