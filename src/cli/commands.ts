@@ -108,6 +108,9 @@ export async function invoke(p: Parsed, io: Io): Promise<number> {
   return 0;
 }
 
+/** A byte count as people read it: 812 B, 4.2 KB, 48.3 MB. */
+const sizeText = (n: number): string => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+
 /** `alonzo deploy DIR --name N --runtime R --handler H [--memory-size] [--timeout] [--role] [--env K=V,…]`: create or update. */
 export async function deploy(p: Parsed, io: Io): Promise<number> {
   const dir = p.positionals[0];
@@ -135,8 +138,9 @@ export async function deploy(p: Parsed, io: Io): Promise<number> {
         }),
       ) };
   say(`Zipping ${dir}…`);
+  const zipStarted = Date.now();
   const zip = await zipDir(dir);
-  say(`Zipped ${zip.length} bytes.`);
+  say(`Zipped ${zip.length} bytes (${sizeText(zip.length)}) in ${((Date.now() - zipStarted) / 1000).toFixed(1)} s; uploading…`);
   let exists = true;
   try {
     await api.json('GET', `${fnPath(name)}/configuration`, 'GetFunctionConfiguration');

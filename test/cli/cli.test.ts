@@ -38,6 +38,7 @@ test('deploy zips a folder, creates the function, then updates it; invoke prints
   const created = await run('deploy', src, '--name', 'cli-fn', '--runtime', 'nodejs20.x', '--handler', 'index.handler');
   assert.equal(created.code, 0, created.err);
   assert.match(created.err, /Zipping/);
+  assert.match(created.err, /Zipped \d+ bytes \([\d.]+ (B|KB|MB)\) in [\d.]+ s; uploading…/);
   assert.match(created.err, /Creating function cli-fn/);
   assert.match(created.out, /^Deployed cli-fn \(nodejs20\.x, CodeSha256 /);
 
