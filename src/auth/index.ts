@@ -104,14 +104,14 @@ export class Authenticator {
   }
 
   /** Checks the signature (once the body is read: it is part of what was signed) and says who signed. */
-  async authenticate(req: SignableRequest): Promise<Principal> {
+  async authenticate(req: SignableRequest, service = 'lambda'): Promise<Principal> {
     const claim = parseClaim(req);
     // Alonzo's own session tokens (a function's credentials) are verified in both modes; in local mode any other
     // token is a real AWS one and goes the LocalStack way below.
     const token = securityToken(req);
     if (token?.startsWith(TOKEN_PREFIX)) {
       const session = this.functionCredentials.verify(claim.accessKeyId, token);
-      this.checkScope(claim);
+      this.checkScope(claim, service);
       checkClock(claim, this.now());
       await verifySignature(claim, req, session.secretAccessKey);
       const role = session.roleArn.slice(session.roleArn.lastIndexOf('/') + 1);
@@ -123,24 +123,27 @@ export class Authenticator {
       const accountId = /^\d{12}$/.test(claim.accessKeyId) ? claim.accessKeyId : this.o.accountId;
       return { accessKeyId: claim.accessKeyId, accountId, arn: `arn:aws:iam::${accountId}:root` };
     }
-    this.checkScope(claim);
+    this.checkScope(claim, service);
     checkClock(claim, this.now());
     await verifySignature(claim, req, key.secretAccessKey);
     return principalOf(key);
   }
 
-  private checkScope(claim: { service: string; region: string }): void {
+  private checkScope(claim: { service: string; region: string }, service: string): void {
     if (this.mode !== 'sigv4') return;
     // AWS's wording, trailing space included.
-    if (claim.service !== 'lambda') throw err('InvalidSignatureException', `Credential should be scoped to correct service: 'lambda'. `);
+    if (claim.service !== service) throw err('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'. `);
     if (claim.region !== this.o.region) throw err('InvalidSignatureException', `Credential should be scoped to a valid region, not '${claim.region.slice(0, 64)}'. `);
   }
 
   /** The key's policy for this operation on its resource; AWS's AccessDenied message when it does not allow it. */
   authorize(p: Principal, operation: string, req: { params: Record<string, string>; query: URLSearchParams; body: Buffer }): void {
+    this.authorizeAction(p, actionOf(operation, req.query), () => resourceOf(operation, req, this.o.region, p.accountId));
+  }
+
+  /** The same check for an action named outright (`logs:FilterLogEvents` on a log group's ARN: src/observe/). */
+  authorizeAction(p: Principal, action: string, resource: () => string): void {
     if (!p.policy) return;
-    const action = actionOf(operation, req.query);
-    const resource = () => resourceOf(operation, req, this.o.region, p.accountId);
     const decision = evaluate(p.policy, action, resource);
     if (decision === 'allow') return;
     const why = decision === 'explicit-deny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;

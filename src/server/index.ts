@@ -38,6 +38,8 @@ import { createUrlHandler, isUrlRequest } from '../url/endpoint.js';
 import type { Services } from '../api/context.js';
 import { Authenticator } from '../auth/index.js';
 import { keysPath, readKeyFile } from '../auth/keys.js';
+import { Observer } from '../observe/observer.js';
+import { LogsApi, isLogsRequest } from '../observe/logs-api.js';
 import { FUNCTION_ENVIRONMENT_MAX_AGE_MS } from '../auth/function-credentials.js';
 
 export interface RunningServer {
@@ -160,7 +162,8 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
   });
   const logs: LogStore = pg ? new PgLogStore(pg.pool, nodeName, { onError: (e) => log.warn('logs:write-failed', { error: e.message }) }) : new LogSink(join(dataDir, 'logs'));
-  const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks, devCode: extras.devCode });
+  const observer = new Observer(logs);
+  const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, observer, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks, devCode: extras.devCode });
   cluster?.attach(invoker, pool, store);
   poller = new Poller({
     events: asyncInvoke.events,
@@ -177,7 +180,12 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
   await poller.start();
   let baseUrl = '';
   const codeSource = s3CodeSource({ endpoint: config.s3Endpoint, region: config.region });
-  const services: Services = { store, code, codeSource, runtimes: interpreters, account, config, log, invoker, logs, asyncInvoke, auth, baseUrl: () => baseUrl };
+  const logsApi = new LogsApi({ store, logs, auth, accountId: account.accountId, region: account.region, log });
+  const logsHandler = logsApi.handle.bind(logsApi);
+  const services: Services = {
+    store, code, codeSource, runtimes: interpreters, account, config, log, invoker, logs, asyncInvoke, auth, baseUrl: () => baseUrl,
+    targetApi: (req, path) => (isLogsRequest(req, path) ? logsHandler : undefined),
+  };
   /** Everything but the HTTP server, in order; also what a failed start undoes. */
   const shutDown = async () => {
     // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.

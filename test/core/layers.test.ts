@@ -17,7 +17,9 @@ const ALLOWED: Record<string, string[]> = {
   api: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'auth'],
   cluster: ['core', 'store', 'code', 'runtime', 'invoke', 'auth'],
   url: ['core', 'config', 'store', 'invoke', 'auth', 'api'],
-  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster', 'url'],
+  // The CloudWatch Logs API and /metrics: read what the engine, queue and pool report; the API reaches them through Services.
+  observe: ['core', 'store', 'runtime', 'invoke', 'queue', 'auth'],
+  server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster', 'url', 'observe'],
   cli: ['core', 'config', 'server', 'auth', 'store', 'cluster', 'code', 'dev', 'runtime'],
   // `alonzo dev`'s machinery: it starts a server and, like the CLI, talks to it only through the Lambda API, with the
   // CLI's own client (cli/client.ts); cli/dev.ts is its command. The two are the outermost shell together.
