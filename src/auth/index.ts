@@ -5,7 +5,7 @@
 // verified; a 12-digit access key id selects that account. `sigv4` verifies every signature against Alonzo's keys.
 // Both refuse unsigned requests, foreign Host headers and requests from web pages.
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { err } from '../core/errors.js';
 import { HostPolicy } from './hosts.js';
 import { Keyring, newAccessKeyId, ADMIN_POLICY, type AccessKey, type SharedKeys } from './keys.js';
@@ -52,6 +52,13 @@ const principalOf = (k: AccessKey): Principal => ({
   arn: k.userName === 'root' ? `arn:aws:iam::${k.accountId}:root` : `arn:aws:iam::${k.accountId}:user/${k.userName}`,
   policy: k.policy,
 });
+
+/** Whether a socket's peer is this machine: 127/8, ::1, or 127/8 written as IPv6. */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
 
 /** Presigned Code.Location URLs are signed by a key only this process knows, allowed nothing but the download. */
 const CODE_URL_TTL_S = 600;
@@ -101,6 +108,34 @@ export class Authenticator {
     if (HostPolicy.fromWebPage(headers)) {
       throw err('AccessDeniedException', 'Requests from web pages are refused: the Lambda API grants no cross-origin access. Call it with an AWS SDK or CLI.');
     }
+  }
+
+  /**
+   * The gate of operators' reads outside the Lambda API (`/metrics`, src/observe/): the Host allowlist and no web page,
+   * as for the API; then, in local mode, a peer on loopback needs nothing more (the trust local mode gives the API).
+   * Otherwise an Alonzo key whose policy allows `action`: as `Authorization: Bearer <AccessKeyId>:<SecretAccessKey>`
+   * (what a Prometheus scrape can send) or a SigV4 signature.
+   */
+  async admitOperator(req: SignableRequest & { remoteAddress: string | undefined }, action: string): Promise<Principal | undefined> {
+    const host = req.headers.host;
+    if (typeof host !== 'string' || !this.hosts.allows(host)) throw err('AccessDeniedException', `Host '${String(host ?? '').slice(0, 256)}' is not served here.`);
+    if (HostPolicy.fromWebPage(req.headers)) throw err('AccessDeniedException', 'Requests from web pages are refused.');
+    const auth = req.headers.authorization;
+    let p: Principal | undefined;
+    if (typeof auth === 'string' && auth.startsWith('Bearer ')) {
+      const [id, secret] = auth.slice(7).trim().split(':', 2);
+      const key = id ? this.keys.find(id) : undefined;
+      const a = Buffer.from(secret ?? '');
+      const b = Buffer.from(key?.secretAccessKey ?? '');
+      if (!key || key === this.codeKey || a.length !== b.length || !timingSafeEqual(a, b)) throw err('UnrecognizedClientException', 'The access key id or secret in the Bearer token is not one of Alonzo\'s keys.');
+      p = principalOf(key);
+    } else if (hasSignature(req.headers, req.rawQuery)) {
+      p = await this.authenticate(req);
+    } else if (this.mode === 'local' && isLoopbackPeer(req.remoteAddress)) {
+      return undefined;
+    } else throw err('MissingAuthenticationTokenException', 'Give an Alonzo key: Authorization: Bearer <AccessKeyId>:<SecretAccessKey>, or a SigV4 signature.');
+    this.authorizeAction(p, action, () => '*');
+    return p;
   }
 
   /** Checks the signature (once the body is read: it is part of what was signed) and says who signed. */

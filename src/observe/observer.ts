@@ -1,18 +1,35 @@
-// What the invoke engine tells src/observe/ of each invocation (invoke/types.ts InvokeObserver): the log index line that
-// lets the CloudWatch Logs API name streams and times (log-events.ts), and the counters /metrics exposes (metrics.ts).
+// What the invoke engine and the async poller tell src/observe/ (invoke/types.ts InvokeObserver, queue/types.ts
+// QueueObserver): the log index line that lets the CloudWatch Logs API name streams and times (log-events.ts), and
+// the counters /metrics exposes (metrics.ts).
 import type { InvokeObserver } from '../invoke/types.js';
+import type { AsyncEvent, QueueObserver } from '../queue/types.js';
 import type { Outcome } from '../runtime/environment.js';
 import type { LogStore } from '../runtime/log-sink.js';
 import type { VersionRecord } from '../store/types.js';
 import { indexKey, indexLine } from './log-events.js';
+import { Metrics } from './metrics.js';
 
-export class Observer implements InvokeObserver {
-  constructor(private readonly logs: LogStore) {}
+export class Observer implements InvokeObserver, QueueObserver {
+  readonly metrics = new Metrics();
+
+  constructor(
+    private readonly logs: LogStore,
+    /** The server's own account (async events of it carry no account). */
+    private readonly ownAccount: string,
+  ) {}
 
   invoked(accountId: string, v: VersionRecord, requestId: string, stream: string, startedAt: number, outcome: Outcome, logKey: string, logBytes: number): void {
+    const now = Date.now();
+    this.metrics.invoked(accountId, v, outcome, now);
     // One short line per invocation, batched with the log text by the store (the same write, another key).
-    this.logs.append(indexKey(logKey), Buffer.from(indexLine(requestId, startedAt, Date.now(), stream, logBytes)));
+    this.logs.append(indexKey(logKey), Buffer.from(indexLine(requestId, startedAt, now, stream, logBytes)));
   }
 
-  throttled(accountId: string, functionName: string, reason: string): void {}
+  throttled(accountId: string, functionName: string, reason: string): void {
+    this.metrics.throttled(accountId, functionName, reason);
+  }
+
+  outcome(ev: AsyncEvent, outcome: 'complete' | 'retry' | 'fail', deliveryJob: boolean): void {
+    this.metrics.asyncOutcome(ev.accountId ?? this.ownAccount, ev, outcome, deliveryJob);
+  }
 }

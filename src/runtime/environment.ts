@@ -216,6 +216,8 @@ export class Environment {
   private readonly streamId = randomBytes(16).toString('hex');
   /** This environment's log stream name, as its function sees it in AWS_LAMBDA_LOG_STREAM_NAME (set when it starts). */
   logStream = '';
+  /** When it was made (epoch ms): what the dashboard shows as its age (src/observe/). */
+  readonly createdAt = Date.now();
   state: EnvState = 'starting';
   lastUsed = Date.now();
   private proc?: Supervised;

@@ -40,6 +40,7 @@ import { Authenticator } from '../auth/index.js';
 import { keysPath, readKeyFile } from '../auth/keys.js';
 import { Observer } from '../observe/observer.js';
 import { LogsApi, isLogsRequest } from '../observe/logs-api.js';
+import { metricsHandler, METRICS_PATH } from '../observe/metrics-endpoint.js';
 import { FUNCTION_ENVIRONMENT_MAX_AGE_MS } from '../auth/function-credentials.js';
 
 export interface RunningServer {
@@ -162,7 +163,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
   });
   const logs: LogStore = pg ? new PgLogStore(pg.pool, nodeName, { onError: (e) => log.warn('logs:write-failed', { error: e.message }) }) : new LogSink(join(dataDir, 'logs'));
-  const observer = new Observer(logs);
+  const observer = new Observer(logs, account.accountId);
   const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, observer, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks, devCode: extras.devCode });
   cluster?.attach(invoker, pool, store);
   poller = new Poller({
@@ -175,6 +176,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     timeScale: config.asyncTimeScale,
     concurrency: Math.max(1, Math.min(ASYNC_CONCURRENCY, config.maxEnvironments)),
     sender: awsDestinationSender({ endpoint: config.destinationEndpoint }),
+    observer,
   });
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();
@@ -204,7 +206,14 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
   // One port, two protocols kept apart here: function URLs (by Host or the /_alonzo/url/ prefix) and the Lambda API.
   const api = createHandler(services);
   const urls = createUrlHandler(services);
-  const server: Server = createServer((req, res) => (isUrlRequest(req) ? urls(req, res) : api(req, res)));
+  const metrics = metricsHandler(auth, observer.metrics, {
+    environments: () => pool.environments(),
+    inFlight: () => invoker.inFlight(),
+    ownAccount: account.accountId,
+    queueStats: () => asyncInvoke.events.stats(),
+  });
+  const isMetrics = (url: string | undefined) => url === METRICS_PATH || url?.startsWith(`${METRICS_PATH}?`) === true;
+  const server: Server = createServer((req, res) => (isUrlRequest(req) ? urls(req, res) : isMetrics(req.url) ? metrics(req, res) : api(req, res)));
   server.keepAliveTimeout = 65_000;
   // A sync invoke may run 900 s: never cut a request off while its function runs.
   server.requestTimeout = 0;
