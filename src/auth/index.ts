@@ -124,11 +124,8 @@ export class Authenticator {
     let p: Principal | undefined;
     if (typeof auth === 'string' && auth.startsWith('Bearer ')) {
       const [id, secret] = auth.slice(7).trim().split(':', 2);
-      const key = id ? this.keys.find(id) : undefined;
-      const a = Buffer.from(secret ?? '');
-      const b = Buffer.from(key?.secretAccessKey ?? '');
-      if (!key || key === this.codeKey || a.length !== b.length || !timingSafeEqual(a, b)) throw err('UnrecognizedClientException', 'The access key id or secret in the Bearer token is not one of Alonzo\'s keys.');
-      p = principalOf(key);
+      p = this.verifyKey(id ?? '', secret ?? '');
+      if (!p) throw err('UnrecognizedClientException', 'The access key id or secret in the Bearer token is not one of Alonzo\'s keys.');
     } else if (hasSignature(req.headers, req.rawQuery)) {
       p = await this.authenticate(req);
     } else if (this.mode === 'local' && isLoopbackPeer(req.remoteAddress)) {
@@ -136,6 +133,15 @@ export class Authenticator {
     } else throw err('MissingAuthenticationTokenException', 'Give an Alonzo key: Authorization: Bearer <AccessKeyId>:<SecretAccessKey>, or a SigV4 signature.');
     this.authorizeAction(p, action, () => '*');
     return p;
+  }
+
+  /** The principal of one of Alonzo's keys given with its secret (a Bearer token, the dashboard's login), if they match. */
+  verifyKey(accessKeyId: string, secret: string): Principal | undefined {
+    const key = accessKeyId ? this.keys.find(accessKeyId) : undefined;
+    if (!key || key === this.codeKey) return undefined;
+    const a = Buffer.from(secret);
+    const b = Buffer.from(key.secretAccessKey);
+    return a.length === b.length && timingSafeEqual(a, b) ? principalOf(key) : undefined;
   }
 
   /** Checks the signature (once the body is read: it is part of what was signed) and says who signed. */

@@ -57,7 +57,7 @@ export async function serve(p: Parsed, io: Io): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     const where = config.databaseUrl ? `cluster node${config.nodeName ? ` ${config.nodeName}` : ''}, shared data in PostgreSQL, local data in ${config.dataDir}` : `data in ${config.dataDir}`;
-    io.out(`Alonzo is serving the Lambda API on ${server.url} (${where}).\n${auth}\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
+    io.out(`Alonzo is serving the Lambda API on ${server.url} (${where}).\n${auth}\nPoint a client at it: aws lambda list-functions --endpoint-url ${server.url}\nDashboard: ${server.dashboardUrl}#token=${server.dashboardToken} (this token is new at each start; or log in with an access key)\n`);
   });
   return 0;
 }

@@ -11,9 +11,12 @@ import type { LogStore } from '../runtime/log-sink.js';
 /** The key of a function's index next to its log key (a function name has no dot, so it meets no other key). */
 export const indexKey = (key: string): string => `${key}.streams`;
 
-/** One index line: `requestId \t startedAt \t endedAt \t stream \t bytes \n`. */
-export const indexLine = (requestId: string, startedAt: number, endedAt: number, stream: string, bytes: number): string =>
-  `${requestId}\t${startedAt}\t${endedAt}\t${stream}\t${bytes}\n`;
+/**
+ * One index line: `requestId \t startedAt \t endedAt \t stream \t bytes \t status \t durationMs \t initDurationMs \n`;
+ * status is `ok` or the error type (`Runtime.ExitError`…), initDurationMs empty when the invocation was warm.
+ */
+export const indexLine = (requestId: string, startedAt: number, endedAt: number, stream: string, bytes: number, status: string, durationMs: number, initDurationMs: number | undefined): string =>
+  `${requestId}\t${startedAt}\t${endedAt}\t${stream}\t${bytes}\t${status}\t${durationMs.toFixed(2)}\t${initDurationMs === undefined ? '' : initDurationMs.toFixed(2)}\n`;
 
 /** How much of a function's log text one read looks at (its newest part): 1 MiB, about 3,000 invocations of 300 bytes. */
 export const READ_BYTES = 1 << 20;
@@ -37,12 +40,15 @@ export interface StreamInfo {
   storedBytes: number;
 }
 
-interface IndexEntry {
+export interface IndexEntry {
   requestId: string;
   startedAt: number;
   endedAt: number;
   stream: string;
   bytes: number;
+  status: string;
+  durationMs: number;
+  initDurationMs?: number;
 }
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -56,10 +62,12 @@ function parseIndex(buf: Buffer): IndexEntry[] {
   // The first line may be cut (the store keeps a key's newest bytes): an entry is taken only when every field parses.
   for (const line of buf.toString('utf8').split('\n')) {
     const f = line.split('\t');
-    if (f.length !== 5 || !REQUEST_ID.test(f[0])) continue;
+    if (f.length !== 8 || !REQUEST_ID.test(f[0])) continue;
     const [startedAt, endedAt, bytes] = [Number(f[1]), Number(f[2]), Number(f[4])];
     if (!Number.isSafeInteger(startedAt) || !Number.isSafeInteger(endedAt) || !Number.isSafeInteger(bytes) || bytes < 0) continue;
-    out.push({ requestId: f[0], startedAt, endedAt, stream: f[3], bytes });
+    const e: IndexEntry = { requestId: f[0], startedAt, endedAt, stream: f[3], bytes, status: f[5], durationMs: Number(f[6]) };
+    if (f[7] !== '') e.initDurationMs = Number(f[7]);
+    out.push(e);
   }
   return out;
 }
@@ -96,8 +104,11 @@ function eventsOf(e: IndexEntry, text: string, out: LogEvent[]): void {
   }
 }
 
-/** The function's events (its log key's), oldest first; and its streams. */
-export async function readEvents(logs: LogStore, key: string): Promise<{ events: LogEvent[]; streams: Map<string, StreamInfo> }> {
+/**
+ * The function's invocations whose text is still stored, oldest first, each with its text: the index walked back from
+ * the end of the text, where both end with the newest invocation.
+ */
+export async function readInvocations(logs: LogStore, key: string): Promise<{ e: IndexEntry; text: Buffer }[]> {
   // The text first, then the index: an invocation that ends between the two reads is in the index only, and is skipped
   // below by its request id (its text would have ended the text read).
   const text = await logs.read(key, READ_BYTES);
@@ -112,19 +123,24 @@ export async function readEvents(logs: LogStore, key: string): Promise<{ events:
       break;
     }
   }
-  const reversed: { e: IndexEntry; from: number }[] = [];
+  const out: { e: IndexEntry; text: Buffer }[] = [];
   for (; i >= 0; i--) {
     const e = index[i];
     if (e.bytes > end) break;
     end -= e.bytes;
-    reversed.push({ e, from: end });
+    out.push({ e, text: text.subarray(end, end + e.bytes) });
   }
+  return out.reverse();
+}
+
+/** The function's events (its log key's), oldest first; and its streams. */
+export async function readEvents(logs: LogStore, key: string): Promise<{ events: LogEvent[]; streams: Map<string, StreamInfo> }> {
+  const invocations = await readInvocations(logs, key);
   const events: LogEvent[] = [];
   const streams = new Map<string, StreamInfo>();
-  for (let k = reversed.length - 1; k >= 0; k--) {
-    const { e, from } = reversed[k];
+  for (const { e, text } of invocations) {
     const before = events.length;
-    eventsOf(e, text.subarray(from, from + e.bytes).toString('utf8'), events);
+    eventsOf(e, text.toString('utf8'), events);
     if (events.length === before) continue;
     let s = streams.get(e.stream);
     if (!s) streams.set(e.stream, (s = { name: e.stream, firstEventTimestamp: events[before].timestamp, lastEventTimestamp: 0, lastIngestionTime: 0, storedBytes: 0 }));

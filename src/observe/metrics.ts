@@ -21,14 +21,63 @@ class Histogram {
   constructor(readonly bounds: number[]) {
     this.counts = new Array<number>(bounds.length + 1).fill(0);
   }
-  observe(v: number): void {
+  /** Counts `v`; answers its bucket's index. */
+  observe(v: number): number {
     const b = this.bounds;
     let i = 0;
     while (i < b.length && v > b[i]) i++;
     this.counts[i]++;
     this.sum += v;
     this.count++;
+    return i;
   }
+}
+
+/** One minute of a function, for the dashboard's charts of the last hour (a ring of 60, reused: nothing allocated). */
+interface Minute {
+  minute: number;
+  invocations: number;
+  errors: number;
+  throttles: number;
+  /** Milliseconds run in this minute, summed: their sum over 60,000 is the average concurrency. */
+  busyMs: number;
+  buckets: number[];
+}
+
+const MINUTES = 60;
+
+function minuteOf(s: FunctionSeries, now: number): Minute {
+  const m = Math.floor(now / 60_000);
+  const slot = s.minutes[m % MINUTES];
+  if (slot.minute !== m) {
+    slot.minute = m;
+    slot.invocations = slot.errors = slot.throttles = slot.busyMs = 0;
+    slot.buckets.fill(0);
+  }
+  return slot;
+}
+
+/** The bound below which a share `q` of the counts lies (the bucket's upper bound, as Prometheus' histogram_quantile, without interpolation). */
+function quantile(buckets: number[], q: number): number | null {
+  const total = buckets.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  let seen = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    seen += buckets[i];
+    if (seen >= q * total) return i < DURATION_BUCKETS.length ? DURATION_BUCKETS[i] : DURATION_BUCKETS[DURATION_BUCKETS.length - 1];
+  }
+  return null;
+}
+
+/** The last hour of a function, a point per minute (epoch seconds), oldest first: what the dashboard charts. */
+export interface HourSeries {
+  t: number[];
+  invocations: number[];
+  errors: number[];
+  throttles: number[];
+  p50: (number | null)[];
+  p99: (number | null)[];
+  concurrency: number[];
 }
 
 export interface FunctionSeries {
@@ -40,6 +89,7 @@ export interface FunctionSeries {
   init: Histogram;
   /** Epoch ms of the last invocation, and the error count of the dashboard's recent window (see recent). */
   lastInvokedAt: number;
+  minutes: Minute[];
 }
 
 /** What the scrape reads besides the counters (the composition root wires them to the pool, engine and queue). */
@@ -65,7 +115,8 @@ export class Metrics {
     const key = `${accountId}\u0000${functionName}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { accountId, functionName, success: 0, error: 0, duration: new Histogram(DURATION_BUCKETS), init: new Histogram(INIT_BUCKETS), lastInvokedAt: 0 };
+      const minutes = Array.from({ length: MINUTES }, (): Minute => ({ minute: -1, invocations: 0, errors: 0, throttles: 0, busyMs: 0, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) }));
+      s = { accountId, functionName, success: 0, error: 0, duration: new Histogram(DURATION_BUCKETS), init: new Histogram(INIT_BUCKETS), lastInvokedAt: 0, minutes };
       this.series.set(key, s);
     }
     return s;
@@ -78,9 +129,14 @@ export class Metrics {
       s = this.seriesOf(accountId, v.functionName);
       this.byVersion.set(v, s);
     }
-    if (outcome.kind === 'error') s.error++;
-    else s.success++;
-    s.duration.observe(outcome.durationMs / 1000);
+    const m = minuteOf(s, now);
+    m.invocations++;
+    m.busyMs += outcome.durationMs;
+    if (outcome.kind === 'error') {
+      s.error++;
+      m.errors++;
+    } else s.success++;
+    m.buckets[s.duration.observe(outcome.durationMs / 1000)]++;
     if (outcome.initDurationMs !== undefined) s.init.observe(outcome.initDurationMs / 1000);
     s.lastInvokedAt = now;
   }
@@ -88,6 +144,26 @@ export class Metrics {
   throttled(accountId: string, functionName: string, reason: string): void {
     const k = `${accountId}\u0000${functionName}\u0000${reason}`;
     this.throttles.set(k, (this.throttles.get(k) ?? 0) + 1);
+    minuteOf(this.seriesOf(accountId, functionName), Date.now()).throttles++;
+  }
+
+  /** The last hour of one function, a point per minute (zeros where nothing ran). */
+  hour(accountId: string, functionName: string, now = Date.now()): HourSeries {
+    const s = this.series.get(`${accountId}\u0000${functionName}`);
+    const out: HourSeries = { t: [], invocations: [], errors: [], throttles: [], p50: [], p99: [], concurrency: [] };
+    const current = Math.floor(now / 60_000);
+    for (let m = current - MINUTES + 1; m <= current; m++) {
+      const slot = s?.minutes[m % MINUTES];
+      const live = slot && slot.minute === m ? slot : undefined;
+      out.t.push(m * 60);
+      out.invocations.push(live?.invocations ?? 0);
+      out.errors.push(live?.errors ?? 0);
+      out.throttles.push(live?.throttles ?? 0);
+      out.p50.push(live ? quantile(live.buckets, 0.5) : null);
+      out.p99.push(live ? quantile(live.buckets, 0.99) : null);
+      out.concurrency.push(live ? Number((live.busyMs / 60_000).toFixed(3)) : 0);
+    }
+    return out;
   }
 
   asyncOutcome(accountId: string, ev: AsyncEvent, outcome: 'complete' | 'retry' | 'fail', deliveryJob: boolean): void {

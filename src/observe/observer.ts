@@ -11,6 +11,19 @@ import { Metrics } from './metrics.js';
 
 export class Observer implements InvokeObserver, QueueObserver {
   readonly metrics = new Metrics();
+  /** Live tails by log key: what each finished invocation's log is handed to. */
+  private tails = new Map<string, Set<(text: Buffer) => void>>();
+
+  /** Hands each finished invocation's log of `logKey` to `f` until the returned function is called. */
+  tail(logKey: string, f: (text: Buffer) => void): () => void {
+    let set = this.tails.get(logKey);
+    if (!set) this.tails.set(logKey, (set = new Set()));
+    set.add(f);
+    return () => {
+      set.delete(f);
+      if (set.size === 0) this.tails.delete(logKey);
+    };
+  }
 
   constructor(
     private readonly logs: LogStore,
@@ -22,7 +35,10 @@ export class Observer implements InvokeObserver, QueueObserver {
     const now = Date.now();
     this.metrics.invoked(accountId, v, outcome, now);
     // One short line per invocation, batched with the log text by the store (the same write, another key).
-    this.logs.append(indexKey(logKey), Buffer.from(indexLine(requestId, startedAt, now, stream, logBytes)));
+    const status = outcome.kind === 'error' ? (outcome.errorType ?? 'error') : 'ok';
+    this.logs.append(indexKey(logKey), Buffer.from(indexLine(requestId, startedAt, now, stream, logBytes, status, outcome.durationMs, outcome.initDurationMs)));
+    // Someone watches this function's log (the dashboard's live tail): only then is the text built again.
+    if (this.tails.size !== 0) this.tails.get(logKey)?.forEach((f) => f(outcome.log.text()));
   }
 
   throttled(accountId: string, functionName: string, reason: string): void {

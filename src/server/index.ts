@@ -41,12 +41,17 @@ import { keysPath, readKeyFile } from '../auth/keys.js';
 import { Observer } from '../observe/observer.js';
 import { LogsApi, isLogsRequest } from '../observe/logs-api.js';
 import { metricsHandler, METRICS_PATH } from '../observe/metrics-endpoint.js';
+import { createDashboard, isDashboardRequest, PAGE_PATH } from '../dashboard/index.js';
+import { listNodes } from '../cluster/membership.js';
 import { FUNCTION_ENVIRONMENT_MAX_AGE_MS } from '../auth/function-credentials.js';
 
 export interface RunningServer {
   url: string;
   port: number;
   config: Config;
+  /** The web dashboard's address, and the login token (new at each start) that `alonzo serve` prints. */
+  dashboardUrl: string;
+  dashboardToken: string;
   /** Retires a function's warm environments (of the server's own account); invocations in flight finish first. */
   evict(functionName: string): void;
   close(): Promise<void>;
@@ -57,6 +62,7 @@ export interface ServerExtras {
   devCode?: DevCodeSource;
 }
 
+const DASHBOARD_STATIC = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'dashboard', 'static');
 const BOOTSTRAP_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'runtime', 'bootstrap');
 
 /** Async events running at once: enough to keep a machine busy without taking every environment from sync invokes. */
@@ -89,6 +95,7 @@ export async function startServer(overrides: Partial<Config> = {}, extras: Serve
 }
 
 async function startLocked(config: Config, dataDir: string, lock: DataDirLock, extras: ServerExtras): Promise<RunningServer> {
+  const startedAt = Date.now();
   const log = createLogger(config.logLevel, {}, linesPerTurn((text) => process.stderr.write(text)));
   const account = { region: config.region, accountId: config.accountId };
   // Cluster mode: what the nodes share lives in PostgreSQL (docs/CLUSTER.md); otherwise the embedded SQLite store.
@@ -212,8 +219,23 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     ownAccount: account.accountId,
     queueStats: () => asyncInvoke.events.stats(),
   });
+  const dashboardToken = randomBytes(24).toString('base64url');
+  const dashboard = createDashboard({
+    services,
+    observer,
+    environments: () => pool.environments(),
+    nodes: async () =>
+      pg
+        ? (await listNodes(pg)).map((n) => ({ name: n.name, url: n.url, alive: n.alive, environments: n.environments, running: n.running, startedAt: n.startedAt, heartbeatAt: n.heartbeatAt }))
+        : [{ name: nodeName, url: baseUrl, alive: true, environments: pool.stats().environments, running: [...invoker.inFlight().values()].reduce((a, b) => a + b, 0), startedAt, heartbeatAt: Date.now() }],
+    token: dashboardToken,
+    staticDir: DASHBOARD_STATIC,
+  });
   const isMetrics = (url: string | undefined) => url === METRICS_PATH || url?.startsWith(`${METRICS_PATH}?`) === true;
-  const server: Server = createServer((req, res) => (isUrlRequest(req) ? urls(req, res) : isMetrics(req.url) ? metrics(req, res) : api(req, res)));
+  // One port: function URLs, /metrics, the dashboard (/_alonzo/ and /_alonzo/dashboard/…) and the Lambda API.
+  const server: Server = createServer((req, res) =>
+    isUrlRequest(req) ? urls(req, res) : isMetrics(req.url) ? metrics(req, res) : isDashboardRequest(req.url) ? dashboard(req, res) : api(req, res),
+  );
   server.keepAliveTimeout = 65_000;
   // A sync invoke may run 900 s: never cut a request off while its function runs.
   server.requestTimeout = 0;
@@ -256,12 +278,15 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     url: baseUrl,
     port,
     config,
+    dashboardUrl: `${baseUrl}${PAGE_PATH}`,
+    dashboardToken,
     evict: (functionName) => invoker.evict(functionName),
     close() {
       closing ??= (async () => {
         await new Promise<void>((ok) => {
           server.close(() => ok());
           server.closeIdleConnections();
+          dashboard.close();
         });
         await shutDown();
         log.info('server:stopped');
