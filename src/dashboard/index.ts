@@ -154,7 +154,7 @@ export function createDashboard(d: DashboardDeps) {
       if (!(e instanceof ServiceError && e.code === 'ResourceNotFoundException')) throw e;
     }
     allow(sess, 'GetLogs', { fn });
-    const invocations = (await readInvocations(s.logs, keyOf(sess, fn)))
+    const invocations = (await readInvocations(s.logs, keyOf(sess, fn), () => d.observer.flushIndex()))
       .slice(-RECENT)
       .reverse()
       .map(({ e, text }) => ({ requestId: e.requestId, startedAt: e.startedAt, durationMs: e.durationMs, initDurationMs: e.initDurationMs ?? null, status: e.status, stream: e.stream, log: text.toString('utf8') }));

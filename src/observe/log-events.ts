@@ -108,34 +108,44 @@ function eventsOf(e: IndexEntry, text: string, out: LogEvent[]): void {
  * The function's invocations whose text is still stored, oldest first, each with its text: the index walked back from
  * the end of the text, where both end with the newest invocation.
  */
-export async function readInvocations(logs: LogStore, key: string): Promise<{ e: IndexEntry; text: Buffer }[]> {
-  // The text first, then the index: an invocation that ends between the two reads is in the index only, and is skipped
-  // below by its request id (its text would have ended the text read).
+export async function readInvocations(logs: LogStore, key: string, flush?: () => void): Promise<{ e: IndexEntry; text: Buffer }[]> {
+  // The waiting index lines first (observer.ts), then the text, then the index: an invocation that ends between the
+  // reads is in the index only, and is skipped below (its request id is not in the text).
+  flush?.();
   const text = await logs.read(key, READ_BYTES);
   const index = parseIndex(await logs.read(indexKey(key), INDEX_BYTES));
-  let end = text.length;
+  // Where the newest indexed invocation ends: its last line (REPORT, or platform.report) names its request id. Text
+  // after it belongs to invocations whose index lines are not stored yet (another node's, within a second).
+  let end = -1;
   let i = index.length - 1;
-  // Entries newer than the text: the first (newest) entry whose request id is in the text's last `bytes` bytes lines up.
-  for (let k = i; k >= 0 && k >= index.length - 64; k--) {
-    const e = index[k];
-    if (e.bytes <= end && text.subarray(end - e.bytes, end).includes(e.requestId)) {
-      i = k;
-      break;
-    }
+  for (; i >= 0 && i >= index.length - 64; i--) {
+    const at = text.lastIndexOf(index[i].requestId);
+    if (at === -1) continue;
+    const nl = text.indexOf(10, at);
+    end = nl === -1 ? text.length : nl + 1;
+    break;
   }
   const out: { e: IndexEntry; text: Buffer }[] = [];
+  if (end === -1) {
+    // No request id in the text (a JSON log whose platform records are filtered out): trust that both end together.
+    end = text.length;
+    i = index.length - 1;
+  }
   for (; i >= 0; i--) {
     const e = index[i];
     if (e.bytes > end) break;
+    const slice = text.subarray(end - e.bytes, end);
+    // A gap (index lines lost in a crash): what lies before it cannot be cut reliably, so it is left out.
+    if (slice.length > 0 && !slice.includes(e.requestId) && slice.includes('RequestId')) break;
     end -= e.bytes;
-    out.push({ e, text: text.subarray(end, end + e.bytes) });
+    out.push({ e, text: slice });
   }
   return out.reverse();
 }
 
 /** The function's events (its log key's), oldest first; and its streams. */
-export async function readEvents(logs: LogStore, key: string): Promise<{ events: LogEvent[]; streams: Map<string, StreamInfo> }> {
-  const invocations = await readInvocations(logs, key);
+export async function readEvents(logs: LogStore, key: string, flush?: () => void): Promise<{ events: LogEvent[]; streams: Map<string, StreamInfo> }> {
+  const invocations = await readInvocations(logs, key, flush);
   const events: LogEvent[] = [];
   const streams = new Map<string, StreamInfo>();
   for (const { e, text } of invocations) {

@@ -28,6 +28,8 @@ export interface LogsApiDeps {
   accountId: string;
   region: string;
   log: Logger;
+  /** Hands the observer's waiting index lines to the log store (observer.ts flushIndex). */
+  flushIndex?: () => void;
 }
 
 type Body = Record<string, unknown>;
@@ -222,8 +224,8 @@ export class LogsApi {
   }
 
   private async events(g: Group): Promise<{ events: LogEvent[]; streams: Map<string, StreamInfo> }> {
-    if (g.keys.length === 1) return readEvents(this.d.logs, g.keys[0]);
-    const all = await Promise.all(g.keys.map((k) => readEvents(this.d.logs, k)));
+    if (g.keys.length === 1) return readEvents(this.d.logs, g.keys[0], this.d.flushIndex);
+    const all = await Promise.all(g.keys.map((k) => readEvents(this.d.logs, k, this.d.flushIndex)));
     const events = all.flatMap((a) => a.events).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
     const streams = new Map<string, StreamInfo>();
     for (const a of all) for (const [k, s] of a.streams) streams.set(k, s);

@@ -189,7 +189,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
   await poller.start();
   let baseUrl = '';
   const codeSource = s3CodeSource({ endpoint: config.s3Endpoint, region: config.region });
-  const logsApi = new LogsApi({ store, logs, auth, accountId: account.accountId, region: account.region, log });
+  const logsApi = new LogsApi({ store, logs, auth, accountId: account.accountId, region: account.region, log, flushIndex: () => observer.flushIndex() });
   const logsHandler = logsApi.handle.bind(logsApi);
   const services: Services = {
     store, code, codeSource, runtimes: interpreters, account, config, log, invoker, logs, asyncInvoke, auth, baseUrl: () => baseUrl,
@@ -204,6 +204,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     await poller!.drain();
     codeSource.close();
     await asyncInvoke.close();
+    observer.flushIndex();
     await logs.close();
     await cluster?.stop();
     await store.close();
