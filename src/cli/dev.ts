@@ -94,7 +94,8 @@ export async function dev(argv: string[], io: Io): Promise<number> {
     process.on('SIGTERM', stop);
     io.out(
       `Alonzo dev is serving the Lambda API on ${session.server.url} (data in ${session.server.config.dataDir}) and the template's API on ${session.api.url}.\n` +
-        `Watching ${session.functions().length} function folder(s) and ${template}: saved changes reach the next invocation. Ctrl-C stops.\n`,
+        `Watching ${session.functions().length} function folder(s) and ${template}: saved changes reach the next invocation. Ctrl-C stops.\n` +
+        `Dashboard: ${session.server.dashboardUrl}#token=${session.server.dashboardToken}\n`,
     );
   });
   return 0;
