@@ -121,6 +121,12 @@ test('the async page shows a failed event live and redrives it through the UI', 
   await page.waitForSelector('#failed-events table');
   assert.match((await page.textContent('#failed-events')) ?? '', new RegExp(requestId));
   assert.match((await page.textContent('#failed-events')) ?? '', /RetriesExhausted/);
+  // Its record, as a destination would get it.
+  await page.click('#failed-events button.record');
+  const record = JSON.parse((await page.textContent('#failed-record')) ?? '');
+  assert.deepEqual(record.Payload, { job: 7 });
+  assert.equal(record.Record.requestContext.requestId, requestId);
+  assert.equal(record.Record.requestContext.condition, 'RetriesExhausted');
   await shot(page, 'async');
   await page.click('#redrive');
   await page.waitForSelector('#redrive-result');

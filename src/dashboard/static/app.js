@@ -158,7 +158,7 @@ function Chart({ title, data, series, unit }) {
         title,
         width,
         height: 180,
-        series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true, value: (u, v) => (v === null || v === undefined ? '—' : `${v}${unit || ''}`) }))],
+        series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true, points: { size: 4 }, value: (u, v) => (v === null || v === undefined ? '—' : `${v}${unit || ''}`) }))],
         axes: [{}, { size: 50 }],
         legend: { live: false },
       },
@@ -249,6 +249,7 @@ function FunctionPage({ fn }) {
 function FailedEvents({ fn, version, onRedriven }) {
   const { data, error } = useData(`async/${enc(fn)}/failed`, version);
   const [msg, setMsg] = useState('');
+  const [shown, setShown] = useState(null);
   const redrive = async () => {
     const r = await api(`async/${enc(fn)}/redrive`, { method: 'POST', body: {} });
     setMsg(`${r.Redriven} event(s) queued again.`);
@@ -258,7 +259,18 @@ function FailedEvents({ fn, version, onRedriven }) {
   if (!data) return html`<p class="loading">Loading…</p>`;
   return html`<section class="card" id="failed-events"><h2>Failed events of ${fn}</h2>
     <${Table} rows=${data.FailedEvents} empty="No failed events."
-      cols=${[{ label: 'Request id', render: (e) => html`<span class="mono">${e.RequestId}</span>` }, { label: 'Condition', key: 'Condition' }, { label: 'Reason', key: 'Reason' }, { label: 'Attempts', num: true, key: 'ApproximateInvokeCount' }, { label: 'Failed at', key: 'FailedAt' }]} />
+      cols=${[
+        { label: 'Request id', render: (e) => html`<span class="mono">${e.RequestId}</span>` },
+        { label: 'Condition', key: 'Condition' },
+        { label: 'Reason', key: 'Reason' },
+        { label: 'Attempts', num: true, key: 'ApproximateInvokeCount' },
+        { label: 'Failed at', key: 'FailedAt' },
+        { label: 'Record', render: (e) => html`<button class="secondary record" onClick=${() => setShown(shown === e.RequestId ? null : e.RequestId)}>${shown === e.RequestId ? 'hide' : 'record'}</button>` },
+      ]} />
+    ${shown && html`<pre id="failed-record">${(() => {
+      const e = data.FailedEvents.find((x) => x.RequestId === shown);
+      return e ? JSON.stringify({ Payload: e.Payload, Record: e.Record, Deliveries: e.Deliveries }, null, 2) : '';
+    })()}</pre>`}
     ${data.FailedEvents.length > 0 && html`<p><button id="redrive" onClick=${redrive}>Redrive all</button></p>`}
     ${msg && html`<p id="redrive-result">${msg}</p>`}
   </section>`;
