@@ -24,8 +24,9 @@ export const PAGE_PATH = '/_alonzo/';
 const PREFIX = '/_alonzo/dashboard/';
 /** A JSON body of the dashboard's API (a function's code included) is at most this large. */
 const BODY_LIMIT = 6 << 20;
-/** Recent invocations shown on a function's page. */
+/** Recent invocations shown on a function's page, from at most the newest 128 KiB of its log (a page is fetched again about once a second while invocations arrive: reading 1 MiB each time cost ~20 ms). */
 const RECENT = 50;
+const RECENT_BYTES = 128 << 10;
 
 export interface NodeInfo {
   name: string;
@@ -154,7 +155,7 @@ export function createDashboard(d: DashboardDeps) {
       if (!(e instanceof ServiceError && e.code === 'ResourceNotFoundException')) throw e;
     }
     allow(sess, 'GetLogs', { fn });
-    const invocations = (await readInvocations(s.logs, keyOf(sess, fn), () => d.observer.flushIndex()))
+    const invocations = (await readInvocations(s.logs, keyOf(sess, fn), () => d.observer.flushIndex(), RECENT_BYTES))
       .slice(-RECENT)
       .reverse()
       .map(({ e, text }) => ({ requestId: e.requestId, startedAt: e.startedAt, durationMs: e.durationMs, initDurationMs: e.initDurationMs ?? null, status: e.status, stream: e.stream, log: text.toString('utf8') }));

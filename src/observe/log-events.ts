@@ -108,11 +108,11 @@ function eventsOf(e: IndexEntry, text: string, out: LogEvent[]): void {
  * The function's invocations whose text is still stored, oldest first, each with its text: the index walked back from
  * the end of the text, where both end with the newest invocation.
  */
-export async function readInvocations(logs: LogStore, key: string, flush?: () => void): Promise<{ e: IndexEntry; text: Buffer }[]> {
+export async function readInvocations(logs: LogStore, key: string, flush?: () => void, maxBytes = READ_BYTES): Promise<{ e: IndexEntry; text: Buffer }[]> {
   // The waiting index lines first (observer.ts), then the text, then the index: an invocation that ends between the
   // reads is in the index only, and is skipped below (its request id is not in the text).
   flush?.();
-  const text = await logs.read(key, READ_BYTES);
+  const text = await logs.read(key, maxBytes);
   const index = parseIndex(await logs.read(indexKey(key), INDEX_BYTES));
   // Where the newest indexed invocation ends: its last line (REPORT, or platform.report) names its request id. Text
   // after it belongs to invocations whose index lines are not stored yet (another node's, within a second).

@@ -250,3 +250,20 @@ test('DNS rebinding: a request with the session cookie but a foreign Host is ref
   assert.equal(await status(`evil.example:${new URL(s.url).port}`), 403);
   assert.equal(await status('evil.example'), 403);
 });
+
+test('a hostile function\'s log and answer are shown as text: no markup, no script runs in the dashboard', async () => {
+  const XSS = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
+  await deploy(s, 'dash-xss', { zip: await zipOf({ 'index.js': `exports.handler = async () => { console.log(${JSON.stringify(XSS)}); return ${JSON.stringify(XSS)}; };` }) });
+  const page = await loggedIn('#/functions/dash-xss');
+  await page.waitForSelector('#invoke-form');
+  await page.click('#invoke-submit');
+  await page.waitForSelector('#invoke-response');
+  assert.equal(JSON.parse((await page.textContent('#invoke-response')) ?? ''), XSS);
+  assert.match((await page.textContent('#invoke-log')) ?? '', /<img src=x onerror=/);
+  await page.waitForFunction(() => document.querySelectorAll('#invocations-table tbody tr').length === 1);
+  await page.click('#invocations-table button');
+  await page.waitForSelector('#invocation-log');
+  assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+  assert.equal(await page.locator('main img').count(), 0, 'no element was made from the text');
+  await page.close();
+});

@@ -257,3 +257,28 @@ test('sigv4 mode: a key needs logs: actions, its own account, and a signature sc
   const unknown = await logsCall(s, 'DescribeLogGroups', {}, { accessKeyId: 'ALZKNOPE', secretAccessKey: 'x' });
   assert.equal(unknown.json.__type, 'UnrecognizedClientException');
 });
+
+test('a hostile function cannot read logs with its own credentials (they allow no logs: action)', async (t) => {
+  const s = await startAlonzo();
+  t.after(() => s.close());
+  const victim = await deploy(s, 'cw-victim', { zip: await zipOf({ 'index.js': HANDLER }) });
+  await invoke(s, victim, 'victim-secret');
+  // The hostile function hands its credentials out (a test reads what a function did through its answer).
+  const thief = await deploy(s, 'cw-thief', {
+    zip: await zipOf({ 'index.js': 'exports.handler = async () => ({ id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, token: process.env.AWS_SESSION_TOKEN });' }),
+  });
+  const r = await s.client.send(new InvokeCommand({ FunctionName: thief }));
+  const creds = JSON.parse(Buffer.from(r.Payload!).toString());
+  assert.ok(creds.token, 'functions get a session token');
+  const u = new URL(s.url);
+  const text = JSON.stringify({ logGroupName: '/aws/lambda/cw-victim' });
+  const signer = new SignatureV4({ service: 'logs', region: 'us-east-1', credentials: { accessKeyId: creds.id, secretAccessKey: creds.secret, sessionToken: creds.token }, sha256: NodeSha256 });
+  const signed = await signer.sign({ method: 'POST', protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path: '/', query: {}, headers: { host: u.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.FilterLogEvents' }, body: text });
+  const { host: _h, ...headers } = signed.headers;
+  const res = await fetch(`${s.url}/`, { method: 'POST', headers, body: text });
+  const body = await res.json();
+  assert.equal(res.status, 400);
+  assert.equal(body.__type, 'AccessDeniedException');
+  assert.match(body.message, /assumed-role\/lambda-role\/cw-thief is not authorized to perform: logs:FilterLogEvents/);
+  assert.doesNotMatch(JSON.stringify(body), /victim-secret/);
+});
