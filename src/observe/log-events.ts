@@ -80,6 +80,31 @@ function invocationDigits(requestId: string): string {
   return digits(h.readUInt32BE(0), 10) + digits(h.readUInt32BE(4), 10);
 }
 
+const REPORT = Buffer.from('REPORT RequestId: ');
+const PLATFORM_REPORT = Buffer.from('"type":"platform.report"');
+const REQUEST_ID_FIELD = Buffer.from('"requestId":"');
+
+/** Each request id's report line's end (the offset just past its newline) in the text: where its invocation ends. */
+function reportEnds(text: Buffer): Map<string, number> {
+  const ends = new Map<string, number>();
+  const lineEnd = (from: number) => {
+    const nl = text.indexOf(10, from);
+    return nl === -1 ? text.length : nl + 1;
+  };
+  for (let at = text.indexOf(REPORT); at !== -1; at = text.indexOf(REPORT, at + 1)) {
+    const id = text.toString('latin1', at + REPORT.length, at + REPORT.length + 36);
+    if (REQUEST_ID.test(id)) ends.set(id, lineEnd(at));
+  }
+  for (let at = text.indexOf(PLATFORM_REPORT); at !== -1; at = text.indexOf(PLATFORM_REPORT, at + 1)) {
+    const stop = lineEnd(at);
+    const f = text.indexOf(REQUEST_ID_FIELD, text.lastIndexOf(10, at) + 1);
+    if (f === -1 || f > stop) continue;
+    const id = text.toString('latin1', f + REQUEST_ID_FIELD.length, f + REQUEST_ID_FIELD.length + 36);
+    if (REQUEST_ID.test(id)) ends.set(id, stop);
+  }
+  return ends;
+}
+
 /** One invocation's text as events: a line each, continuation lines of a timestamped line kept with it (a multi-line console.log). */
 function eventsOf(e: IndexEntry, text: string, out: LogEvent[]): void {
   const lines = text.split('\n');
@@ -105,8 +130,8 @@ function eventsOf(e: IndexEntry, text: string, out: LogEvent[]): void {
 }
 
 /**
- * The function's invocations whose text is still stored, oldest first, each with its text: the index walked back from
- * the end of the text, where both end with the newest invocation.
+ * The function's invocations whose text is still stored, oldest first, each with its text: each index entry's text
+ * ends at its report line and is as long as the entry says.
  */
 export async function readInvocations(logs: LogStore, key: string, flush?: () => void, maxBytes = READ_BYTES): Promise<{ e: IndexEntry; text: Buffer }[]> {
   // The waiting index lines first (observer.ts), then the text, then the index: an invocation that ends between the
@@ -114,31 +139,26 @@ export async function readInvocations(logs: LogStore, key: string, flush?: () =>
   flush?.();
   const text = await logs.read(key, maxBytes);
   const index = parseIndex(await logs.read(indexKey(key), INDEX_BYTES));
-  // Where the newest indexed invocation ends: its last line (REPORT, or platform.report) names its request id. Text
-  // after it belongs to invocations whose index lines are not stored yet (another node's, within a second).
-  let end = -1;
-  let i = index.length - 1;
-  for (; i >= 0 && i >= index.length - 64; i--) {
-    const at = text.lastIndexOf(index[i].requestId);
-    if (at === -1) continue;
-    const nl = text.indexOf(10, at);
-    end = nl === -1 ? text.length : nl + 1;
-    break;
-  }
+  // Where each invocation ends: its last line (REPORT, or platform.report) names its request id. Found by id, not by
+  // order: in a cluster the nodes' texts and index lines reach the store in different orders (each batches its own).
+  const ends = reportEnds(text);
   const out: { e: IndexEntry; text: Buffer }[] = [];
-  if (end === -1) {
-    // No request id in the text (a JSON log whose platform records are filtered out): trust that both end together.
-    end = text.length;
-    i = index.length - 1;
+  if (ends.size > 0) {
+    for (const e of index) {
+      const stop = ends.get(e.requestId);
+      if (stop === undefined || e.bytes > stop) continue;
+      out.push({ e, text: text.subarray(stop - e.bytes, stop) });
+    }
+    // Text order is time order per node; across nodes, the start times say.
+    return out.sort((a, b) => a.e.startedAt - b.e.startedAt || a.e.endedAt - b.e.endedAt);
   }
-  for (; i >= 0; i--) {
+  // No report lines (a JSON log whose platform records are filtered out): the text and the index end together.
+  let stop = text.length;
+  for (let i = index.length - 1; i >= 0; i--) {
     const e = index[i];
-    if (e.bytes > end) break;
-    const slice = text.subarray(end - e.bytes, end);
-    // A gap (index lines lost in a crash): what lies before it cannot be cut reliably, so it is left out.
-    if (slice.length > 0 && !slice.includes(e.requestId) && slice.includes('RequestId')) break;
-    end -= e.bytes;
-    out.push({ e, text: slice });
+    if (e.bytes > stop) break;
+    stop -= e.bytes;
+    out.push({ e, text: text.subarray(stop, stop + e.bytes) });
   }
   return out.reverse();
 }
