@@ -2,9 +2,10 @@
 //
 // The LogStore keeps each function's finished invocations as text (what `alonzo logs` prints). Next to it, under
 // indexKey(key), the observer (observer.ts) appends one short line per invocation: its request id, start and end
-// (epoch ms), its environment's log stream and its text's length in bytes. Read together, the index cuts the text back
-// into invocations (walking from the end, where both were appended last) and names their streams and times; each line
-// of text becomes an event. Nothing of this runs on the invoke path but the index append.
+// (epoch ms), its environment's log stream, its text's length in bytes, its status and durations. Read together, the
+// index cuts the text back into invocations (each ends with its report line, which names its request id) and names
+// their streams and times; each line of text becomes an event. Nothing of this runs on the invoke path but the
+// observer's gathering of index lines.
 import { createHash } from 'node:crypto';
 import type { LogStore } from '../runtime/log-sink.js';
 
