@@ -10,7 +10,8 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLoad, request } from './lib/loadgen.mjs';
+import { runLoad, request, BENCH_CREDENTIALS } from './lib/loadgen.mjs';
+import http from 'node:http';
 import { zip } from './lib/zip.mjs';
 import { startProcess, stopProcess, stopAll, descendants, rssKb, pssKb, cpuSeconds, treeCpuSeconds, selfAndReapedCpuSeconds, machineBusySeconds } from './lib/procs.mjs';
 import { summarise } from './lib/profile.mjs';
@@ -647,6 +648,67 @@ async function streamingScenario() {
   say(`  streaming: first byte ${fmt(warmFirst, 1)} ms, whole answer ${fmt(warmTotal, 1)} ms (warm medians); cold ${fmt(runs[0].firstMs, 1)} / ${fmt(runs[0].totalMs, 1)} ms`);
 }
 
+/**
+ * What watching costs (src/observe/, src/dashboard/): two servers alike, interleaved; one nobody watches, the other
+ * scraped on /metrics every second while the dashboard is open on the function (its live tail streaming, its page
+ * fetched again on each change, as the browser does). The cost of the hooks themselves when nobody watches is the
+ * "nobody watching" row against the warm scenario's, and bench/ab.mjs against a build without them.
+ */
+async function observeScenario() {
+  say('Scenario 8: observability: nobody watching against watched');
+  const quiet = await startAlonzo('observe-quiet');
+  const watched = await startAlonzo('observe-watched');
+  for (const a of [quiet, watched]) {
+    await createFunction(a.port, 'echo-node', NODE_ECHO);
+    await checkEcho(a.port, INVOKE('echo-node'));
+  }
+  const stats = { scrapes: 0, scrapeMs: [], pages: 0, pageMs: [], tailEvents: 0 };
+  const get = (path, headers) =>
+    new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      http.get({ host: '127.0.0.1', port: watched.port, path, headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - t0 }));
+      }).on('error', reject);
+    });
+  const login = await request({ port: watched.port, path: '/_alonzo/dashboard/api/login', body: JSON.stringify(BENCH_CREDENTIALS) });
+  if (login.status !== 200) throw new Error(`dashboard login: HTTP ${login.status} ${login.body}`);
+  const cookie = /^set-cookie: ([^;\r\n]+)/im.exec(login.headers)?.[1];
+  if (!cookie) throw new Error('dashboard login: no cookie');
+  let pageBusy = false;
+  const stream = http.get({ host: '127.0.0.1', port: watched.port, path: '/_alonzo/dashboard/api/stream?fn=echo-node', headers: { cookie } }, (res) => {
+    res.on('data', (c) => {
+      const text = c.toString();
+      stats.tailEvents += text.split('event: log').length - 1;
+      if (text.includes('event: changed') && !pageBusy) {
+        pageBusy = true;
+        get('/_alonzo/dashboard/api/functions/echo-node', { cookie })
+          .then((r) => {
+            if (r.status === 200) stats.pages++, stats.pageMs.push(r.ms);
+          })
+          .finally(() => (pageBusy = false));
+      }
+    });
+  });
+  const scraper = setInterval(() => {
+    get('/metrics', { authorization: `Bearer ${BENCH_CREDENTIALS.accessKeyId}:${BENCH_CREDENTIALS.secretAccessKey}` }).then((r) => {
+      if (r.status === 200) stats.scrapes++, stats.scrapeMs.push(r.ms);
+    });
+  }, 1000);
+  try {
+    const targets = [
+      { name: 'quiet', label: 'Alonzo (nodejs20.x), nobody watching', port: quiet.port, pid: quiet.pid, path: INVOKE('echo-node') },
+      { name: 'watched', label: 'Alonzo (nodejs20.x), watched: /metrics every second, the dashboard open on the function', port: watched.port, pid: watched.pid, path: INVOKE('echo-node') },
+    ];
+    R.observe = { targets, results: await interleaved(targets, 'observe'), stats };
+  } finally {
+    clearInterval(scraper);
+    stream.destroy();
+    await stopTarget(quiet);
+    await stopTarget(watched);
+  }
+}
+
 async function profileScenario() {
   say('Profile: the warm path at 16 clients under --cpu-prof');
   const dir = join(work, 'profile');
@@ -986,6 +1048,20 @@ function writeDoc(meta) {
     p();
   }
 
+  // ---- scenario 8 ----
+  if (R.observe) {
+    const ob = R.observe;
+    p('## 8. What watching costs: /metrics and the dashboard');
+    p();
+    p('Two servers alike, interleaved: one nobody watches, the other scraped on `/metrics` every second while the dashboard is open on the function (its live log tail streaming every invocation, its page fetched again whenever the stream says something changed, about once a second under load).');
+    p();
+    p(loadTable(ob.targets, ob.results));
+    p();
+    for (const c of cfg.clients) p(`- @${c}: watched / nobody watching, invokes/s ${fmtSpread(ratio(ob.results, 'watched', 'quiet', c, (r) => r.rate), 2)}`);
+    p(`- During the runs: ${fmt(ob.stats.scrapes)} scrapes (median ${fmt(median(ob.stats.scrapeMs), 1)} ms), ${fmt(ob.stats.pages)} page fetches (median ${fmt(median(ob.stats.pageMs), 1)} ms), ${fmt(ob.stats.tailEvents)} log events streamed.`);
+    p();
+  }
+
   // ---- profile ----
   if (R.profile) {
     const pr = R.profile;
@@ -1068,7 +1144,7 @@ function writeDoc(meta) {
   p('| `BENCH_PROFILE_SECONDS` | length of the profiled load | 5 (2) |');
   p('| `BENCH_PEER=0` | skip serverless-offline | |');
   p('| `BENCH_LONG_SECONDS` | length of the long run for flat memory | 90 (6) |');
-  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile, streaming, dev-reload, cluster, esm | all |');
+  p('| `BENCH_ONLY` | comma list of warm, python, cold, async, memory, long, profile, streaming, observe, dev-reload, cluster, esm | all |');
   p('| `BENCH_DATABASE_URL` | the PostgreSQL the cluster scenario uses (it makes and drops a schema there) | postgres://postgres@127.0.0.1:5432/test |');
   p('| `BENCH_OUT` | where to write this document | docs/BENCHMARKS.md |');
   p('| `BENCH_PYTHON` | interpreter of the Python floor | /usr/bin/python3 |');
@@ -1171,6 +1247,7 @@ async function main() {
   if (want('long')) await longRunScenario();
   if (want('profile')) await profileScenario();
   if (want('streaming')) await streamingScenario();
+  if (want('observe')) await observeScenario();
   await stopAll();
   if (want('dev-reload')) await devReloadScenario();
   if (want('cluster')) await clusterScenario();

@@ -10,7 +10,8 @@ import type { Logger } from '../core/logger.js';
 import type { Invoker } from '../invoke/types.js';
 import type { LogStore } from '../runtime/log-sink.js';
 import type { AsyncInvokePorts } from '../queue/types.js';
-import type { Authenticator } from '../auth/index.js';
+import type { Authenticator, Principal } from '../auth/index.js';
+import type { IncomingMessage } from 'node:http';
 
 export interface Services {
   store: Store;
@@ -32,6 +33,11 @@ export interface Services {
   esm?: EsmPort;
   /** Base URL the server is reachable at (for GetFunction's Code.Location). */
   baseUrl(): string;
+  /**
+   * Other AWS JSON APIs on this endpoint (`POST /` with an X-Amz-Target; the CloudWatch Logs API of src/observe/):
+   * a handler when the request is one of theirs. It answers the request, errors included, in its own protocol.
+   */
+  targetApi?: (req: IncomingMessage, path: string) => TargetHandler | undefined;
 }
 
 /** What the mapping operations need from the pollers (esm/manager.ts). */
@@ -41,6 +47,9 @@ export interface EsmPort {
   /** A mapping was created, changed or deleted: act on it now rather than at the next scan. */
   changed(): void;
 }
+
+/** Answers a whole request; says which operation and who called, for the access log. */
+export type TargetHandler = (req: IncomingMessage, res: ServerResponse, ctx: { requestId: string; path: string; rawQuery: string }) => Promise<{ operation: string; principal?: Principal }>;
 
 export interface ApiRequest {
   method: string;

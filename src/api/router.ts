@@ -179,6 +179,12 @@ export function createHandler(s: Services) {
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
       const rawQuery = q === -1 ? '' : url.slice(q + 1);
+      // Another AWS JSON API on this endpoint (CloudWatch Logs): it checks, answers and renders its own errors.
+      const other = s.targetApi?.(req, path);
+      if (other) {
+        ({ operation, principal } = await other(req, res, { requestId, path, rawQuery }));
+        return;
+      }
       // Before anything else, and before the body is read: a foreign Host, an unsigned request or a web page's.
       s.auth.admit(req.headers, rawQuery);
       const query = new URLSearchParams(rawQuery);

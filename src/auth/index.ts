@@ -5,7 +5,7 @@
 // verified; a 12-digit access key id selects that account. `sigv4` verifies every signature against Alonzo's keys.
 // Both refuse unsigned requests, foreign Host headers and requests from web pages.
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { err } from '../core/errors.js';
 import { HostPolicy } from './hosts.js';
 import { Keyring, newAccessKeyId, ADMIN_POLICY, type AccessKey, type SharedKeys } from './keys.js';
@@ -52,6 +52,13 @@ const principalOf = (k: AccessKey): Principal => ({
   arn: k.userName === 'root' ? `arn:aws:iam::${k.accountId}:root` : `arn:aws:iam::${k.accountId}:user/${k.userName}`,
   policy: k.policy,
 });
+
+/** Whether a socket's peer is this machine: 127/8, ::1, or 127/8 written as IPv6. */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
 
 /** Presigned Code.Location URLs are signed by a key only this process knows, allowed nothing but the download. */
 const CODE_URL_TTL_S = 600;
@@ -103,15 +110,49 @@ export class Authenticator {
     }
   }
 
+  /**
+   * The gate of operators' reads outside the Lambda API (`/metrics`, src/observe/): the Host allowlist and no web page,
+   * as for the API; then, in local mode, a peer on loopback needs nothing more (the trust local mode gives the API).
+   * Otherwise an Alonzo key whose policy allows `action`: as `Authorization: Bearer <AccessKeyId>:<SecretAccessKey>`
+   * (what a Prometheus scrape can send) or a SigV4 signature.
+   */
+  async admitOperator(req: SignableRequest & { remoteAddress: string | undefined }, action: string): Promise<Principal | undefined> {
+    const host = req.headers.host;
+    if (typeof host !== 'string' || !this.hosts.allows(host)) throw err('AccessDeniedException', `Host '${String(host ?? '').slice(0, 256)}' is not served here.`);
+    if (HostPolicy.fromWebPage(req.headers)) throw err('AccessDeniedException', 'Requests from web pages are refused.');
+    const auth = req.headers.authorization;
+    let p: Principal | undefined;
+    if (typeof auth === 'string' && auth.startsWith('Bearer ')) {
+      const [id, secret] = auth.slice(7).trim().split(':', 2);
+      p = this.verifyKey(id ?? '', secret ?? '');
+      if (!p) throw err('UnrecognizedClientException', 'The access key id or secret in the Bearer token is not one of Alonzo\'s keys.');
+    } else if (hasSignature(req.headers, req.rawQuery)) {
+      p = await this.authenticate(req);
+    } else if (this.mode === 'local' && isLoopbackPeer(req.remoteAddress)) {
+      return undefined;
+    } else throw err('MissingAuthenticationTokenException', 'Give an Alonzo key: Authorization: Bearer <AccessKeyId>:<SecretAccessKey>, or a SigV4 signature.');
+    this.authorizeAction(p, action, () => '*');
+    return p;
+  }
+
+  /** The principal of one of Alonzo's keys given with its secret (a Bearer token, the dashboard's login), if they match. */
+  verifyKey(accessKeyId: string, secret: string): Principal | undefined {
+    const key = accessKeyId ? this.keys.find(accessKeyId) : undefined;
+    if (!key || key === this.codeKey) return undefined;
+    const a = Buffer.from(secret);
+    const b = Buffer.from(key.secretAccessKey);
+    return a.length === b.length && timingSafeEqual(a, b) ? principalOf(key) : undefined;
+  }
+
   /** Checks the signature (once the body is read: it is part of what was signed) and says who signed. */
-  async authenticate(req: SignableRequest): Promise<Principal> {
+  async authenticate(req: SignableRequest, service = 'lambda'): Promise<Principal> {
     const claim = parseClaim(req);
     // Alonzo's own session tokens (a function's credentials) are verified in both modes; in local mode any other
     // token is a real AWS one and goes the LocalStack way below.
     const token = securityToken(req);
     if (token?.startsWith(TOKEN_PREFIX)) {
       const session = this.functionCredentials.verify(claim.accessKeyId, token);
-      this.checkScope(claim);
+      this.checkScope(claim, service);
       checkClock(claim, this.now());
       await verifySignature(claim, req, session.secretAccessKey);
       const role = session.roleArn.slice(session.roleArn.lastIndexOf('/') + 1);
@@ -123,24 +164,27 @@ export class Authenticator {
       const accountId = /^\d{12}$/.test(claim.accessKeyId) ? claim.accessKeyId : this.o.accountId;
       return { accessKeyId: claim.accessKeyId, accountId, arn: `arn:aws:iam::${accountId}:root` };
     }
-    this.checkScope(claim);
+    this.checkScope(claim, service);
     checkClock(claim, this.now());
     await verifySignature(claim, req, key.secretAccessKey);
     return principalOf(key);
   }
 
-  private checkScope(claim: { service: string; region: string }): void {
+  private checkScope(claim: { service: string; region: string }, service: string): void {
     if (this.mode !== 'sigv4') return;
     // AWS's wording, trailing space included.
-    if (claim.service !== 'lambda') throw err('InvalidSignatureException', `Credential should be scoped to correct service: 'lambda'. `);
+    if (claim.service !== service) throw err('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'. `);
     if (claim.region !== this.o.region) throw err('InvalidSignatureException', `Credential should be scoped to a valid region, not '${claim.region.slice(0, 64)}'. `);
   }
 
   /** The key's policy for this operation on its resource; AWS's AccessDenied message when it does not allow it. */
   authorize(p: Principal, operation: string, req: { params: Record<string, string>; query: URLSearchParams; body: Buffer }): void {
+    this.authorizeAction(p, actionOf(operation, req.query), () => resourceOf(operation, req, this.o.region, p.accountId));
+  }
+
+  /** The same check for an action named outright (`logs:FilterLogEvents` on a log group's ARN: src/observe/). */
+  authorizeAction(p: Principal, action: string, resource: () => string): void {
     if (!p.policy) return;
-    const action = actionOf(operation, req.query);
-    const resource = () => resourceOf(operation, req, this.o.region, p.accountId);
     const decision = evaluate(p.policy, action, resource);
     if (decision === 'allow') return;
     const why = decision === 'explicit-deny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;

@@ -23,8 +23,11 @@ interface KeyFile {
   keys: AccessKey[];
 }
 
-/** Full access to the Lambda API and Alonzo's own routes: the policy of the root key and of a key created without --policy. */
-export const ADMIN_POLICY: Policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:*', 'alonzo:*'], Resource: '*' }] };
+/**
+ * Full access to the Lambda API, the CloudWatch Logs reads of function logs and Alonzo's own routes: the policy of the
+ * root key and of a key created without --policy.
+ */
+export const ADMIN_POLICY: Policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:*', 'logs:*', 'alonzo:*'], Resource: '*' }] };
 
 export const keysPath = (dataDir: string): string => join(dataDir, 'auth', 'keys.json');
 

@@ -60,7 +60,7 @@ export async function serve(p: Parsed, io: Io): Promise<number> {
     const debug = config.debugFunction
       ? `Debugger: ${config.debugFunction} starts under a debugger on 127.0.0.1:${config.debugPort || '9229 (Node.js) or 5678 (Python)'} and waits for one to attach before loading its handler; its timeout is not enforced, and it runs one invocation at a time.\n`
       : '';
-    io.out(`Alonzo is serving the Lambda API on ${server.url} (${where}).\n${auth}\n${debug}Point a client at it: aws lambda list-functions --endpoint-url ${server.url}\n`);
+    io.out(`Alonzo is serving the Lambda API on ${server.url} (${where}).\n${auth}\n${debug}Point a client at it: aws lambda list-functions --endpoint-url ${server.url}\nDashboard: ${server.dashboardUrl}#token=${server.dashboardToken} (this token is new at each start; or log in with an access key)\n`);
   });
   return 0;
 }

@@ -109,7 +109,8 @@ export async function dev(argv: string[], io: Io): Promise<number> {
       (session.server
         ? `Alonzo dev is serving the Lambda API on ${session.url} (data in ${session.server.config.dataDir}) and the template's API on ${session.api.url}.\n`
         : `Alonzo dev joined the Alonzo at ${session.url} (functions deployed there as zips of their folders) and serves the template's API on ${session.api.url}.\n`) +
-        `Watching ${session.functions().length} function folder(s) and ${template}: saved changes reach the next invocation. Ctrl-C stops.\n`,
+        `Watching ${session.functions().length} function folder(s) and ${template}: saved changes reach the next invocation. Ctrl-C stops.\n` +
+        (session.server ? `Dashboard: ${session.server.dashboardUrl}#token=${session.server.dashboardToken}\n` : ''),
     );
   });
   return 0;

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import type { Environment, EnvironmentSpec, Outcome, ResponseReceiver } from '../runtime/environment.js';
 import { logKey, type LogStore } from '../runtime/log-sink.js';
 import { hopsOf, lineageKey, MAX_RECURSION, newTraceId, nextHop } from './trace.js';
-import type { AsyncEvent, EventRunOutcome, EventRunner, EventSink, InvokeRequest, InvokeResult, Invoker, StreamCompletion, StreamedInvocation, StreamInvokeRequest } from './types.js';
+import type { AsyncEvent, EventRunOutcome, InvokeObserver, EventRunner, EventSink, InvokeRequest, InvokeResult, Invoker, StreamCompletion, StreamedInvocation, StreamInvokeRequest } from './types.js';
 
 export interface EngineDeps {
   store: Store;
@@ -28,6 +28,8 @@ export interface EngineDeps {
    * Asked when an environment is placed; undefined for every other function.
    */
   devCode?: DevCodeSource;
+  /** Counts invocations and throttles for /metrics, and indexes log streams (src/observe/). */
+  observer?: InvokeObserver;
   /** The durable async queue: Event invokes are committed there before their 202 (without it they run once in the background). */
   events?: EventSink;
   /**
@@ -94,6 +96,11 @@ export class InvokeEngine implements Invoker, EventRunner {
   private background = new Set<Promise<unknown>>();
 
   constructor(private readonly d: EngineDeps) {}
+
+  /** Invocations running on this node per function (keys: the name, or `account\0name` for another account's): read by /metrics. */
+  inFlight(): ReadonlyMap<string, number> {
+    return this.running;
+  }
 
   /**
    * What resolve() read from the store, kept until the store's generation moves (any write). Two or three SQLite reads
@@ -213,11 +220,13 @@ export class InvokeEngine implements Invoker, EventRunner {
   }
 
   /** Reserved concurrency, then the account's concurrency: each account has its own, as on AWS. */
-  private throttle(reserved: number | null, fnRunning: number, accountRunning: number): void {
+  private throttle(accountId: string, functionName: string, reserved: number | null, fnRunning: number, accountRunning: number): void {
     if (reserved !== null && fnRunning >= reserved) {
+      this.d.observer?.throttled(accountId, functionName, 'ReservedFunctionConcurrentInvocationLimitExceeded');
       throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
     }
     if (accountRunning >= this.d.accountConcurrency) {
+      this.d.observer?.throttled(accountId, functionName, 'ConcurrentInvocationLimitExceeded');
       throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
     }
   }
@@ -289,7 +298,7 @@ export class InvokeEngine implements Invoker, EventRunner {
     } else {
       // A function under a debugger runs one invocation at a time (one environment, one debugger port).
       const reserved = this.d.devCode?.debugFor?.(accountKey, v.functionName) ? 1 : target.reservedConcurrency;
-      this.throttle(reserved, this.running.get(name) ?? 0, this.accountRunning(target.accountId));
+      this.throttle(accountKey, v.functionName, reserved, this.running.get(name) ?? 0, this.accountRunning(target.accountId));
     }
     this.running.set(name, (this.running.get(name) ?? 0) + 1);
     this.accountRunning(target.accountId, 1);
@@ -304,25 +313,36 @@ export class InvokeEngine implements Invoker, EventRunner {
       if (!env) {
         // The machine is full: wait briefly for room, then a clean 429 rather than a crash or a swap storm.
         if (await this.d.pool.waitForRoom(this.d.queueWaitMs)) env = this.d.pool.take(key, spec);
-        if (!env) throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
+        if (!env) {
+          this.d.observer?.throttled(accountKey, v.functionName, 'ConcurrentInvocationLimitExceeded');
+          throw err('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
+        }
       }
       env.pendingInitRequestId = req.requestId;
       stream?.started(env);
       let outcome: Outcome | undefined;
+      const startedAt = Date.now();
       try {
         outcome = await env.invoke({ requestId: req.requestId, payload: req.payload, invokedArn: target.invokedArn, clientContext: req.clientContext, traceId: req.traceId ?? newTraceId(), receiver: stream?.receiver });
       } finally {
         if (!outcome?.afterRuntime) this.d.pool.release(key, env);
       }
+      const logAt = logKey(target.accountId, v.functionName);
       if (outcome.afterRuntime) {
         // Extensions still work on it: the caller gets its answer now; the environment and the log (its REPORT) follow.
         // Until then the invocation still counts against the function's and the account's concurrency, as on AWS.
         const o = outcome;
         held = o.afterRuntime!.catch(() => undefined).then(() => {
           this.d.pool.release(key, env!);
-          this.d.logs.append(logKey(target.accountId, v.functionName), o.log.text());
+          const text = o.log.text();
+          this.d.logs.append(logAt, text);
+          this.d.observer?.invoked(accountKey, v, req.requestId, env!.logStream, startedAt, o, logAt, text.length);
         });
-      } else this.d.logs.append(logKey(target.accountId, v.functionName), outcome.log.text());
+      } else {
+        const text = outcome.log.text();
+        this.d.logs.append(logAt, text);
+        this.d.observer?.invoked(accountKey, v, req.requestId, env.logStream, startedAt, outcome, logAt, text.length);
+      }
       const result: InvokeResult = {
         status: 200,
         payload: outcome.kind === 'result' ? (outcome.payload.length ? outcome.payload : NULL) : outcome.payload,

@@ -1,5 +1,7 @@
 // The invoke engine's port, as the API sees it.
 import type { Readable } from 'node:stream';
+import type { VersionRecord } from '../store/types.js';
+import type { Outcome } from '../runtime/environment.js';
 
 export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
@@ -115,4 +117,18 @@ export type EventRunOutcome =
 /** What the queue's pollers need from the engine. */
 export interface EventRunner {
   runEvent(ev: AsyncEvent): Promise<EventRunOutcome>;
+}
+
+/**
+ * Told of each finished invocation and each throttle (src/observe/ counts them for /metrics and indexes log streams).
+ * Called on the warm path with objects that exist anyway: an implementation must not wait and should not allocate.
+ */
+export interface InvokeObserver {
+  /**
+   * `accountId` is the function's account; `logKey` the LogStore key its log text (`logBytes` long) was appended to;
+   * `startedAt` epoch ms when the invocation was handed to `stream`'s environment.
+   */
+  invoked(accountId: string, v: VersionRecord, requestId: string, stream: string, startedAt: number, outcome: Outcome, logKey: string, logBytes: number): void;
+  /** An invoke refused with 429: `reason` is the Reason AWS gives (ConcurrentInvocationLimitExceeded, …). */
+  throttled(accountId: string, functionName: string, reason: string): void;
 }

@@ -11,7 +11,7 @@ import { afterFunctionError, afterRequeue, ageReason, backoffMs, effectivePolicy
 import { deadLetterMessage, destinationRecord } from './records.js';
 import { carried, DELIVERY_SENDS, isDeliveryJob, outbound, planDelivery, readDeliveryJob, type DeliveryJob } from './destinations.js';
 import { awsDestinationSender, type DestinationSender } from './aws-delivery.js';
-import type { AsyncEvent, AttemptResponse, ClaimedEvent, Delivery, EventInvokeConfigStore, EventQueue, FailureCondition } from './types.js';
+import type { AsyncEvent, AttemptResponse, ClaimedEvent, Delivery, EventInvokeConfigStore, EventQueue, FailureCondition, QueueObserver } from './types.js';
 
 export interface PollerDeps {
   events: EventQueue;
@@ -33,6 +33,8 @@ export interface PollerDeps {
   busyAcceptRate?: number;
   /** Longest sleep between two looks at the queue when nothing is due. */
   idlePollMs?: number;
+  /** Counts outcomes for /metrics (src/observe/). */
+  observer?: QueueObserver;
   /** Sends SQS and SNS deliveries (built from config `destinationEndpoint`); by default the AWS SDK's own endpoints. */
   sender?: DestinationSender;
 }
@@ -328,6 +330,7 @@ export class Poller {
    * only what this run already did (its SQS or SNS send) happened. At least once, as Lambda promises.
    */
   private kept(ev: ClaimedEvent, outcome: 'complete' | 'retry' | 'fail', ok: boolean): boolean {
+    if (ok) this.d.observer?.outcome(ev, outcome, isDeliveryJob(ev));
     if (!ok) this.d.log.warn('async:lease-lost', { fn: ev.functionName, requestId: ev.requestId, outcome, why: 'the claim ran out before the outcome was written; the event may run again elsewhere' });
     return ok;
   }

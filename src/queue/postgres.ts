@@ -25,7 +25,7 @@ import type {
   FailedEvent,
   Failure,
 } from './types.js';
-import { decodeMarker, encodeMarker, sortKey, toClaimed, toConfig, toFailed, type ConfigRow, type EventRow } from './rows.js';
+import { decodeMarker, encodeMarker, sortKey, toClaimed, toConfig, toFailed, toStat, type ConfigRow, type EventRow, type StatRow } from './rows.js';
 
 /**
  * How long a claim holds without renewal. The bound it gives: a dead node's events are queued again within
@@ -101,6 +101,7 @@ const SQL = {
       last_response = NULL, last_function_error = NULL, executed_version = NULL
     WHERE account = $1 AND function_name = $2 AND state = 'failed' AND ($4::text[] IS NULL OR request_id = ANY($4::text[]))`,
   nextRunAt: `SELECT MIN(run_at) AS t FROM async_events WHERE state = 'queued'`,
+  stats: `SELECT account, function_name, state, COUNT(*)::int AS n, MIN(enqueued_at) AS oldest FROM async_events GROUP BY account, function_name, state`,
   // Expired leases back to the queue, as a crash found at start-up: same request id, no attempt used.
   reap: `UPDATE async_events SET state = 'queued', claimed_at = NULL, owner = NULL, lease_until = NULL, run_at = LEAST(run_at, $1)
     WHERE state = 'running' AND lease_until <= ${NOW_MS}`,
@@ -318,6 +319,10 @@ export async function openPostgresQueue(handle: PgHandle, opts: PostgresQueueOpt
     redrive(functionName, requestIds, accountId) {
       if (closed) return Promise.reject(new Error('the async queue is closed'));
       return requeueing(SQL.redrive, [keyOf(accountId), functionName, Date.now(), requestIds ?? null]);
+    },
+    async stats() {
+      if (closed) return [];
+      return (await pool.query<StatRow>(SQL.stats)).rows.map(toStat);
     },
     async nextRunAt() {
       if (closed) return undefined;

@@ -1,6 +1,6 @@
 // The queue's rows as both adapters read them (the same columns in SQLite and PostgreSQL) and what they become.
 import { LATEST, isVersionNumber } from '../core/names.js';
-import type { ClaimedEvent, Delivery, EventInvokeConfigRecord, FailedEvent, FailureCondition } from './types.js';
+import type { ClaimedEvent, Delivery, EventInvokeConfigRecord, EventState, FailedEvent, FailureCondition, QueueStat } from './types.js';
 
 export { decodeMarker, encodeMarker } from '../store/rows.js';
 
@@ -89,3 +89,20 @@ export function toConfig(r: ConfigRow): EventInvokeConfigRecord {
   if (r.on_failure !== null) c.onFailure = r.on_failure;
   return c;
 }
+
+/** A row of the stats query (both dialects): per account, function and state. */
+export interface StatRow {
+  account: string;
+  function_name: string;
+  state: EventState;
+  n: number | string;
+  oldest: number | string;
+}
+
+export const toStat = (r: StatRow): QueueStat => ({
+  ...(r.account === '' ? {} : { accountId: r.account }),
+  functionName: r.function_name,
+  state: r.state,
+  count: Number(r.n),
+  oldestEnqueuedAt: Number(r.oldest),
+});

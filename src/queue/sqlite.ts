@@ -26,7 +26,7 @@ import type {
   FailedEvent,
   Failure,
 } from './types.js';
-import { decodeMarker, encodeMarker, sortKey, toClaimed, toConfig, toFailed, type ConfigRow, type EventRow } from './rows.js';
+import { decodeMarker, encodeMarker, sortKey, toClaimed, toConfig, toFailed, toStat, type ConfigRow, type EventRow, type StatRow } from './rows.js';
 
 
 interface PendingWrite {
@@ -89,6 +89,7 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
         last_response = NULL, last_function_error = NULL, executed_version = NULL
       WHERE account = @account AND function_name = @fn AND state = 'failed' AND (@ids IS NULL OR request_id IN (SELECT value FROM json_each(@ids)))`),
     nextRunAt: db.prepare(`SELECT MIN(run_at) AS t FROM async_events WHERE state = 'queued'`),
+    stats: db.prepare(`SELECT account, function_name, state, COUNT(*) AS n, MIN(enqueued_at) AS oldest FROM async_events GROUP BY account, function_name, state`),
     recover: db.prepare(`UPDATE async_events SET state = 'queued', claimed_at = NULL, run_at = MIN(run_at, @now) WHERE state = 'running'`),
     getConfig: db.prepare('SELECT * FROM event_invoke_configs WHERE account = ? AND function_name = ? AND qualifier = ?'),
     putConfig: db.prepare(`INSERT INTO event_invoke_configs (account, function_name, qualifier, sort_key, maximum_retry_attempts, maximum_event_age_seconds, on_success, on_failure, last_modified)
@@ -272,6 +273,10 @@ export function openSqliteQueue(dataDir: string, opts: SqliteQueueOptions = {}):
     },
     redrive(functionName, requestIds, accountId) {
       return write(() => q.redrive.run({ account: keyOf(accountId), fn: functionName, now: Date.now(), ids: requestIds ? JSON.stringify(requestIds) : null }).changes, { durable: true, makesWork: true });
+    },
+    async stats() {
+      if (closed) return [];
+      return (q.stats.all() as StatRow[]).map(toStat);
     },
     async nextRunAt() {
       if (closed) return undefined;

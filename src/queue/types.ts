@@ -74,6 +74,22 @@ export interface FailedEvent extends AsyncEvent {
   deliveries: Delivery[];
 }
 
+/** One function's events in one state (delivery jobs included: their qualifier marks them, destinations.ts). */
+export interface QueueStat {
+  /** undefined: the server's own account. */
+  accountId?: string;
+  functionName: string;
+  state: EventState;
+  count: number;
+  /** Epoch ms. */
+  oldestEnqueuedAt: number;
+}
+
+/** Told of each async outcome written by the poller (src/observe/ counts them): called after the write, never waited on. */
+export interface QueueObserver {
+  outcome(ev: AsyncEvent, outcome: 'complete' | 'retry' | 'fail', deliveryJob: boolean): void;
+}
+
 export interface EventQueue {
   /** Resolves once the event is committed and fsync'd: only then may the 202 go out. */
   enqueue(ev: AsyncEvent): Promise<void>;
@@ -99,6 +115,8 @@ export interface EventQueue {
   redrive(functionName: string, requestIds?: string[], accountId?: string): Promise<number>;
   /** When the next queued event is due (epoch ms), if any. */
   nextRunAt(): Promise<number | undefined>;
+  /** Events per function and state, with the oldest one's enqueue time: what /metrics and the dashboard show. Off the invoke path. */
+  stats(): Promise<QueueStat[]>;
   /**
    * Start-up: events a crash left running are queued again (same request id, no attempt used). In a cluster only
    * those whose lease ran out: the others belong to live nodes.

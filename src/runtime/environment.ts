@@ -224,6 +224,10 @@ export class Environment {
   readonly id = `env-${process.pid}-${++nextId}`;
   /** AWS names an environment's log stream `yyyy/mm/dd/[version]` + 32 hex digits. */
   private readonly streamId = randomBytes(16).toString('hex');
+  /** This environment's log stream name, as its function sees it in AWS_LAMBDA_LOG_STREAM_NAME (set when it starts). */
+  logStream = '';
+  /** When it was made (epoch ms): what the dashboard shows as its age (src/observe/). */
+  readonly createdAt = Date.now();
   state: EnvState = 'starting';
   lastUsed = Date.now();
   private proc?: Supervised;
@@ -293,7 +297,7 @@ export class Environment {
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(s.memoryMb),
       AWS_LAMBDA_LOG_GROUP_NAME: s.logGroup,
       ...(s.jsonLogs ? { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: s.jsonLogs.level } : {}),
-      AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${s.version}]${this.streamId}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: (this.logStream = `${day}/[${s.version}]${this.streamId}`),
       AWS_LAMBDA_INITIALIZATION_TYPE: this.provisioned ? 'provisioned-concurrency' : 'on-demand',
       AWS_REGION: s.region,
       AWS_DEFAULT_REGION: s.region,

@@ -275,6 +275,11 @@ export class EnvironmentPool {
     }
   }
 
+  /** Every environment of this node, for reading (/metrics and the dashboard, src/observe/). */
+  *environments(): IterableIterator<Environment> {
+    for (const p of this.pools.values()) yield* p.all;
+  }
+
   stats(): { environments: number; memoryMb: number } {
     return { environments: this.total, memoryMb: this.memoryInUse };
   }

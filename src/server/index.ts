@@ -40,12 +40,20 @@ import { createUrlHandler, isUrlRequest } from '../url/endpoint.js';
 import type { Services } from '../api/context.js';
 import { Authenticator } from '../auth/index.js';
 import { keysPath, readKeyFile } from '../auth/keys.js';
+import { Observer } from '../observe/observer.js';
+import { LogsApi, isLogsRequest } from '../observe/logs-api.js';
+import { metricsHandler, METRICS_PATH } from '../observe/metrics-endpoint.js';
+import { createDashboard, isDashboardRequest, PAGE_PATH } from '../dashboard/index.js';
+import { listNodes } from '../cluster/membership.js';
 import { FUNCTION_ENVIRONMENT_MAX_AGE_MS } from '../auth/function-credentials.js';
 
 export interface RunningServer {
   url: string;
   port: number;
   config: Config;
+  /** The web dashboard's address, and the login token (new at each start) that `alonzo serve` prints. */
+  dashboardUrl: string;
+  dashboardToken: string;
   /** Retires a function's warm environments (of the server's own account); invocations in flight finish first. */
   evict(functionName: string): void;
   close(): Promise<void>;
@@ -56,6 +64,7 @@ export interface ServerExtras {
   devCode?: DevCodeSource;
 }
 
+const DASHBOARD_STATIC = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'dashboard', 'static');
 const BOOTSTRAP_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'runtime', 'bootstrap');
 
 /** Async events running at once: enough to keep a machine busy without taking every environment from sync invokes. */
@@ -88,6 +97,7 @@ export async function startServer(overrides: Partial<Config> = {}, extras: Serve
 }
 
 async function startLocked(config: Config, dataDir: string, lock: DataDirLock, extras: ServerExtras): Promise<RunningServer> {
+  const startedAt = Date.now();
   const log = createLogger(config.logLevel, {}, linesPerTurn((text) => process.stderr.write(text)));
   const account = { region: config.region, accountId: config.accountId };
   // Cluster mode: what the nodes share lives in PostgreSQL (docs/CLUSTER.md); otherwise the embedded SQLite store.
@@ -162,7 +172,8 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
   });
   const logs: LogStore = pg ? new PgLogStore(pg.pool, nodeName, { onError: (e) => log.warn('logs:write-failed', { error: e.message }) }) : new LogSink(join(dataDir, 'logs'));
-  const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks, devCode: extras.devCode ?? debugOnly(config) });
+  const observer = new Observer(logs, account.accountId);
+  const invoker: InvokeEngine = new InvokeEngine({ store, code, pool, logs, observer, account, log, accountConcurrency: config.accountConcurrency, queueWaitMs: config.queueWaitMs, events: asyncInvoke.events, credentials, cluster: cluster?.engineHooks, devCode: extras.devCode ?? debugOnly(config) });
   cluster?.attach(invoker, pool, store);
   poller = new Poller({
     events: asyncInvoke.events,
@@ -174,6 +185,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     timeScale: config.asyncTimeScale,
     concurrency: Math.max(1, Math.min(ASYNC_CONCURRENCY, config.maxEnvironments)),
     sender: awsDestinationSender({ endpoint: config.destinationEndpoint }),
+    observer,
   });
   // Events a crash left running are queued again before anything new is accepted.
   await poller.start();
@@ -183,7 +195,12 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
   esm.start();
   let baseUrl = '';
   const codeSource = s3CodeSource({ endpoint: config.s3Endpoint, region: config.region });
-  const services: Services = { store, code, codeSource, runtimes: interpreters, account, config, log, invoker, logs, asyncInvoke, auth, esm, baseUrl: () => baseUrl };
+  const logsApi = new LogsApi({ store, logs, auth, accountId: account.accountId, region: account.region, log, flushIndex: () => observer.flushIndex() });
+  const logsHandler = logsApi.handle.bind(logsApi);
+  const services: Services = {
+    store, code, codeSource, runtimes: interpreters, account, config, log, invoker, logs, asyncInvoke, auth, esm, baseUrl: () => baseUrl,
+    targetApi: (req, path) => (isLogsRequest(req, path) ? logsHandler : undefined),
+  };
   /** Everything but the HTTP server, in order; also what a failed start undoes. */
   const shutDown = async () => {
     // Stop claiming and give running events a moment; the engine's close ends the rest, which go back to the queue.
@@ -196,6 +213,7 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     await poller!.drain();
     codeSource.close();
     await asyncInvoke.close();
+    observer.flushIndex();
     await logs.close();
     await cluster?.stop();
     await store.close();
@@ -205,7 +223,29 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
   // One port, two protocols kept apart here: function URLs (by Host or the /_alonzo/url/ prefix) and the Lambda API.
   const api = createHandler(services);
   const urls = createUrlHandler(services);
-  const server: Server = createServer((req, res) => (isUrlRequest(req) ? urls(req, res) : api(req, res)));
+  const metrics = metricsHandler(auth, observer.metrics, {
+    environments: () => pool.environments(),
+    inFlight: () => invoker.inFlight(),
+    ownAccount: account.accountId,
+    queueStats: () => asyncInvoke.events.stats(),
+  });
+  const dashboardToken = randomBytes(24).toString('base64url');
+  const dashboard = createDashboard({
+    services,
+    observer,
+    environments: () => pool.environments(),
+    nodes: async () =>
+      pg
+        ? (await listNodes(pg)).map((n) => ({ name: n.name, url: n.url, alive: n.alive, environments: n.environments, running: n.running, startedAt: n.startedAt, heartbeatAt: n.heartbeatAt }))
+        : [{ name: nodeName, url: baseUrl, alive: true, environments: pool.stats().environments, running: [...invoker.inFlight().values()].reduce((a, b) => a + b, 0), startedAt, heartbeatAt: Date.now() }],
+    token: dashboardToken,
+    staticDir: DASHBOARD_STATIC,
+  });
+  const isMetrics = (url: string | undefined) => url === METRICS_PATH || url?.startsWith(`${METRICS_PATH}?`) === true;
+  // One port: function URLs, /metrics, the dashboard (/_alonzo/ and /_alonzo/dashboard/…) and the Lambda API.
+  const server: Server = createServer((req, res) =>
+    isUrlRequest(req) ? urls(req, res) : isMetrics(req.url) ? metrics(req, res) : isDashboardRequest(req.url) ? dashboard(req, res) : api(req, res),
+  );
   server.keepAliveTimeout = 65_000;
   // A sync invoke may run 900 s: never cut a request off while its function runs.
   server.requestTimeout = 0;
@@ -248,12 +288,15 @@ async function startLocked(config: Config, dataDir: string, lock: DataDirLock, e
     url: baseUrl,
     port,
     config,
+    dashboardUrl: `${baseUrl}${PAGE_PATH}`,
+    dashboardToken,
     evict: (functionName) => invoker.evict(functionName),
     close() {
       closing ??= (async () => {
         await new Promise<void>((ok) => {
           server.close(() => ok());
           server.closeIdleConnections();
+          dashboard.close();
         });
         await shutDown();
         log.info('server:stopped');

@@ -169,6 +169,30 @@ for (const [name, open] of Object.entries(adapters)) {
       }
     });
 
+    test('stats counts events per account, function and state, with the oldest enqueue time (what /metrics shows)', async () => {
+      const h = await open();
+      const q = h.ports.events;
+      try {
+        const before = Date.now();
+        for (let i = 0; i < 3; i++) await q.enqueue(ev(i, 'alpha'));
+        await q.enqueue(ev(3, 'beta'));
+        await q.enqueue({ ...ev(4, 'alpha'), accountId: '111122223333' });
+        const [claimed] = await q.claim(1, Date.now() + 1);
+        assert.equal(claimed.functionName, 'alpha');
+        const stats = (await q.stats()).map((r) => ({ ...r, oldestEnqueuedAt: r.oldestEnqueuedAt >= before && r.oldestEnqueuedAt <= Date.now() }));
+        const key = (r: { accountId?: string; functionName: string; state: string }) => `${r.accountId ?? ''}/${r.functionName}/${r.state}`;
+        stats.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+        assert.deepEqual(stats, [
+          { functionName: 'alpha', state: 'queued', count: 2, oldestEnqueuedAt: true },
+          { functionName: 'alpha', state: 'running', count: 1, oldestEnqueuedAt: true },
+          { functionName: 'beta', state: 'queued', count: 1, oldestEnqueuedAt: true },
+          { accountId: '111122223333', functionName: 'alpha', state: 'queued', count: 1, oldestEnqueuedAt: true },
+        ]);
+      } finally {
+        await h.close();
+      }
+    });
+
     test('fail keeps the event with its reason and record; redrive queues it again with a fresh age and the same request id', async () => {
       const h = await open();
       const q = h.ports.events;
