@@ -21,7 +21,7 @@ import { getLogs } from './ops/logs.js';
 import { putProvisionedConcurrencyConfig, getProvisionedConcurrency, deleteProvisionedConcurrencyConfig } from './ops/provisioned-concurrency.js';
 import { putFunctionConcurrency, getFunctionConcurrency, deleteFunctionConcurrency } from './ops/concurrency.js';
 import { putFunctionEventInvokeConfig, updateFunctionEventInvokeConfig, getFunctionEventInvokeConfig, deleteFunctionEventInvokeConfig, listFunctionEventInvokeConfigs } from './ops/event-invoke-config.js';
-import { listFailedEvents, redriveFailedEvents } from './ops/failed-events.js';
+import { getEventCounts, listFailedEvents, redriveFailedEvents } from './ops/failed-events.js';
 import { addPermission, getPolicy, removePermission } from './ops/permissions.js';
 import { tagResource, untagResource, listTags } from './ops/tags.js';
 import { getFunctionRecursionConfig, putFunctionRecursionConfig } from './ops/recursion-config.js';
@@ -111,6 +111,7 @@ const table: [string, string, string, Operation, number?, ((n: number) => Servic
   ['GET', '/2015-03-31/event-source-mappings/{uuid}', 'GetEventSourceMapping', getEventSourceMapping],
   ['PUT', '/2015-03-31/event-source-mappings/{uuid}', 'UpdateEventSourceMapping', updateEventSourceMapping],
   ['DELETE', '/2015-03-31/event-source-mappings/{uuid}', 'DeleteEventSourceMapping', deleteEventSourceMapping],
+  ['GET', '/_alonzo/events', 'GetEventCounts', getEventCounts],
   ['GET', '/_alonzo/functions/{fn}/failed-events', 'ListFailedEvents', listFailedEvents],
   ['POST', '/_alonzo/functions/{fn}/failed-events/redrive', 'RedriveFailedEvents', redriveFailedEvents],
   ['GET', '/_alonzo/code/{sha}', 'GetCodeZip', getCodeZip],

@@ -21,7 +21,7 @@ const LAYER = new Set([
 ]);
 /** Their resource is the ARN in the path as given (a function's, or any other taggable resource's). */
 const TAGGING = new Set(['TagResource', 'UntagResource', 'ListTags']);
-const INTERNAL = new Set(['ListFailedEvents', 'RedriveFailedEvents', 'GetCodeZip', 'GetLogs']);
+const INTERNAL = new Set(['ListFailedEvents', 'RedriveFailedEvents', 'GetCodeZip', 'GetLogs', 'GetEventCounts']);
 
 export function actionOf(operation: string, query: URLSearchParams): string {
   if (INTERNAL.has(operation)) return `alonzo:${operation}`;
@@ -50,6 +50,12 @@ export function resourceOf(operation: string, req: { params: Record<string, stri
   }
   if (operation === 'GetCodeZip') return `arn:aws:alonzo:${region}:${accountId}:code/${req.params.sha ?? ''}`;
   let raw = req.params.fn;
+  if (operation === 'GetEventCounts') {
+    // One function's counts, or every function's of the account.
+    const name = req.query.get('FunctionName');
+    if (name === null) return '*';
+    raw = name;
+  }
   if (operation === 'CreateFunction') {
     try {
       const v = JSON.parse(req.body.toString('utf8')) as { FunctionName?: unknown };

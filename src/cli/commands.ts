@@ -287,9 +287,27 @@ function describeDelivery(d: any, failedIds: Set<string>): string {
  */
 export async function events(p: Parsed, io: Io, argv: string[] = []): Promise<number> {
   const [verb, name, ...more] = p.positionals;
-  const usage = 'Write: alonzo events failed my-fn, or alonzo events redrive my-fn [--request-id ID …]';
-  if (verb !== 'failed' && verb !== 'redrive') {
-    throw new UserError(verb ? `Unknown events command '${verb}'.` : 'events needs a command: failed or redrive.', usage);
+  const usage = 'Write: alonzo events list [my-fn], alonzo events failed my-fn, or alonzo events redrive my-fn [--request-id ID …]';
+  if (verb !== 'failed' && verb !== 'redrive' && verb !== 'list') {
+    throw new UserError(verb ? `Unknown events command '${verb}'.` : 'events needs a command: list, failed or redrive.', usage);
+  }
+  if (verb === 'list') {
+    if (more.length) throw new UserError(`Unexpected argument '${more[0]}'.`, usage);
+    const api = new ApiClient(endpointOf(p));
+    const res = await api.json('GET', `/_alonzo/events${name ? `?FunctionName=${encodeURIComponent(name)}` : ''}`, 'GetEventCounts');
+    const rows: { FunctionName: string; Queued: number; Running: number; Failed: number; OldestQueuedAt?: string }[] = res?.Functions ?? [];
+    if (p.flags.has('json')) {
+      io.out(`${JSON.stringify({ Functions: rows }, null, 2)}\n`);
+      return 0;
+    }
+    if (rows.length === 0) {
+      io.out('No Event invocations are queued, running or failed.\n');
+      return 0;
+    }
+    const width = Math.max(8, ...rows.map((r) => r.FunctionName.length));
+    io.out(`${'FUNCTION'.padEnd(width)}  QUEUED  RUNNING  FAILED  OLDEST QUEUED\n`);
+    for (const r of rows) io.out(`${r.FunctionName.padEnd(width)}  ${String(r.Queued).padStart(6)}  ${String(r.Running).padStart(7)}  ${String(r.Failed).padStart(6)}  ${r.OldestQueuedAt ?? '-'}\n`);
+    return 0;
   }
   if (!name) throw new UserError(`events ${verb} needs a function name.`, usage);
   const api = new ApiClient(endpointOf(p));

@@ -20,6 +20,7 @@ Commands:
   invoke --function-name F [--payload P] OUTFILE   invoke a function, as \`aws lambda invoke\`
   deploy DIR --name N [--runtime R --handler H]    zip a folder and create or update a function
   logs NAME [--follow] [--json]                   print a function's recent logs, or follow them
+  events list [NAME] [--json]                     Event invocations queued, running and failed, per function
   events failed NAME [--json]                     list a function's failed async events and where their records went
   events redrive NAME [--request-id ID …]         queue failed events (all, or these) again
   keys create [--account-id A] [--name N] [--policy FILE|JSON]   create an access key (the secret is shown once)

@@ -93,9 +93,11 @@ ${ENDPOINT_HELP}
   events: {
     options: { 'request-id': { type: 'string', multiple: true }, ...endpoint, ...json },
     args: { min: 0, max: Infinity },
-    help: `Usage: alonzo events failed NAME [--json]
+    help: `Usage: alonzo events list [NAME] [--json]
+       alonzo events failed NAME [--json]
        alonzo events redrive NAME [--request-id ID …]
 
+list: how many Event invocations are queued, running and failed, per function (of NAME only, if given).
 failed: the function's Event invocations that failed for good, and where their records went.
 redrive: queues them (all, or the ones named) again, with the same request ids.
 

@@ -2,7 +2,7 @@
 // (human and --json), a redrive of some or all, and the error grammar.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
+import { PutFunctionConcurrencyCommand, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
 import { main } from '../../src/cli/main.js';
 import { startAlonzo, type TestServer } from '../helpers/alonzo.js';
 import { deploy, eventually } from '../helpers/invoke.js';
@@ -115,7 +115,7 @@ test('a delivery that could not even start is shown with its reason', async () =
 test('events: mistakes say what happened and how to fix it; service errors print as the AWS CLI does', async () => {
   const noVerb = await run('events');
   assert.equal(noVerb.code, 1);
-  assert.equal(noVerb.err, '✘ events needs a command: failed or redrive.\n  Write: alonzo events failed my-fn, or alonzo events redrive my-fn [--request-id ID …]\n');
+  assert.equal(noVerb.err, '✘ events needs a command: list, failed or redrive.\n  Write: alonzo events list [my-fn], alonzo events failed my-fn, or alonzo events redrive my-fn [--request-id ID …]\n');
   const badVerb = await run('events', 'purge', 'x');
   assert.equal(badVerb.code, 1);
   assert.match(badVerb.err, /^✘ Unknown events command 'purge'\.\n/);
@@ -140,6 +140,33 @@ test('events: mistakes say what happened and how to fix it; service errors print
   assert.match(dangling.err, /^✘ --request-id needs a value\./);
 
   const help = await run('--help');
+  assert.match(help.out, /events list \[NAME\] \[--json\]/);
   assert.match(help.out, /events failed NAME \[--json\]/);
   assert.match(help.out, /events redrive NAME \[--request-id ID …\]/);
+});
+
+test('events list counts the Event invokes queued, running and failed per function (all of the account, or NAME\'s), as a table or --json', async () => {
+  // Reserved concurrency 0: Lambda keeps the events and retries them (throttled), so they stay queued.
+  await deploy(s, 'held', { fixture: 'async-recorder' });
+  await s.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'held', ReservedConcurrentExecutions: 0 }));
+  const before = Date.now();
+  for (const tag of ['x', 'y']) await eventInvoke(s, 'held', { sink: sink.url('held'), tag });
+  const one = await run('events', 'list', 'held', '--json');
+  assert.equal(one.code, 0, one.err);
+  const [row] = JSON.parse(one.out).Functions;
+  assert.equal(row.FunctionName, 'held');
+  assert.equal(row.Queued + row.Running, 2);
+  assert.equal(row.Failed, 0);
+  if (row.Queued) assert.ok(Date.parse(row.OldestQueuedAt) >= before - 1000, row.OldestQueuedAt);
+  const table = await run('events', 'list');
+  assert.equal(table.code, 0, table.err);
+  const lines = table.out.trimEnd().split('\n');
+  assert.match(lines[0], /^FUNCTION +QUEUED +RUNNING +FAILED +OLDEST QUEUED$/);
+  assert.ok(lines.some((l) => /^held +\d+ +\d+ +0 +/.test(l)), table.out);
+  // A function without events: zeros, not an error; one that does not exist: AWS's error, as the CLI prints it.
+  await deploy(s, 'idle-one', { fixture: 'async-recorder' });
+  assert.deepEqual(JSON.parse((await run('events', 'list', 'idle-one', '--json')).out), { Functions: [{ FunctionName: 'idle-one', Queued: 0, Running: 0, Failed: 0 }] });
+  const missing = await run('events', 'list', 'nope');
+  assert.equal(missing.code, 254);
+  assert.match(missing.err, /An error occurred \(ResourceNotFoundException\) when calling the GetEventCounts operation: Function not found/);
 });

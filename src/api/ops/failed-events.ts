@@ -3,7 +3,7 @@
 import { err } from '../../core/errors.js';
 import { functionArn, LATEST } from '../../core/names.js';
 import { maxItems, parseJsonBody } from '../body.js';
-import { refOf } from '../resolve.js';
+import { loadFunction, refOf } from '../resolve.js';
 import { jsonValue } from '../../queue/records.js';
 import type { Operation } from '../context.js';
 import type { Delivery, FailedEvent } from '../../queue/types.js';
@@ -46,4 +46,24 @@ export const redriveFailedEvents: Operation = async (s, req) => {
   }
   const redriven = await s.asyncInvoke.events.redrive(ref.name, ids as string[] | undefined, s.account.accountId);
   return { status: 200, json: { Redriven: redriven } };
+};
+
+/**
+ * The Event invokes of a function (or, without one, of every function of the caller's account) by state: queued,
+ * running, failed for good, with the oldest one's enqueue time (GET /_alonzo/events[?FunctionName=NAME]).
+ */
+export const getEventCounts: Operation = async (s, req) => {
+  const name = req.query.get('FunctionName') ?? undefined;
+  if (name !== undefined) await loadFunction(s, refOf(s, { ...req, params: { ...req.params, fn: name } }, 'manage'));
+  const own = s.config.accountId;
+  const rows = (await s.asyncInvoke.events.stats()).filter((x) => (x.accountId ?? own) === s.account.accountId && (name === undefined || x.functionName === name));
+  const byFunction = new Map<string, Record<string, number | string>>();
+  for (const r of rows) {
+    const f = byFunction.get(r.functionName) ?? { FunctionName: r.functionName, Queued: 0, Running: 0, Failed: 0 };
+    f[r.state === 'queued' ? 'Queued' : r.state === 'running' ? 'Running' : 'Failed'] = r.count;
+    if (r.state === 'queued') f.OldestQueuedAt = new Date(r.oldestEnqueuedAt).toISOString();
+    byFunction.set(r.functionName, f);
+  }
+  if (name !== undefined && !byFunction.has(name)) byFunction.set(name, { FunctionName: name, Queued: 0, Running: 0, Failed: 0 });
+  return { status: 200, json: { Functions: [...byFunction.values()].sort((a, b) => String(a.FunctionName).localeCompare(String(b.FunctionName))) } };
 };
