@@ -1,4 +1,5 @@
 // The Lambda REST routes: method + AWS's dated path (both trailing-slash forms, percent-decoded segments) → operation.
+import { readCappedBody as readBody } from '../core/http-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { err, ServiceError } from '../core/errors.js';
 import { newRequestId } from '../core/ids.js';
@@ -151,23 +152,6 @@ function match(method: string, path: string): { route: Route; params: Record<str
     if (route.method === method) return { route, params };
   }
   return pathMatched ? { methodMismatch: true } : undefined;
-}
-
-/** Reads the body up to `limit` bytes; resolves undefined once past it (the rest is drained, not kept). */
-function readBody(req: IncomingMessage, limit: number): Promise<{ body?: Buffer; size: number }> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? -1);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = declared > limit;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) over = true;
-      if (!over) chunks.push(c);
-    });
-    req.on('end', () => resolve(over ? { size: Math.max(size, declared) } : { body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), size }));
-    req.on('error', reject);
-  });
 }
 
 export function createHandler(s: Services) {

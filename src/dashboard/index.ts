@@ -6,6 +6,7 @@
 // §2e): only allowed Hosts; the API refuses requests a web page of another origin makes (Origin, Sec-Fetch-Site); a
 // session cookie (HttpOnly, SameSite=Strict) from a login with the start-up token or an Alonzo key; a CSRF token in a
 // header on every POST; no CORS grant; a strict Content-Security-Policy on the page.
+import { readCappedBody } from '../core/http-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,6 +63,13 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8',
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' };
 
+/** A POST's body; past BODY_LIMIT, the dashboard's 413. */
+async function readDashboardBody(req: IncomingMessage): Promise<Buffer> {
+  const { body } = await readCappedBody(req, BODY_LIMIT);
+  if (!body) throw new HttpError(413, 'RequestEntityTooLarge', `The body is larger than ${BODY_LIMIT} bytes.`);
+  return body;
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -70,19 +78,6 @@ class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= BODY_LIMIT) chunks.push(c);
-    });
-    req.on('end', () => (size > BODY_LIMIT ? reject(new HttpError(413, 'RequestEntityTooLarge', `The body is larger than ${BODY_LIMIT} bytes.`)) : resolve(Buffer.concat(chunks))));
-    req.on('error', reject);
-  });
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -240,7 +235,7 @@ export function createDashboard(d: DashboardDeps) {
     const method = req.method ?? 'GET';
     // A web page of another origin gets nothing here: its fetch carries Origin or Sec-Fetch-Site, a form's too.
     if (HostPolicy.fromWebPage(req.headers)) throw new HttpError(403, 'CrossOriginRefused', 'Requests from other web pages are refused.');
-    const body = method === 'POST' ? await readBody(req) : (req.resume(), Buffer.alloc(0));
+    const body = method === 'POST' ? await readDashboardBody(req) : (req.resume(), Buffer.alloc(0));
     const input = (): Record<string, unknown> => {
       try {
         const v = body.length ? JSON.parse(body.toString('utf8')) : {};

@@ -5,6 +5,7 @@
 // A log group is a function's LoggingConfig.LogGroup (`/aws/lambda/<name>` unless set), in the caller's account only;
 // its streams and events are the function's stored log read through its index (log-events.ts). Read-only: there is no
 // PutLogEvents, CreateLogGroup or retention here (functions write their logs by running).
+import { readCappedBody } from '../core/http-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ServiceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -46,19 +47,6 @@ const isLogsTarget = (target: unknown): target is string => typeof target === 's
 /** Whether a request is for this API: a POST to `/` naming a CloudWatch Logs operation. */
 export function isLogsRequest(req: IncomingMessage, path: string): boolean {
   return path === '/' && isLogsTarget(req.headers['x-amz-target']);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= BODY_LIMIT) chunks.push(c);
-    });
-    req.on('end', () => resolve(size > BODY_LIMIT ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 // ---- parameters, checked as CloudWatch Logs' model checks them ----
@@ -143,7 +131,7 @@ export class LogsApi {
     let principal: Principal | undefined;
     try {
       this.d.auth.admit(req.headers, ctx.rawQuery);
-      const body = await readBody(req);
+      const { body } = await readCappedBody(req, BODY_LIMIT);
       if (body === undefined) throw logsErr('InvalidParameterException', `Request must be smaller than ${BODY_LIMIT} bytes`);
       principal = await this.d.auth.authenticate({ method: req.method ?? 'POST', rawPath: ctx.path, rawQuery: ctx.rawQuery, headers: req.headers, body }, 'logs');
       if (req.method !== 'POST') throw logsErr('UnknownOperationException', '');

@@ -7,6 +7,7 @@
 // cannot set a Host. The composition root sends a request here when either matches, and nowhere else: a request in the
 // URL namespace never reaches the management API, whatever its path or signature, and the API's routes are never
 // served on a URL host. Unknown URLs, missing permissions and refused signatures all get AWS's one 403.
+import { readCappedBody } from '../core/http-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { err, ServiceError } from '../core/errors.js';
 import { newRequestId } from '../core/ids.js';
@@ -55,24 +56,6 @@ function locate(s: Services, req: IncomingMessage): { urlId: string; rawPath: st
   return { urlId, rawPath: slash === -1 ? '/' : rest.slice(slash), rawQuery, signedPath: path };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > REQUEST_LIMIT) {
-      req.resume();
-      resolve(undefined);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= REQUEST_LIMIT) chunks.push(c);
-    });
-    req.on('end', () => resolve(size > REQUEST_LIMIT ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function send(res: ServerResponse, requestId: string, traceId: string | undefined, r: UrlResponse): void {
   const headers: Record<string, string | string[] | number> = { ...r.headers, 'x-amzn-RequestId': requestId, 'content-length': r.body.length };
   if (traceId) headers['x-amzn-Trace-Id'] = traceId;
@@ -116,7 +99,7 @@ export function createUrlHandler(s: Services) {
         req.resume();
         throw forbidden();
       }
-      const body = await readBody(req);
+      const { body } = await readCappedBody(req, REQUEST_LIMIT);
       if (body === undefined) throw tooLarge();
       if (url.authType === 'AWS_IAM') {
         try {
