@@ -157,6 +157,33 @@ call('create_function_invalid_tags', 'create_function', FunctionName='${fn}-2', 
   await assertAwsError(s.client.send(new GetFunctionCommand({ FunctionName: `${fn}-2` })), { name: 'ResourceNotFoundException', status: 404, message: `Function not found: ${arnOf(`${fn}-2`)}` });
 });
 
+test('a tag value over 256 characters, a key over 128, or characters outside the pattern: AWS\'s ValidationException at \'tags\', and nothing changes', async () => {
+  const fn = 'tags-lengths';
+  await createFunction(s.client, fn);
+  const arn = arnOf(fn);
+  const longValue = 'v'.repeat(257);
+  const valueMessage = `1 validation error detected: Value '{ok=1, big=${longValue}}' at 'tags' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$]`;
+  await assertAwsError(s.client.send(new TagResourceCommand({ Resource: arn, Tags: { ok: '1', big: longValue } })), { name: 'ValidationException', status: 400, message: valueMessage });
+  await assertAwsError(s.client.send(new TagResourceCommand({ Resource: arn, Tags: { ok: 'a,b' } })), { name: 'ValidationException', status: 400, message: valueMessage.replace(`{ok=1, big=${longValue}}`, '{ok=a,b}') });
+  const longKey = 'k'.repeat(129);
+  await assertAwsError(s.client.send(new TagResourceCommand({ Resource: arn, Tags: { [longKey]: 'x' } })), {
+    name: 'ValidationException',
+    status: 400,
+    message: `1 validation error detected: Value '{${longKey}=x}' at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$]`,
+  });
+  // The limits themselves are fine: a 128-character key with a 256-character value, in letters of any script.
+  await s.client.send(new TagResourceCommand({ Resource: arn, Tags: { ['k'.repeat(128)]: 'v'.repeat(256), 'clé é': 'Ünïcödé 値' } }));
+  assert.deepEqual(Object.keys((await s.client.send(new ListTagsCommand({ Resource: arn }))).Tags ?? {}).sort(), ['clé é', 'k'.repeat(128)].sort());
+  // CreateFunction is held to the same, and creates nothing.
+  const got = await boto3Calls(`
+call('create_function_long_tag', 'create_function', FunctionName='${fn}-2', Runtime='nodejs20.x', Handler='index.handler',
+     Role='arn:aws:iam::000000000000:role/lambda-role', Code={'ZipFile': b'PK'}, Tags={'big': 'v' * 257})
+`);
+  assert.equal(got.create_function_long_tag.Error.Code, 'ValidationException');
+  assert.match(got.create_function_long_tag.Error.Message, /at 'tags' failed to satisfy constraint: Map value must satisfy constraint/);
+  await assertAwsError(s.client.send(new GetFunctionCommand({ FunctionName: `${fn}-2` })), { name: 'ResourceNotFoundException', status: 404, message: `Function not found: ${arnOf(`${fn}-2`)}` });
+});
+
 test('tags from create to delete; GetFunction drops Tags once none are left; each change moves the RevisionId (TestLambdaTags::test_tag_lifecycle)', async () => {
   const fn = 'tags-lifecycle-2';
   await createFunction(s.client, fn, { Tags: { key_a: 'value_a' } });

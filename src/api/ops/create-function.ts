@@ -2,13 +2,13 @@
 import { err, validation } from '../../core/errors.js';
 import { parseFunctionName, LATEST } from '../../core/names.js';
 import { lambdaTimestamp, newRevisionId } from '../../core/ids.js';
-import { parseJsonBody, obj, str, bool, notNull, stringMap } from '../body.js';
+import { parseJsonBody, obj, str, bool, notNull, stringMap, validations } from '../body.js';
 import { checkRoleAccount, defaultSettings, readSettings } from '../settings.js';
 import { runtimeFamily } from '../../core/runtimes.js';
 import { renderConfiguration } from '../shapes.js';
 import { settledWrite } from '../lifecycle.js';
 import { readCode } from './code-input.js';
-import { TAG_LIMIT, tooManyTags } from './tags.js';
+import { TAG_LIMIT, tagsProblem, tooManyTags } from './tags.js';
 import { layersSize, resolveLayers } from './layers.js';
 import { checkCombinedSize, unzippedSizeOf } from '../../code/index.js';
 import type { Operation } from '../context.js';
@@ -37,6 +37,8 @@ export const createFunction: Operation = async (s, req) => {
     if (layers.length) settings.Layers = layers;
   }
   const tags = stringMap(body, 'Tags') ?? {};
+  const tagProblem = tagsProblem(tags);
+  if (tagProblem) throw validations([tagProblem]);
   if (Object.keys(tags).length > TAG_LIMIT) throw tooManyTags();
   const publish = bool(body, 'Publish') ?? false;
   const input = await readCode(s, code);

@@ -24,6 +24,31 @@ const PARTS_RE = /^arn:[^:]+:lambda:([^:]+):(\d{12}):([a-z-]+):(.*)$/;
 export const TAG_LIMIT = 50;
 export const tooManyTags = () => err('InvalidParameterValueException', 'Number of tags exceeds resource tag limit.');
 
+/** Tag keys and values: Lambda's service checks what its published model leaves open. */
+const TAG_TEXT = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$/u;
+const TAG_PATTERN = '^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$';
+const TAG_KEY_MAX = 128;
+const TAG_VALUE_MAX = 256;
+
+/**
+ * The `tags` constraint a map of tags fails, if any, as AWS words it: the map as Java prints it, then every constraint
+ * of the failing side. The values' wording is AWS's, as recorded from a TagResource that a value of 257 characters
+ * failed (cloud-custodian issue #2520); the keys' is the same with the documented key limits (1 to 128).
+ */
+export function tagsProblem(tags: Record<string, string>): string | undefined {
+  const entries = Object.entries(tags);
+  const shown = `{${entries.map(([k, v]) => `${k}=${v}`).join(', ')}}`;
+  const badKey = entries.some(([k]) => [...k].length < 1 || [...k].length > TAG_KEY_MAX || !TAG_TEXT.test(k));
+  if (badKey) {
+    return `Value '${shown}' at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to ${TAG_KEY_MAX}, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ${TAG_PATTERN}]`;
+  }
+  const badValue = entries.some(([, v]) => [...v].length > TAG_VALUE_MAX || !TAG_TEXT.test(v));
+  if (badValue) {
+    return `Value '${shown}' at 'tags' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to ${TAG_VALUE_MAX}, Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: ${TAG_PATTERN}]`;
+  }
+  return undefined;
+}
+
 /** The `resource` constraint a request's ARN fails, if any (length first, then the pattern, as the model lists them). */
 function resourceProblem(arn: string): string | undefined {
   if (arn.length > RESOURCE_MAX) return `Value '${arn}' at 'resource' failed to satisfy constraint: Member must have length less than or equal to ${RESOURCE_MAX}`;
@@ -96,7 +121,7 @@ export const tagResource: Operation = async (s, req) => {
   const arn = resourceOf(req);
   const body = parseJsonBody(req.body);
   const tags = stringMap(body, 'Tags');
-  const failed = [resourceProblem(arn), tags === undefined ? nullAt('tags') : undefined].filter((x): x is string => x !== undefined);
+  const failed = [resourceProblem(arn), tags === undefined ? nullAt('tags') : tagsProblem(tags)].filter((x): x is string => x !== undefined);
   if (failed.length) throw validations(failed);
   const mapping = await mappingOf(s, arn);
   const name = mapping ? '' : functionOf(s, arn);
@@ -110,11 +135,7 @@ export const tagResource: Operation = async (s, req) => {
     await retagMapping(s, arn, mapping, apply);
     return { status: 204 };
   }
-  await retag(s, arn, name, (current) => {
-    const next = { ...current, ...tags };
-    if (Object.keys(next).length > TAG_LIMIT) throw tooManyTags();
-    return next;
-  });
+  await retag(s, arn, name, apply);
   return { status: 204 };
 };
 
