@@ -317,12 +317,14 @@ test('FIFO: the messages of a group run one batch at a time, in order; groups ar
 
 test('UpdateEventSourceMapping to another version: the next message runs it (test_sqs_event_source_mapping_update)', async () => {
   const fn = 'sqs-update';
-  await recorder(fn, { CUSTOM_VAR: 'a' });
+  // A short visibility timeout: a long poll of the replaced poller that the queue answers after its client went away
+  // takes the message with it until the timeout (SQS and moto alike), which must not outlast the test's wait.
+  await recorder(fn, { CUSTOM_VAR: 'a' }, { Timeout: 5 });
   await s.client.send(new PublishVersionCommand({ FunctionName: fn }));
   await s.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Environment: { Variables: { SINK_URL: sink.url(fn), CUSTOM_VAR: 'b' } } }));
   await waitActive(s, fn);
   await s.client.send(new PublishVersionCommand({ FunctionName: fn }));
-  const q = await queue(fn);
+  const q = await queue(fn, { VisibilityTimeout: '5' });
   const arn = `arn:aws:lambda:us-east-1:000000000000:function:${fn}`;
   const uuid = await mapping({ FunctionName: `${arn}:1`, EventSourceArn: q.arn, MaximumBatchingWindowInSeconds: 1 });
   await send(q.url, 'first');
@@ -332,14 +334,15 @@ test('UpdateEventSourceMapping to another version: the next message runs it (tes
   assert.equal(updated.FunctionArn, `${arn}:2`);
   await eventually(async () => (await s.client.send(new GetEventSourceMappingCommand({ UUID: uuid }))).State === 'Enabled', 20_000, 'Enabled again');
   await send(q.url, 'second');
-  await eventually(async () => starts(fn).length === 2, 30_000, 'the second invocation');
+  await eventually(async () => starts(fn).length === 2, 60_000, 'the second invocation');
   assert.deepEqual(starts(fn).map((b) => [b.event.Records[0].body, b.version]), [['first', '1'], ['second', '2']]);
 });
 
 test('a mapping lives in the store: after a restart it is Enabled and consumes again', async () => {
   const fn = 'sqs-restart';
-  await recorder(fn);
-  const q = await queue(fn);
+  // As above: the closed server's last long poll may take the next message until the visibility timeout.
+  await recorder(fn, {}, { Timeout: 5 });
+  const q = await queue(fn, { VisibilityTimeout: '5' });
   const uuid = await mapping({ FunctionName: fn, EventSourceArn: q.arn });
   await send(q.url, 'before');
   await eventually(async () => records(fn).length === 1, 30_000, 'the first message');
@@ -347,7 +350,7 @@ test('a mapping lives in the store: after a restart it is Enabled and consumes a
   s = await startAlonzo({ dataDir });
   assert.equal((await s.client.send(new GetEventSourceMappingCommand({ UUID: uuid }))).State, 'Enabled');
   await send(q.url, 'after');
-  await eventually(async () => records(fn).length === 2, 30_000, 'the message sent after the restart');
+  await eventually(async () => records(fn).length === 2, 60_000, 'the message sent after the restart');
   assert.deepEqual(records(fn).map((r) => r.body), ['before', 'after']);
 });
 
