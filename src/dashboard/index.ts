@@ -10,7 +10,7 @@ import { readCappedBody } from '../core/http-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import yazl from 'yazl';
+import { zipOfFile } from '../code/folder-zip.js';
 import { ServiceError, err } from '../core/errors.js';
 import { newRequestId } from '../core/ids.js';
 import { HostPolicy } from '../auth/hosts.js';
@@ -84,18 +84,6 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...SECURITY_HEADERS, ...headers });
   res.end(text);
-}
-
-function zipOne(name: string, content: string): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  zip.addBuffer(Buffer.from(content), name, { mode: 0o644 });
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
 }
 
 export function createDashboard(d: DashboardDeps) {
@@ -285,7 +273,7 @@ export function createDashboard(d: DashboardDeps) {
         const runtime = String(b.Runtime ?? '');
         const file = typeof b.FileName === 'string' && b.FileName ? b.FileName : runtime.startsWith('python') ? 'lambda_function.py' : 'index.js';
         if (!/^[A-Za-z0-9_.-]{1,100}$/.test(file)) throw new HttpError(400, 'InvalidParameterValueException', 'FileName must be a plain file name.');
-        const zip = await zipOne(file, String(b.Code ?? ''));
+        const zip = await zipOfFile(file, String(b.Code ?? ''));
         const r = await call(sess, 'CreateFunction', {}, {
           method: 'POST',
           body: { FunctionName: b.FunctionName, Runtime: runtime, Handler: b.Handler, Role: `arn:aws:iam::${sess.accountId}:role/alonzo-dashboard`, MemorySize: b.MemorySize ?? 128, Timeout: b.Timeout ?? 3, Code: { ZipFile: zip.toString('base64') } },

@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   // The CloudWatch Logs API and /metrics: read what the engine, queue and pool report; the API reaches them through Services.
   observe: ['core', 'store', 'runtime', 'invoke', 'queue', 'auth'],
   // The web dashboard: the Lambda API's operations (as the logged-in key), and what observe counts and reads.
-  dashboard: ['core', 'config', 'store', 'runtime', 'invoke', 'queue', 'auth', 'api', 'observe'],
+  dashboard: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'auth', 'api', 'observe'],
   server: ['core', 'config', 'store', 'code', 'runtime', 'invoke', 'queue', 'api', 'auth', 'cluster', 'url', 'esm', 'observe', 'dashboard'],
   cli: ['core', 'config', 'server', 'auth', 'store', 'cluster', 'code', 'dev', 'runtime'],
   // `alonzo dev`'s machinery: it starts a server and, like the CLI, talks to it only through the Lambda API, with the
