@@ -336,12 +336,12 @@ export class InvokeEngine implements Invoker, EventRunner {
           this.d.pool.release(key, env!);
           const text = o.log.text();
           this.d.logs.append(logAt, text);
-          this.d.observer?.invoked(accountKey, v, req.requestId, env!.logStream, startedAt, o, logAt, text.length);
+          this.d.observer?.invoked(accountKey, v, req.requestId, env!.logStream, startedAt, o, logAt, text);
         });
       } else {
         const text = outcome.log.text();
         this.d.logs.append(logAt, text);
-        this.d.observer?.invoked(accountKey, v, req.requestId, env.logStream, startedAt, outcome, logAt, text.length);
+        this.d.observer?.invoked(accountKey, v, req.requestId, env.logStream, startedAt, outcome, logAt, text);
       }
       const result: InvokeResult = {
         status: 200,

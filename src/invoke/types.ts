@@ -125,10 +125,10 @@ export interface EventRunner {
  */
 export interface InvokeObserver {
   /**
-   * `accountId` is the function's account; `logKey` the LogStore key its log text (`logBytes` long) was appended to;
+   * `accountId` is the function's account; `logKey` the LogStore key its log text (`logText`, as appended) went to;
    * `startedAt` epoch ms when the invocation was handed to `stream`'s environment.
    */
-  invoked(accountId: string, v: VersionRecord, requestId: string, stream: string, startedAt: number, outcome: Outcome, logKey: string, logBytes: number): void;
+  invoked(accountId: string, v: VersionRecord, requestId: string, stream: string, startedAt: number, outcome: Outcome, logKey: string, logText: Buffer): void;
   /** An invoke refused with 429: `reason` is the Reason AWS gives (ConcurrentInvocationLimitExceeded, …). */
   throttled(accountId: string, functionName: string, reason: string): void;
 }

@@ -47,20 +47,20 @@ export class Observer implements InvokeObserver, QueueObserver {
     private readonly ownAccount: string,
   ) {}
 
-  invoked(accountId: string, v: VersionRecord, requestId: string, stream: string, startedAt: number, outcome: Outcome, logKey: string, logBytes: number): void {
+  invoked(accountId: string, v: VersionRecord, requestId: string, stream: string, startedAt: number, outcome: Outcome, logKey: string, logText: Buffer): void {
     const now = Date.now();
     this.metrics.invoked(accountId, v, outcome, now);
     // One short line per invocation, gathered here and appended to the store once a second (and before any read): an
     // append per invocation, a second write of the store's per turn, cost ~70 µs of server CPU per warm invoke.
     let lines = this.pendingIndex.get(logKey);
     if (lines === undefined) this.pendingIndex.set(logKey, (lines = []));
-    lines.push(indexLine(requestId, startedAt, now, stream, logBytes, outcome.kind === 'error' ? (outcome.errorType ?? 'error') : 'ok', outcome.durationMs, outcome.initDurationMs));
+    lines.push(indexLine(requestId, startedAt, now, stream, logText.length, outcome.kind === 'error' ? (outcome.errorType ?? 'error') : 'ok', outcome.durationMs, outcome.initDurationMs));
     if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flushIndex(), INDEX_EVERY_MS);
       this.timer.unref();
     }
-    // Someone watches this function's log (the dashboard's live tail): only then is the text built again.
-    if (this.tails.size !== 0) this.tails.get(logKey)?.forEach((f) => f(outcome.log.text()));
+    // Someone watches this function's log (the dashboard's live tail).
+    if (this.tails.size !== 0) this.tails.get(logKey)?.forEach((f) => f(logText));
   }
 
   throttled(accountId: string, functionName: string, reason: string): void {

@@ -170,3 +170,45 @@ test('events list counts the Event invokes queued, running and failed per functi
   assert.equal(missing.code, 254);
   assert.match(missing.err, /An error occurred \(ResourceNotFoundException\) when calling the GetEventCounts operation: Function not found/);
 });
+
+test('events list as an attacker: another account sees none of mine and cannot name my function; a key without alonzo:GetEventCounts is refused', async () => {
+  const { lambdaClient } = await import('../helpers/alonzo.js');
+  const { createFunction } = await import('../helpers/api.js');
+  const { createKey } = await import('../auth/helpers.js');
+  const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const root = { accessKeyId: 'ROOTKEYFOREVENTS', secretAccessKey: 'root-secret' };
+  const strict = await startAlonzo({ auth: 'sigv4', rootAccessKeyId: root.accessKeyId, rootSecretAccessKey: root.secretAccessKey });
+  const admin = lambdaClient(strict.url, { credentials: root });
+  try {
+    await createFunction(admin, 'mine');
+    await admin.send(new PutFunctionConcurrencyCommand({ FunctionName: 'mine', ReservedConcurrentExecutions: 0 }));
+    await admin.send(new InvokeCommand({ FunctionName: 'mine', InvocationType: 'Event', Payload: Buffer.from('{}') }));
+    const other = await createKey(strict.dataDir, '--account-id', '111111111111', '--name', 'other');
+    const narrow = await createKey(strict.dataDir, '--name', 'narrow', '--policy', JSON.stringify({ Statement: [{ Effect: 'Allow', Action: ['lambda:GetFunction'], Resource: '*' }] }));
+    const as = async (k: { accessKeyId: string; secretAccessKey: string }, ...argv: string[]) => {
+      const saved = [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY];
+      process.env.AWS_ACCESS_KEY_ID = k.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = k.secretAccessKey;
+      let out = '';
+      let err = '';
+      try {
+        const code = await main([...argv, '--endpoint-url', strict.url], { out: (x) => (out += x), err: (x) => (err += x) });
+        return { code, out, err };
+      } finally {
+        [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY] = saved;
+      }
+    };
+    const own = await as(root, 'events', 'list', 'mine', '--json');
+    assert.equal(JSON.parse(own.out).Functions[0].Queued + JSON.parse(own.out).Functions[0].Running, 1, own.err);
+    assert.deepEqual(JSON.parse((await as(other, 'events', 'list', '--json')).out), { Functions: [] });
+    const named = await as(other, 'events', 'list', 'mine');
+    assert.equal(named.code, 254);
+    assert.match(named.err, /ResourceNotFoundException\) when calling the GetEventCounts operation: Function not found: arn:aws:lambda:us-east-1:111111111111:function:mine/);
+    const refused = await as(narrow, 'events', 'list');
+    assert.equal(refused.code, 254);
+    assert.match(refused.err, /AccessDeniedException\) when calling the GetEventCounts operation: User: arn:aws:iam::000000000000:user\/narrow is not authorized to perform: alonzo:GetEventCounts/);
+  } finally {
+    admin.destroy();
+    await strict.close();
+  }
+});
