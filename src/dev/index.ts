@@ -86,7 +86,8 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   const api = new ApiClient(url, server ? { ...creds } : undefined);
   const config = server ? server.config : base;
   // Joined, the code goes to the server as zips; the data dir to keep out of them is the other server's business.
-  const dataDir = server ? resolve(server.config.dataDir) : '\0';
+  const dataDir = server ? resolve(server.config.dataDir) : undefined;
+  const inDataDir = (p: string): boolean => dataDir !== undefined && (p === dataDir || p.startsWith(dataDir + sep));
   if (!server) {
     try {
       await api.json('GET', '/2015-03-31/functions?MaxItems=1', 'ListFunctions');
@@ -143,7 +144,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   const publishLayers = async (): Promise<Map<string, string>> => {
     const arns = new Map<string, string>();
     for (const l of template.layers) {
-      const hash = treeHash(l.contentDir, dataDir);
+      const hash = treeHash(l.contentDir, inDataDir);
       const had = layerState.get(l.logicalId);
       if (had?.hash === hash) {
         arns.set(l.logicalId, had.arn);
@@ -237,7 +238,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
       if (first && f.buildMethod) {
         o.warn(`⚠ ${f.name} is built by ${f.buildMethod} under sam build (Metadata.BuildMethod), and alonzo dev runs ${f.codeDir} as it is.\n  If its handler is not in that folder as JavaScript or Python, run sam build and then alonzo dev --template .aws-sam/build/template.yaml, or build into a folder with esbuild --watch / tsc --watch and point CodeUri at it.`);
       }
-      if (dataDir.startsWith(f.codeDir + sep) && !warnedDataDir.has(f.codeDir)) {
+      if (dataDir?.startsWith(f.codeDir + sep) && !warnedDataDir.has(f.codeDir)) {
         warnedDataDir.add(f.codeDir);
         o.warn(`⚠ The data dir ${dataDir} is inside ${f.codeDir}, the folder ${f.name} runs from: the function sees it at /var/task (unreadable to sandboxed functions, readable in isolation none).\n  Give alonzo dev a data dir outside the project's code folders with --data-dir.`);
       }
@@ -296,7 +297,7 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
   /** A file changed under `dir`: the functions served from it start afresh at their next invoke. */
   const changed = (dir: string, file: string | null) => {
     const full = file ? join(dir, file) : dir;
-    if (full === dataDir || full.startsWith(dataDir + sep) || /(^|[/\\])\.git([/\\]|$)/.test(file ?? '')) return;
+    if (inDataDir(full) || /(^|[/\\])\.git([/\\]|$)/.test(file ?? '')) return;
     const served = deployed.filter((f) => f.codeDir === dir);
     const names = served.map((f) => f.name);
     for (const f of served) refresh(f);
@@ -366,12 +367,12 @@ export async function startDev(o: DevOptions): Promise<DevSession> {
 }
 
 /** A fingerprint of a folder's files (names, sizes, modification times): whether a layer must be published again. */
-function treeHash(dir: string, skip: string): string {
+function treeHash(dir: string, skip: (path: string) => boolean): string {
   const h = createHash('sha256');
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const full = join(d, name);
-      if (full === skip) continue;
+      if (skip(full)) continue;
       const st = lstatSync(full);
       if (st.isDirectory()) walk(full);
       else h.update(`${full}\0${st.size}\0${st.mtimeMs}\n`);

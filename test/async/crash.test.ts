@@ -1,15 +1,15 @@
 // Crash safety of the async queue with the real server process: 2,000 Event invokes, `kill -9` while they run, a
 // restart on the same data dir, and every event that got its 202 must have run at least once (duplicates allowed).
+import { serveProcess } from '../helpers/serve.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateFunctionCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { lambdaClient, ROLE, type TestServer } from '../helpers/alonzo.js';
 import { fixtureZip, waitActive, eventually } from '../helpers/invoke.js';
-import { REPO_ROOT } from '../helpers/paths.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { runs } from './helpers.js';
 
@@ -19,29 +19,7 @@ const SENDERS = 32;
 /** Slow enough that a backlog builds while the invokes arrive (32 at a time → at most ~210 runs/s, below the ~300 accepts/s this machine manages). */
 const SLEEP_MS = 150;
 
-function serve(dataDir: string): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
-  const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), 'serve'], {
-    env: { ...process.env, ALONZO_PORT: '0', ALONZO_DATA_DIR: dataDir, ALONZO_LOG_LEVEL: 'warn', ALONZO_ASYNC_TIME_SCALE: '0.001' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (out += c));
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15_000);
-    proc.stdout!.on('data', () => {
-      const m = /serving the Lambda API on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, url: m[1], output: () => out });
-      }
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`server exited (${code}): ${out}`));
-    });
-  });
-}
+const serve = (dataDir: string) => serveProcess(dataDir, { ALONZO_ASYNC_TIME_SCALE: '0.001' });
 
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 

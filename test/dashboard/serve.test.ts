@@ -1,29 +1,20 @@
 // `alonzo serve` prints the dashboard's link with a token that logs in, new at each start; an open live stream does
 // not hold up a clean stop.
+import { serveProcess } from '../helpers/serve.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { REPO_ROOT } from '../helpers/paths.js';
 
-function serve(dataDir: string): Promise<{ proc: ChildProcess; dashboard: string; token: string; output: () => string }> {
-  const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), 'serve'], {
-    env: { ...process.env, ALONZO_PORT: '0', ALONZO_DATA_DIR: dataDir, ALONZO_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stderr!.on('data', (c) => (out += c));
-  return new Promise((resolve, reject) => {
-    proc.stdout!.on('data', (c) => {
-      out += c;
-      const m = /^Dashboard: (http:\/\/127\.0\.0\.1:\d+\/_alonzo\/)#token=([A-Za-z0-9_-]{32}) /m.exec(out);
-      if (m) resolve({ proc, dashboard: m[1], token: m[2], output: () => out });
-    });
-    proc.on('exit', () => reject(new Error(`server exited: ${out}`)));
-  });
+async function serve(dataDir: string): Promise<{ proc: ChildProcess; dashboard: string; token: string; output: () => string }> {
+  const s = await serveProcess(dataDir);
+  // The dashboard's line is printed with the one saying where the API is.
+  const m = /^Dashboard: (http:\/\/127\.0\.0\.1:\d+\/_alonzo\/)#token=([A-Za-z0-9_-]{32}) /m.exec(s.output());
+  if (!m) throw new Error(`no dashboard line: ${s.output()}`);
+  return { proc: s.proc, dashboard: m[1], token: m[2], output: s.output };
 }
 
 const exited = (p: ChildProcess) => new Promise<number | null>((r) => p.on('exit', (code) => r(code)));

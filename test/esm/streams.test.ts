@@ -3,9 +3,10 @@
 // they got to a sink on loopback: the records as Lambda shapes them, StartingPosition, batching in order, retries and
 // the OnFailure record, ReportBatchItemFailures with sequence numbers, bisecting, and checkpoints that survive a
 // restart and a kill -9 (nothing lost, nothing skipped).
+import { serveProcess } from '../helpers/serve.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,6 @@ import { eventually, functionLogs, waitActive } from '../helpers/invoke.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { createQueue, MOTO_CREDENTIALS, receiveOne, startMoto, type Moto } from '../helpers/moto.js';
 import { oracleFile } from '../helpers/oracle.js';
-import { REPO_ROOT } from '../helpers/paths.js';
 import { assertAwsError } from '../helpers/api.js';
 
 const streamsOracle = oracleFile('esm-streams.json');
@@ -488,29 +488,7 @@ test('LATEST survives a restart before its first record: records put while the s
 
 // ---- checkpoints across a restart and a kill -9, with the real server process ----------------------------------
 
-function serve(dataDir: string): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
-  const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), 'serve'], {
-    env: { ...process.env, ALONZO_PORT: '0', ALONZO_DATA_DIR: dataDir, ALONZO_LOG_LEVEL: 'warn', AWS_ENDPOINT_URL_KINESIS: moto.endpoint },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (out += c));
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15_000);
-    proc.stdout!.on('data', () => {
-      const m = /serving the Lambda API on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, url: m[1], output: () => out });
-      }
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`server exited (${code}): ${out}`));
-    });
-  });
-}
+const serve = (dataDir: string) => serveProcess(dataDir, { AWS_ENDPOINT_URL_KINESIS: moto.endpoint });
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 function descendants(pid: number): number[] {
   try {

@@ -1,4 +1,5 @@
 // `alonzo serve` as a user runs it: settings from the environment, a graceful Ctrl-C, and data that survives a restart.
+import { serveProcess } from '../helpers/serve.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,26 +10,7 @@ import { CreateFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambd
 import { lambdaClient, zipOf, ROLE } from '../helpers/alonzo.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
-function serve(dataDir: string): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
-  const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alonzo.js'), 'serve'], {
-    env: { ...process.env, ALONZO_PORT: '0', ALONZO_DATA_DIR: dataDir, ALONZO_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (out += c));
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 10_000);
-    proc.stdout!.on('data', () => {
-      const m = /serving the Lambda API on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, url: m[1], output: () => out });
-      }
-    });
-    proc.on('exit', () => reject(new Error(`server exited: ${out}`)));
-  });
-}
+const serve = (dataDir: string) => serveProcess(dataDir, {}, 10_000);
 
 const exited = (p: ChildProcess) => new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
 
